@@ -1,0 +1,50 @@
+"""analyst: read a news article, write what a sharp analyst would.
+
+from analyst import summarize_text, Settings
+report = summarize_text(text, settings=Settings(model="gpt-4o-mini"))
+print(report.summary)
+for fact in report.facts:
+    print(fact.text, "—", fact.evidence)
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from analyst.backends import ChatClient, Completion, Message, OutputSchema, StructuredMode
+from analyst.errors import (
+    AnalystError,
+    AuthenticationError,
+    ConfigError,
+    ContextOverflowError,
+    InputError,
+    ModelOutputError,
+    ModelServerError,
+    UnknownModelError,
+)
+from analyst.pipeline import summarize_file, summarize_text
+from analyst.schema import Fact, Implication, Report
+from analyst.settings import Settings
+
+__all__ = [
+    "AnalystError",
+    "AuthenticationError",
+    "ChatClient",
+    "Completion",
+    "ConfigError",
+    "ContextOverflowError",
+    "Fact",
+    "Implication",
+    "InputError",
+    "Message",
+    "ModelOutputError",
+    "ModelServerError",
+    "OutputSchema",
+    "Report",
+    "Settings",
+    "StructuredMode",
+    "UnknownModelError",
+    "__version__",
+    "summarize_file",
+    "summarize_text",
+]

@@ -1,0 +1,5 @@
+"""``python -m analyst``."""
+
+from analyst.cli import main
+
+main()

@@ -1,0 +1,73 @@
+"""The one seam between the pipeline and any model: the ``ChatClient`` protocol."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Protocol, TypedDict, runtime_checkable
+
+
+class Message(TypedDict):
+    """A chat message as the OpenAI API takes it."""
+
+    role: str
+    content: str
+
+
+class StructuredMode(StrEnum):
+    """How a reply is held to the schema, strongest first."""
+
+    JSON_SCHEMA = "json_schema"  # the server enforces the schema
+    JSON_OBJECT = "json_object"  # the server guarantees JSON; the schema is in the prompt
+    PROMPT = "prompt"  # only the prompt asks for JSON; analyst extracts it from the text
+
+
+@dataclass(frozen=True, slots=True)
+class OutputSchema:
+    """The JSON Schema a reply must follow, with a name servers can show."""
+
+    name: str
+    schema: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """One reply. Token counts are ``None`` when the server did not report them."""
+
+    content: str
+    finish_reason: str | None
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    mode: StructuredMode
+    refusal: str | None = None
+
+
+@runtime_checkable
+class ChatClient(Protocol):
+    """Anything that can answer chat messages under a JSON Schema.
+
+    The client picks how to enforce the schema (``StructuredMode``), falls back to a weaker mode
+    when the server rejects a stronger one, and reports the mode it used in each ``Completion``.
+    """
+
+    @property
+    def model(self) -> str:
+        """The model's name as the server knows it."""
+        ...
+
+    @property
+    def backend(self) -> str:
+        """A short name of the kind of server: ``openai``, ``openai-compatible``, ``fake``."""
+        ...
+
+    def complete(
+        self,
+        messages: Sequence[Message],
+        *,
+        schema: OutputSchema,
+        max_tokens: int,
+        temperature: float,
+    ) -> Completion:
+        """Send ``messages`` and return the model's reply."""
+        ...

@@ -1,0 +1,201 @@
+"""The ``ChatClient`` for OpenAI and every OpenAI-compatible server; the only openai SDK importer.
+
+Retries of transient HTTP failures (408, 409, 429, 5xx, connection errors) are the SDK's own
+(``max_retries``), never a second layer here. What this module adds is the structured-output
+ladder: ask for ``json_schema``; when a server rejects that, fall back to ``json_object``, then to
+prompt-only, and remember the mode that worked for the rest of this client's life.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import openai
+
+from analyst import errors
+from analyst.backends.base import Completion, Message, OutputSchema, StructuredMode
+
+_LADDER = [StructuredMode.JSON_SCHEMA, StructuredMode.JSON_OBJECT, StructuredMode.PROMPT]
+# Words in an error body that say the server did not like our response_format.
+_FORMAT_WORDS = ("response_format", "json_schema", "json_object", "schema", "grammar")
+# Placeholder key for servers that want none (llama.cpp, vLLM, Ollama); the SDK insists on one.
+_NO_KEY = "sk-no-key-required"
+
+
+class OpenAIChatClient:
+    """Talks to ``base_url`` (OpenAI's API when ``None``) through the official SDK."""
+
+    def __init__(
+        self,
+        *,
+        model: str,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        timeout: float = 120.0,
+        max_retries: int = 2,
+        mode: StructuredMode = StructuredMode.JSON_SCHEMA,
+        extra_body: dict[str, Any] | None = None,
+    ) -> None:
+        if api_key is None and base_url is None:
+            raise errors.ModelServerError(
+                "no model backend configured: set OPENAI_API_KEY for OpenAI, or --base-url "
+                "(OPENAI_BASE_URL) for an OpenAI-compatible server"
+            )
+        self._model = model
+        self._secret = api_key
+        self._where = base_url or "the OpenAI API"
+        self._sdk = openai.OpenAI(
+            api_key=api_key or _NO_KEY,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+        self._timeout = timeout
+        self._mode = mode
+        self._extra_body = extra_body or {}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"OpenAIChatClient(model={self._model!r}, base_url={self._where!r})"
+
+    @property
+    def model(self) -> str:
+        """The model's name as the server knows it."""
+        return self._model
+
+    @property
+    def backend(self) -> str:
+        """``openai`` for OpenAI's API, ``openai-compatible`` otherwise."""
+        return "openai" if self._where == "the OpenAI API" else "openai-compatible"
+
+    @property
+    def mode(self) -> StructuredMode:
+        """The structured-output mode this client currently uses."""
+        return self._mode
+
+    def complete(
+        self,
+        messages: Sequence[Message],
+        *,
+        schema: OutputSchema,
+        max_tokens: int,
+        temperature: float,
+    ) -> Completion:
+        """Send ``messages``; step down the structured-output ladder if the server refuses."""
+        while True:
+            mode = self._mode
+            try:
+                return self._create(messages, schema, max_tokens, temperature, mode)
+            except openai.APIStatusError as exc:
+                if not self._rejects_format(exc, mode):
+                    raise self._translate(exc) from None
+                with self._lock:
+                    if self._mode is mode:  # another thread may have stepped down already
+                        self._mode = _LADDER[_LADDER.index(mode) + 1]
+            except openai.APIError as exc:
+                raise self._translate(exc) from None
+
+    def with_model(self, model: str) -> OpenAIChatClient:
+        """The same connection, asking for another model."""
+        clone = copy.copy(self)
+        clone._model = model
+        clone._lock = threading.Lock()
+        return clone
+
+    def list_models(self) -> list[str]:
+        """Model ids the server lists at ``/models`` (empty when it lists none)."""
+        try:
+            return [m.id for m in self._sdk.models.list()]
+        except openai.APIError:
+            return []
+
+    def _create(
+        self,
+        messages: Sequence[Message],
+        schema: OutputSchema,
+        max_tokens: int,
+        temperature: float,
+        mode: StructuredMode,
+    ) -> Completion:
+        kwargs: dict[str, Any] = {}
+        if mode is StructuredMode.JSON_SCHEMA:
+            kwargs["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": schema.name, "schema": schema.schema, "strict": True},
+            }
+        elif mode is StructuredMode.JSON_OBJECT:
+            kwargs["response_format"] = {"type": "json_object"}
+        if self._extra_body:
+            kwargs["extra_body"] = self._extra_body
+        response = self._sdk.chat.completions.create(
+            model=self._model,
+            messages=[dict(m) for m in messages],  # type: ignore[misc]
+            max_tokens=max_tokens,
+            temperature=temperature,
+            **kwargs,
+        )
+        if not response.choices:
+            raise errors.ModelOutputError("the server returned no choices", raw="", attempts=1)
+        choice = response.choices[0]
+        usage = response.usage
+        return Completion(
+            content=choice.message.content or "",
+            finish_reason=choice.finish_reason,
+            prompt_tokens=usage.prompt_tokens if usage else None,
+            completion_tokens=usage.completion_tokens if usage else None,
+            mode=mode,
+            refusal=getattr(choice.message, "refusal", None),
+        )
+
+    def _rejects_format(self, exc: openai.APIStatusError, mode: StructuredMode) -> bool:
+        if mode is StructuredMode.PROMPT or exc.status_code not in (400, 422, 500, 501):
+            return False
+        text = f"{exc.message} {exc.body}".lower()
+        return any(word in text for word in _FORMAT_WORDS)
+
+    def _translate(self, exc: openai.APIError) -> errors.AnalystError:
+        """One clear error per failure, with the API key scrubbed from anything echoed back."""
+        if isinstance(exc, openai.APITimeoutError):
+            return errors.ModelServerError(
+                f"{self._where} did not answer within {self._timeout:g} s (after retries)"
+            )
+        if isinstance(exc, openai.APIConnectionError):
+            return errors.ModelServerError(f"cannot connect to {self._where}")
+        if not isinstance(exc, openai.APIStatusError):
+            return errors.ModelServerError(self._scrub(f"{self._where} failed: {exc}"))
+        status = exc.status_code
+        detail = self._scrub(_short_detail(exc))
+        if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
+            return errors.AuthenticationError(
+                f"{self._where} refused the API key ({status}): {detail}", status_code=status
+            )
+        if isinstance(exc, openai.NotFoundError):
+            available = self.list_models()
+            listed = f"; it serves: {', '.join(available)}" if available else ""
+            return errors.UnknownModelError(
+                f"{self._where} does not know model {self._model!r} ({detail}){listed}",
+                available=available,
+            )
+        if isinstance(exc, openai.RateLimitError):
+            return errors.ModelServerError(
+                f"{self._where} is rate limiting (429) after retries: {detail}", status_code=status
+            )
+        return errors.ModelServerError(
+            f"{self._where} answered {status}: {detail}", status_code=status
+        )
+
+    def _scrub(self, text: str) -> str:
+        return text.replace(self._secret, "***") if self._secret else text
+
+
+def _short_detail(exc: openai.APIStatusError) -> str:
+    body = exc.body
+    message: object = None
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        message = inner.get("message") if isinstance(inner, dict) else inner
+    text = str(message or exc.message or "no detail").replace("\n", " ")
+    return text[:300]

@@ -1,0 +1,209 @@
+"""Find each evidence quote in the article, deterministically: exact, normalized, then fuzzy.
+
+A model's quote is a claim that the article says something; grounding checks it without a model.
+Matching tries, in order:
+
+1. **exact** — the quote occurs verbatim;
+2. **normalized** — equal after case folding, collapsing whitespace and unifying quote marks,
+   dashes and ellipses (a map keeps every normalized character's source offset);
+3. **fuzzy** — rapidfuzz locates the best partial alignment, then the whole-word window around
+   it with the highest ``fuzz.ratio`` must score at least ``FUZZY_THRESHOLD`` (0–100), for quotes
+   of at least ``FUZZY_MIN_CHARS`` characters. 90 accepts a dropped or changed word in a
+   sentence-long quote ("has approved" for "has officially approved" scores 90–94) and rejects
+   paraphrase (a reworded clause scores below 85). The located source span, snapped to whole
+   words, becomes the quote a reader sees.
+
+Only section text is searched: headings, bylines and an existing "AI Analysis" are not evidence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from rapidfuzz import fuzz
+
+FUZZY_THRESHOLD = 90.0
+FUZZY_MIN_CHARS = 24
+
+_QUOTES = {
+    "‘": "'",
+    "’": "'",
+    "‚": "'",
+    "‛": "'",
+    "`": "'",
+    "´": "'",
+    "“": '"',
+    "”": '"',
+    "„": '"',
+    "‟": '"',
+    "«": '"',
+    "»": '"',
+}
+_DASHES = dict.fromkeys("‐‑‒–—―−", "-")
+_INVISIBLE = frozenset("\u00ad\u200b\u200c\u200d\u2060\ufeff")
+_STRIP = " \t\r\n\"'“”‘’«»"
+
+
+class MatchKind(StrEnum):
+    """How a quote was found in the source."""
+
+    EXACT = "exact"
+    NORMALIZED = "normalized"
+    FUZZY = "fuzzy"
+    NONE = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where a quote is in the source: ``source[start:end]`` is the matched text."""
+
+    start: int
+    end: int
+    match: MatchKind
+    score: float
+
+
+def normalize(text: str) -> tuple[str, list[int]]:
+    """Normalized text and, for each of its characters, the offset it came from."""
+    out: list[str] = []
+    index: list[int] = []
+    for i, ch in enumerate(text):
+        if ch in _INVISIBLE:
+            continue
+        if ch.isspace():
+            if out and out[-1] != " ":
+                out.append(" ")
+                index.append(i)
+            continue
+        if ch == "…":
+            out.extend("...")
+            index.extend((i, i, i))
+            continue
+        mapped = _QUOTES.get(ch) or _DASHES.get(ch) or ch.lower()
+        if len(mapped) != 1:  # e.g. "İ".lower() is two characters; keep offsets one-to-one
+            mapped = ch
+        out.append(mapped)
+        index.append(i)
+    return "".join(out), index
+
+
+class Grounder:
+    """Locates quotes within the given regions of one source text."""
+
+    def __init__(self, source: str, regions: Sequence[tuple[int, int]]) -> None:
+        self.source = source
+        self.regions = list(regions)
+        self._normalized: list[tuple[str, list[int]]] = []
+        for start, end in self.regions:
+            norm, index = normalize(source[start:end])
+            self._normalized.append((norm, [start + i for i in index]))
+
+    def locate(self, quote: str, prefer: int | None = None) -> Location | None:
+        """Find ``quote``; ``prefer`` is the index of the region to try first."""
+        quote = quote.strip(_STRIP)
+        if quote.endswith(("...", "…")):
+            quote = quote.rstrip(".…").rstrip()
+        if not quote:
+            return None
+        order = list(range(len(self.regions)))
+        if prefer is not None and 0 <= prefer < len(order):
+            order.remove(prefer)
+            order.insert(0, prefer)
+        for i in order:
+            start, end = self.regions[i]
+            at = self.source.find(quote, start, end)
+            if at >= 0:
+                return Location(at, at + len(quote), MatchKind.EXACT, 100.0)
+        nquote, _ = normalize(quote)
+        nquote = nquote.strip()
+        for i in order:
+            norm, index = self._normalized[i]
+            at = norm.find(nquote)
+            if at >= 0:
+                return Location(
+                    index[at], index[at + len(nquote) - 1] + 1, MatchKind.NORMALIZED, 100.0
+                )
+        if len(nquote) < FUZZY_MIN_CHARS:
+            return None
+        return self._fuzzy(nquote, order)
+
+    def _fuzzy(self, nquote: str, order: list[int]) -> Location | None:
+        best: tuple[float, int, int, int] | None = None  # score, region, start, end
+        for i in order:
+            norm, _ = self._normalized[i]
+            # partial_ratio finds where the quote is; its window has the quote's own length, so
+            # a dropped word shifts the end. _refine then scores whole-word windows around it.
+            al = fuzz.partial_ratio_alignment(nquote, norm, score_cutoff=FUZZY_THRESHOLD - 15)
+            if al is None:
+                continue
+            found = _refine(nquote, norm, al.dest_start)
+            if found and (best is None or found[0] > best[0]):
+                best = (found[0], i, found[1], found[2])
+        if best is None:
+            return None
+        score, i, nstart, nend = best
+        index = self._normalized[i][1]
+        start, end = self._snap(index[nstart], index[nend - 1] + 1, i)
+        return Location(start, end, MatchKind.FUZZY, round(score, 1))
+
+    def _snap(self, start: int, end: int, region: int) -> tuple[int, int]:
+        """Widen a fuzzy span to whole words, never past its region."""
+        lo, hi = self.regions[region]
+        src = self.source
+        while start > lo and src[start - 1].isalnum():
+            start -= 1
+        while end < hi and src[end].isalnum():
+            end += 1
+        while start < end and src[start].isspace():
+            start += 1
+        while end > start and (src[end - 1].isspace() or src[end - 1] in ",;:"):
+            end -= 1
+        return start, end
+
+
+def _refine(nquote: str, norm: str, around: int) -> tuple[float, int, int] | None:
+    """The best-scoring whole-word window of ``norm`` near ``around``: (score, start, end)."""
+    n = len(nquote)
+    starts = [
+        j
+        for j in range(max(0, around - 25), min(len(norm), around + 25) + 1)
+        if j == 0 or norm[j - 1] == " "
+    ]
+    best: tuple[float, int, int] | None = None
+    for j in starts:
+        for k in range(j + int(n * 0.75), min(len(norm), j + int(n * 1.35)) + 1):
+            if k != len(norm) and norm[k] != " ":
+                continue
+            score = fuzz.ratio(nquote, norm[j:k], score_cutoff=FUZZY_THRESHOLD)
+            if score and (best is None or score > best[0]):
+                best = (score, j, k)
+    return best
+
+
+_NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
+_NAME = re.compile(r"\b[A-Z][\w\-]*(?:['’]s)?")
+
+
+def absent_terms(fact: str, source: str) -> list[str]:
+    """Numbers and capitalised names in ``fact`` that never occur in ``source``.
+
+    A grounded quote proves the article says something; it does not prove the fact's wording
+    does. A number or a name the article never mentions is a sign of invention.
+    """
+    missing: list[str] = []
+    lowered = source.lower()
+    for num in _NUMBER.findall(fact):
+        if num not in source and num.replace(",", "") not in source.replace(",", ""):
+            missing.append(num)
+    for m in _NAME.finditer(fact):
+        word = re.sub(r"['’]s$", "", m.group(0))
+        if word in source:
+            continue
+        sentence_start = m.start() == 0 or fact[: m.start()].rstrip().endswith((".", "!", "?"))
+        if sentence_start and word.lower() in lowered:
+            continue  # an ordinary word capitalised because it starts the sentence
+        missing.append(word)
+    return list(dict.fromkeys(missing))

@@ -1,0 +1,358 @@
+"""Article → sections → packed extraction calls → grounding → one synthesis call → Report."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from os import PathLike
+from pathlib import Path
+
+from analyst.backends import ChatClient, Message, OutputSchema, make_client
+from analyst.errors import ContextOverflowError, InputError
+from analyst.grounding import Grounder, Location, MatchKind, absent_terms
+from analyst.pricing import cost_usd
+from analyst.prompts import Prompts
+from analyst.reading import Article, read_article
+from analyst.schema import (
+    Analysis,
+    ExtractedFact,
+    Extraction,
+    Fact,
+    Implication,
+    Metadata,
+    ModelInfo,
+    Report,
+    SectionInfo,
+    SourceInfo,
+    Synthesis,
+    Usage,
+    strict_json_schema,
+)
+from analyst.sections import Section, build_sections, pack
+from analyst.settings import Settings
+from analyst.structured import MESSAGE_OVERHEAD, Meter, OutputTooLong, ask
+from analyst.tokens import Encoder, count, get_encoder
+
+StageCallback = Callable[[str], None]
+
+EXTRACTION_SCHEMA = OutputSchema("extraction", strict_json_schema(Extraction))
+SYNTHESIS_SCHEMA = OutputSchema("synthesis", strict_json_schema(Synthesis))
+
+
+def summarize_file(
+    path: str | PathLike[str],
+    *,
+    settings: Settings | None = None,
+    client: ChatClient | None = None,
+    on_stage: StageCallback | None = None,
+) -> Report:
+    """Read the article at ``path`` and write its report."""
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{p}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{p} is a directory; `analyst batch` reads folders") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {p}: {exc.strerror}") from None
+    return summarize_text(data, settings=settings, client=client, path=str(p), on_stage=on_stage)
+
+
+def summarize_text(
+    text: str | bytes,
+    *,
+    settings: Settings | None = None,
+    client: ChatClient | None = None,
+    path: str | None = None,
+    on_stage: StageCallback | None = None,
+) -> Report:
+    """Write the report of one article given as text (or undecoded bytes)."""
+    settings = settings or Settings()
+    article = read_article(text)
+    client = client or make_client(settings)
+    run = _Run(
+        article=article,
+        settings=settings,
+        client=client,
+        encoder=get_encoder(client.model, settings.cache_dir),
+        prompts=Prompts.load(settings.prompts_dir),
+        notify=on_stage or (lambda _stage: None),
+    )
+    raw = text if isinstance(text, bytes) else text.encode("utf-8")
+    return run.report(path=path, sha256=hashlib.sha256(raw).hexdigest())
+
+
+@dataclass
+class _Run:
+    """The state of writing one report."""
+
+    article: Article
+    settings: Settings
+    client: ChatClient
+    encoder: Encoder
+    prompts: Prompts
+    notify: StageCallback
+    meter: Meter = field(default_factory=Meter)
+    warnings: list[str] = field(default_factory=list)
+
+    def report(self, *, path: str | None, sha256: str) -> Report:
+        started = time.perf_counter()
+        self.warnings.extend(self.article.warnings)
+        self.notify("splitting into sections")
+        sections, packs = self._plan()
+        extracted: list[ExtractedFact] = []
+        for i, group in enumerate(packs, start=1):
+            self.notify(f"extracting facts ({i}/{len(packs)})")
+            extracted.extend(self._extract(group))
+        self.notify("grounding quotes")
+        facts = self._ground(extracted, sections)
+        grounded = [f for f in facts if f.grounded]
+        self.notify("writing the analysis")
+        synthesis = self._synthesize(grounded)
+        kept = facts if self.settings.keep_ungrounded else grounded
+        seconds = round(time.perf_counter() - started, 3)
+        return Report(
+            title=self.article.title,
+            summary=synthesis.summary,
+            source=SourceInfo(
+                path=path,
+                sha256=sha256,
+                chars=len(self.article.text),
+                tokens=count(self.encoder, self.article.text),
+            ),
+            metadata=Metadata(
+                date=self.article.date,
+                byline=self.article.byline,
+                source_line=self.article.source_line,
+                dek=self.article.dek,
+            ),
+            sections=[
+                SectionInfo(id=s.id, heading=s.heading, start=s.start, end=s.end, tokens=s.tokens)
+                for s in sections
+            ],
+            facts=kept,
+            implications=[Implication(text=i.text, facts=i.facts) for i in synthesis.implications],
+            analysis=Analysis(text=synthesis.analysis.text, facts=synthesis.analysis.facts),
+            model=ModelInfo(
+                name=self.client.model,
+                backend=self.client.backend,
+                structured_mode=self.meter.mode.value,
+            ),
+            usage=Usage(
+                calls=self.meter.calls,
+                prompt_tokens=self.meter.prompt_tokens,
+                completion_tokens=self.meter.completion_tokens,
+                repairs=self.meter.repairs,
+                seconds=seconds,
+                cost_usd=cost_usd(
+                    self.client.model,
+                    self.client.backend,
+                    self.meter.prompt_tokens,
+                    self.meter.completion_tokens,
+                ),
+                tokens_estimated=self.meter.estimated,
+            ),
+            facts_extracted=len(facts),
+            prompts_sha256=self.prompts.sha256,
+            warnings=self.warnings,
+        )
+
+    # ---- planning -----------------------------------------------------------------------------
+
+    def _extract_system(self) -> str:
+        return (
+            self.prompts.render("system")
+            + "\n\n"
+            + self.prompts.render(
+                "extract", schema=json.dumps(EXTRACTION_SCHEMA.schema, ensure_ascii=False)
+            )
+        )
+
+    def _plan(self) -> tuple[list[Section], list[list[Section]]]:
+        """Sections sized so that each extraction call fits the context window."""
+        s = self.settings
+        skeleton = [
+            {"role": "system", "content": self._extract_system()},
+            {"role": "user", "content": self._extract_input([])},
+        ]
+        fixed = sum(count(self.encoder, m["content"]) + MESSAGE_OVERHEAD for m in skeleton)
+        window = s.effective_context_window
+        budget = min(s.pack_tokens, window - fixed - s.extract_max_tokens)
+        if budget < 64:
+            raise ContextOverflowError(
+                f"the {window}-token context window leaves {max(budget, 0)} tokens for article "
+                f"text after the prompt ({fixed}) and the reply ({s.extract_max_tokens}); "
+                "raise --context-window or lower --pack-tokens"
+            )
+        sections = build_sections(self.article, self.encoder, max_tokens=budget - 16)
+        return sections, pack(sections, budget)
+
+    # ---- extraction ---------------------------------------------------------------------------
+
+    def _extract_input(self, group: Sequence[Section]) -> str:
+        text = self.article.text
+        rendered = "\n".join(
+            f'<section id="{sec.id}" heading="{_attr(sec.heading or "")}">\n'
+            f"{_escape(sec.text(text))}\n</section>"
+            for sec in group
+        )
+        return self.prompts.render(
+            "extract_input", title=_escape(self.article.title or "(none)"), sections=rendered
+        )
+
+    def _extract(self, group: list[Section]) -> list[ExtractedFact]:
+        messages: list[Message] = [
+            {"role": "system", "content": self._extract_system()},
+            {"role": "user", "content": self._extract_input(group)},
+        ]
+        try:
+            reply = ask(
+                self.client,
+                messages,
+                Extraction,
+                schema=EXTRACTION_SCHEMA,
+                max_tokens=self.settings.extract_max_tokens,
+                temperature=self.settings.temperature,
+                repairs=self.settings.repairs,
+                context_window=self.settings.effective_context_window,
+                encoder=self.encoder,
+                meter=self.meter,
+            )
+        except OutputTooLong:
+            halves = _halve(group)
+            if halves is None:
+                raise
+            self.warnings.append("a reply ran out of room; re-read its sections in two halves")
+            return [fact for half in halves for fact in self._extract(half)]
+        return reply.facts
+
+    # ---- grounding ----------------------------------------------------------------------------
+
+    def _ground(self, extracted: list[ExtractedFact], sections: list[Section]) -> list[Fact]:
+        source = self.article.text
+        regions = [(part, sec) for sec in sections for part in sec.parts]
+        first_region: dict[str, int] = {}
+        for i, (_, sec) in enumerate(regions):
+            first_region.setdefault(sec.id, i)
+        grounder = Grounder(source, [r for r, _ in regions])
+        seen: set[tuple[int, int]] = set()
+        seen_text: set[str] = set()
+        located: list[tuple[ExtractedFact, Location | None, str]] = []
+        for ef in extracted:
+            key = " ".join(ef.text.lower().split())
+            if key in seen_text:
+                continue
+            seen_text.add(key)
+            loc = grounder.locate(ef.evidence, first_region.get(ef.section))
+            section = ef.section if ef.section in first_region else sections[0].id
+            if loc is not None:
+                if (loc.start, loc.end) in seen:
+                    continue
+                seen.add((loc.start, loc.end))
+                # The quote's position, not the model's tag, decides the section.
+                section = next(sec.id for (a, b), sec in regions if a <= loc.start < b)
+            located.append((ef, loc, section))
+        located.sort(key=lambda item: (item[1] is None, item[1].start if item[1] else 0))
+        facts: list[Fact] = []
+        for n, (ef, loc, section) in enumerate(located, start=1):
+            missing = absent_terms(ef.text, source)
+            facts.append(
+                Fact(
+                    id=f"f{n}",
+                    section=section,
+                    text=ef.text.strip(),
+                    evidence=source[loc.start : loc.end] if loc else ef.evidence,
+                    start=loc.start if loc else None,
+                    end=loc.end if loc else None,
+                    match=loc.match if loc else MatchKind.NONE,
+                    grounded=loc is not None,
+                    absent_terms=missing,
+                )
+            )
+            if loc and missing:
+                self.warnings.append(
+                    f"fact f{n} mentions {', '.join(missing)}, which the article never does"
+                )
+        dropped = sum(1 for f in facts if not f.grounded)
+        if dropped:
+            what = "kept and marked" if self.settings.keep_ungrounded else "left out"
+            self.warnings.append(
+                f"{dropped} of {len(facts)} facts {what}: their quotes are not in the article"
+            )
+        if not any(f.grounded for f in facts):
+            self.warnings.append("no fact could be grounded in the article")
+        return facts
+
+    # ---- synthesis ----------------------------------------------------------------------------
+
+    def _synthesize(self, facts: list[Fact]) -> Synthesis:
+        schema_text = json.dumps(SYNTHESIS_SCHEMA.schema, ensure_ascii=False)
+        listing = "\n".join(f"{f.id}: {_escape(f.text)}" for f in facts) or "(no verified facts)"
+        messages: list[Message] = [
+            {
+                "role": "system",
+                "content": self.prompts.render("system")
+                + "\n\n"
+                + self.prompts.render("synthesize", schema=schema_text),
+            },
+            {
+                "role": "user",
+                "content": self.prompts.render(
+                    "synthesize_input",
+                    title=_escape(self.article.title or "(none)"),
+                    dek=_escape(self.article.dek or "(none)"),
+                    facts=listing,
+                ),
+            },
+        ]
+        return ask(
+            self.client,
+            messages,
+            Synthesis,
+            schema=SYNTHESIS_SCHEMA,
+            max_tokens=self.settings.synth_max_tokens,
+            temperature=self.settings.temperature,
+            repairs=self.settings.repairs,
+            context_window=self.settings.effective_context_window,
+            encoder=self.encoder,
+            meter=self.meter,
+            validation_context={"fact_ids": {f.id for f in facts}},
+        )
+
+
+_TAGS = ("<article", "</article", "<section", "</section", "<facts", "</facts")
+
+
+def _escape(text: str) -> str:
+    """Defuse our own delimiters inside article text, so it cannot close its tag early."""
+    lowered = text.lower()
+    if not any(tag in lowered for tag in _TAGS):
+        return text
+    out = text
+    for tag in _TAGS:
+        start = 0
+        while (at := out.lower().find(tag, start)) >= 0:
+            out = out[:at] + "‹" + out[at + 1 :]
+            start = at + 1
+    return out
+
+
+def _attr(text: str) -> str:
+    return _escape(text).replace('"', "'").replace("\n", " ")
+
+
+def _halve(group: list[Section]) -> tuple[list[Section], list[Section]] | None:
+    if len(group) > 1:
+        mid = len(group) // 2
+        return group[:mid], group[mid:]
+    (only,) = group
+    if len(only.parts) < 2:
+        return None
+    mid = len(only.parts) // 2
+    left = Section(only.id, only.heading, only.parts[:mid], only.tokens // 2)
+    right = Section(only.id, only.heading, only.parts[mid:], only.tokens - only.tokens // 2)
+    return [left], [right]

@@ -1,0 +1,58 @@
+"""Prompt files: loaded by name from the package, optionally overridden from a folder.
+
+Templates use ``$name`` placeholders (``$$`` for a literal dollar sign). Rendering with a variable
+missing fails with the variable's and the file's names. The hash of all prompt texts goes into
+every report, so a report says exactly which prompts wrote it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from string import Template
+
+from analyst.errors import ConfigError
+
+NAMES = ("system", "extract", "extract_input", "synthesize", "synthesize_input")
+
+
+@dataclass(frozen=True)
+class Prompts:
+    """The prompt templates in use, and their combined hash."""
+
+    templates: dict[str, str]
+    sha256: str
+
+    @classmethod
+    def load(cls, override_dir: Path | None = None) -> Prompts:
+        """The packaged prompts, each replaced by ``override_dir/<name>.md`` where that exists."""
+        packaged = resources.files("analyst").joinpath("prompts")
+        templates = {name: packaged.joinpath(f"{name}.md").read_text("utf-8") for name in NAMES}
+        if override_dir is not None:
+            if not override_dir.is_dir():
+                raise ConfigError(f"prompts folder {override_dir} does not exist")
+            for name in NAMES:
+                path = override_dir / f"{name}.md"
+                if path.is_file():
+                    try:
+                        templates[name] = path.read_text("utf-8")
+                    except (OSError, UnicodeDecodeError) as exc:
+                        raise ConfigError(f"cannot read prompt {path}: {exc}") from None
+        digest = hashlib.sha256()
+        for name in NAMES:
+            digest.update(name.encode() + b"\0" + templates[name].encode() + b"\0")
+        return cls(templates=templates, sha256=digest.hexdigest())
+
+    def render(self, name: str, **variables: str) -> str:
+        """Fill template ``name``; a placeholder without a value is a ``ConfigError``."""
+        try:
+            return Template(self.templates[name]).substitute(variables).strip()
+        except KeyError as exc:
+            raise ConfigError(
+                f"prompt {name}.md uses ${exc.args[0]}, which analyst does not provide "
+                f"(it provides: {', '.join(sorted(variables)) or 'nothing'})"
+            ) from None
+        except ValueError as exc:
+            raise ConfigError(f"prompt {name}.md has a bad placeholder: {exc}") from None

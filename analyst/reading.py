@@ -1,0 +1,264 @@
+"""Bytes → text, and text → the article's parts, keeping character offsets into the text.
+
+An article as users paste it has more than its body: a title (sometimes twice), a dek, a byline
+line ("Mar 5, 2026·4 min read·via @x"), share and "Trending Now" boilerplate, a "Source:" line and
+perhaps an earlier "AI Analysis". Only the body is read for facts; the rest fills the metadata.
+Offsets are indices into the decoded text (code points), so ``text[start:end]`` is exact.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from statistics import median
+
+from analyst.errors import InputError
+
+
+class Kind(StrEnum):
+    """What a block of the article is."""
+
+    TITLE = "title"
+    DEK = "dek"
+    BYLINE = "byline"
+    HEADING = "heading"
+    PARAGRAPH = "paragraph"
+    SOURCE = "source"
+    BOILERPLATE = "boilerplate"
+    ANALYSIS = "analysis"  # an existing "AI Analysis" section: not article body
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A paragraph-sized piece of the text: ``text == source[start:end]``."""
+
+    start: int
+    end: int
+    text: str
+    kind: Kind
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """A decoded article with its parts recognised."""
+
+    text: str
+    blocks: tuple[Block, ...]
+    title: str | None = None
+    dek: str | None = None
+    byline: str | None = None
+    date: str | None = None
+    source_line: str | None = None
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def body(self) -> tuple[Block, ...]:
+        """Headings and paragraphs: the text facts may come from."""
+        return tuple(b for b in self.blocks if b.kind in (Kind.HEADING, Kind.PARAGRAPH))
+
+
+def decode(data: bytes) -> tuple[str, list[str]]:
+    """Decode article bytes: BOM'd UTF-8/UTF-16, UTF-8, then cp1252 with a warning."""
+    if not data:
+        raise InputError("the article is empty")
+    warnings: list[str] = []
+    if data.startswith(codecs.BOM_UTF8):
+        text = _strict(data[len(codecs.BOM_UTF8) :], "utf-8")
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = _strict(data, "utf-16")
+    else:
+        if b"\x00" in data[:8192]:
+            raise InputError("the article looks binary (it contains NUL bytes)")
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            try:
+                text = data.decode("cp1252")
+            except UnicodeDecodeError:
+                text = data.decode("latin-1")
+            warnings.append("the article is not valid UTF-8; decoded it as cp1252")
+    if not text.strip():
+        raise InputError("the article contains only whitespace")
+    if _looks_binary(text):
+        raise InputError("the article looks binary (mostly control characters)")
+    return text, warnings
+
+
+def _strict(data: bytes, encoding: str) -> str:
+    try:
+        return data.decode(encoding).removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"the article is not valid {encoding}: {exc.reason}") from None
+
+
+def _looks_binary(text: str) -> bool:
+    sample = text[:8192]
+    controls = sum(1 for c in sample if ord(c) < 32 and c not in "\t\n\r\f\v")
+    return controls > max(8, len(sample) // 20)
+
+
+_BOILERPLATE = re.compile(
+    r"(share:?|share (this|on) .{0,30}|trending( now)?|view all|see all|more in .{1,60}|"
+    r"original source.{0,80}|advertisement|related( articles| stories| posts)?:?|read more|"
+    r"subscribe.{0,40}|sign up.{0,60}|follow us.{0,40}|\d+ comments?|comments?|"
+    r"skip to (main )?content|back to top|copy link|print)",
+    re.IGNORECASE,
+)
+_MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_DATE = re.compile(
+    rf"\b({_MONTH} \d{{1,2}},? \d{{4}}|\d{{1,2}} {_MONTH} \d{{4}}|\d{{4}}-\d{{2}}-\d{{2}})\b",
+    re.IGNORECASE,
+)
+_BYLINE_HINT = re.compile(
+    r"(\bmin(ute)?s? read\b|\bviews?\b|\bvia @|^by [A-Z]|·|\bupdated\b|\bpublished\b|\bposted\b)",
+    re.IGNORECASE,
+)
+_SOURCE = re.compile(r"(sources?|originally published( in| at| by)?)\s*:\s*\S", re.IGNORECASE)
+_ANALYSIS = re.compile(r"#*\s*(ai analysis|analysis by ai|ai summary|ai take)\s*:?", re.IGNORECASE)
+_MD_HEADING = re.compile(r"#{1,6}\s+\S")
+_CLOSING = tuple(".!?:;,…\"”’')]")
+
+
+def read_article(data: bytes | str) -> Article:
+    """Decode (when given bytes) and split an article into classified blocks."""
+    warnings: list[str] = []
+    if isinstance(data, bytes):
+        text, warnings = decode(data)
+    else:
+        text = data
+        if not text.strip():
+            raise InputError("the article is empty or contains only whitespace")
+    blocks = _classify_spans(text, _split_blocks(text))
+    return _assemble(text, blocks, warnings)
+
+
+def _split_blocks(text: str) -> list[tuple[int, int]]:
+    """Spans of paragraph-sized blocks, stripped of surrounding whitespace.
+
+    One non-empty line is one block, unless the text is hard-wrapped (most lines run straight
+    into the next one), where blank lines separate blocks instead.
+    """
+    lines: list[tuple[int, int]] = []
+    pos = 0
+    for line in text.splitlines(keepends=True):
+        body = line.rstrip("\r\n")
+        lead = len(body) - len(body.lstrip())
+        stripped = body.strip()
+        if stripped:
+            lines.append((pos + lead, pos + lead + len(stripped)))
+        else:
+            lines.append((-1, -1))
+        pos += len(line)
+    content = [(s, e) for s, e in lines if s >= 0]
+    if not content:
+        return []
+    joined = sum(1 for a, b in zip(lines, lines[1:], strict=False) if a[0] >= 0 and b[0] >= 0)
+    wrapped = (
+        len(content) >= 6
+        and joined / len(content) > 0.5
+        and 30 <= median(e - s for s, e in content) <= 100
+    )
+    if not wrapped:
+        return content
+    blocks: list[tuple[int, int]] = []
+    current: tuple[int, int] | None = None
+    for span in lines:
+        if span[0] < 0:
+            if current:
+                blocks.append(current)
+            current = None
+        elif _MD_HEADING.match(text, span[0]):
+            if current:
+                blocks.append(current)
+            blocks.append(span)
+            current = None
+        else:
+            current = (current[0], span[1]) if current else span
+    if current:
+        blocks.append(current)
+    return blocks
+
+
+def _is_heading(text: str, next_text: str | None) -> bool:
+    if _MD_HEADING.match(text):
+        return True
+    if next_text is None or "\n" in text or len(text) > 120 or len(text.split()) > 15:
+        return False
+    if text.endswith(_CLOSING) or not text[0].isupper() and not text[0].isdigit():
+        return False
+    # "followed by a paragraph": the next block reads like prose, not another short line.
+    return len(next_text) >= max(80, len(text)) or next_text.endswith((".", "!", "?", '"', "”"))
+
+
+def _classify_spans(text: str, spans: list[tuple[int, int]]) -> list[Block]:
+    items = [text[s:e] for s, e in spans]
+    kinds: list[Kind] = [Kind.PARAGRAPH] * len(items)
+    title: str | None = None
+    in_analysis = False
+    body_started = False
+    for i, item in enumerate(items):
+        nxt = next((t for t in items[i + 1 :] if not _BOILERPLATE.fullmatch(t)), None)
+        plain = item.lstrip("#").strip()
+        if in_analysis:
+            kinds[i] = Kind.BOILERPLATE if _BOILERPLATE.fullmatch(plain) else Kind.ANALYSIS
+        elif _ANALYSIS.fullmatch(item):
+            kinds[i] = Kind.ANALYSIS
+            in_analysis = True
+        elif _BOILERPLATE.fullmatch(plain) or (title is not None and plain == title):
+            kinds[i] = Kind.BOILERPLATE
+        elif i == 0 and len(plain) <= 200 and "\n" not in plain:
+            kinds[i] = Kind.TITLE
+            title = plain
+        elif _SOURCE.match(plain) and len(plain) < 400:
+            kinds[i] = Kind.SOURCE
+        elif not body_started and len(plain) < 200 and _BYLINE_HINT.search(plain):
+            kinds[i] = Kind.BYLINE
+        elif _is_heading(item, nxt):
+            kinds[i] = Kind.HEADING
+            body_started = True
+        else:
+            kinds[i] = Kind.PARAGRAPH
+            if any(k is Kind.BYLINE for k in kinds[:i]) or i > 3:
+                body_started = True
+    _mark_dek(kinds)
+    return [Block(s, e, t, k) for (s, e), t, k in zip(spans, items, kinds, strict=True)]
+
+
+def _mark_dek(kinds: list[Kind]) -> None:
+    """Paragraphs between the title and a byline line are the dek, not body."""
+    if Kind.BYLINE not in kinds or Kind.TITLE not in kinds:
+        return
+    first_byline = kinds.index(Kind.BYLINE)
+    for i in range(kinds.index(Kind.TITLE) + 1, first_byline):
+        if kinds[i] is Kind.PARAGRAPH:
+            kinds[i] = Kind.DEK
+
+
+def _assemble(text: str, blocks: list[Block], warnings: list[str]) -> Article:
+    def first(kind: Kind) -> str | None:
+        return next((b.text for b in blocks if b.kind is kind), None)
+
+    if not any(b.kind in (Kind.PARAGRAPH, Kind.HEADING) for b in blocks):
+        # A one-line "article" is its own body rather than a title with nothing under it.
+        blocks = [
+            Block(b.start, b.end, b.text, Kind.PARAGRAPH) if b.kind is Kind.TITLE else b
+            for b in blocks
+        ]
+    title = first(Kind.TITLE)
+    deks = [b.text for b in blocks if b.kind is Kind.DEK]
+    byline = first(Kind.BYLINE)
+    date_match = _DATE.search(byline) if byline else None
+    if not any(b.kind in (Kind.PARAGRAPH, Kind.HEADING) for b in blocks):
+        raise InputError("the article has no body text")
+    return Article(
+        text=text,
+        blocks=tuple(blocks),
+        title=title.lstrip("#").strip() if title else None,
+        dek=" ".join(deks) or None,
+        byline=byline,
+        date=date_match.group(0) if date_match else None,
+        source_line=first(Kind.SOURCE),
+        warnings=tuple(warnings),
+    )

@@ -1,0 +1,225 @@
+"""The report's JSON contract, and the shapes the model is asked to reply in.
+
+``Report`` is what users get (``schema_version`` "1"); ``Extraction`` and ``Synthesis`` are what the
+model writes. Their JSON Schemas go to the server for constrained decoding, and every reply is
+validated here again, whatever the server promised.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from analyst.grounding import MatchKind
+
+SCHEMA_VERSION: Literal["1"] = "1"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---- what the model writes --------------------------------------------------------------------
+
+
+class ExtractedFact(_Strict):
+    """One fact as the model reports it. The quote comes before the fact on purpose: small models
+    copy more faithfully when they quote first and then write the fact from the quote."""
+
+    section: str = Field(description="id of the section the quote is from, e.g. s2")
+    evidence: str = Field(
+        min_length=1, description="verbatim quote from that section, at most 200 characters"
+    )
+    text: str = Field(min_length=1, description="the fact in one plain sentence")
+
+
+class Extraction(_Strict):
+    """The reply to one extraction call."""
+
+    facts: list[ExtractedFact]
+
+
+def _check_citations(ids: list[str], info: ValidationInfo) -> list[str]:
+    known = (info.context or {}).get("fact_ids")
+    if known is not None:
+        unknown = [i for i in ids if i not in known]
+        if unknown:
+            raise ValueError(
+                f"cites unknown fact ids {unknown}; cite only ids from the list: "
+                + ", ".join(sorted(known, key=_id_order))
+            )
+    return list(dict.fromkeys(ids))
+
+
+def _id_order(fact_id: str) -> tuple[int, str]:
+    digits = fact_id.lstrip("f")
+    return (int(digits), "") if digits.isdigit() else (1 << 30, fact_id)
+
+
+class CitedText(_Strict):
+    """A paragraph or point and the ids of the facts it rests on."""
+
+    text: str = Field(min_length=1)
+    facts: list[str] = Field(description="ids of the facts this rests on, e.g. ['f1', 'f3']")
+
+    @field_validator("facts")
+    @classmethod
+    def _known(cls, ids: list[str], info: ValidationInfo) -> list[str]:
+        return _check_citations(ids, info)
+
+
+class Synthesis(_Strict):
+    """The reply to the synthesis call."""
+
+    summary: str = Field(min_length=1, description="2-3 sentences")
+    implications: list[CitedText] = Field(min_length=3, max_length=5)
+    analysis: CitedText
+
+
+# ---- what users get ---------------------------------------------------------------------------
+
+
+class SourceInfo(BaseModel):
+    """The article read: where from, its hash, its size in characters and tokens."""
+
+    path: str | None
+    sha256: str
+    chars: int
+    tokens: int
+
+
+class Metadata(BaseModel):
+    """What the article says about itself, outside its body."""
+
+    date: str | None = None
+    byline: str | None = None
+    source_line: str | None = None
+    dek: str | None = None
+
+
+class SectionInfo(BaseModel):
+    """A section of the body: ``source[start:end]`` spans its paragraphs."""
+
+    id: str
+    heading: str | None
+    start: int
+    end: int
+    tokens: int
+
+
+class Fact(BaseModel):
+    """A key fact with the quote that proves it; ``source[start:end]`` is the quote as matched."""
+
+    id: str
+    section: str
+    text: str
+    evidence: str
+    start: int | None
+    end: int | None
+    match: MatchKind
+    grounded: bool
+    absent_terms: list[str] = Field(
+        default_factory=list,
+        description="numbers or names in the fact's text that the article never mentions",
+    )
+
+    @model_validator(mode="after")
+    def _offsets(self) -> Fact:
+        if self.grounded and (self.start is None or self.end is None or self.end <= self.start):
+            raise ValueError(f"grounded fact {self.id} needs start < end")
+        return self
+
+
+class Implication(BaseModel):
+    """A consequence of the facts, citing them by id."""
+
+    text: str
+    facts: list[str]
+
+
+class Analysis(BaseModel):
+    """The "AI Analysis" paragraph: significance, context, what to watch."""
+
+    text: str
+    facts: list[str]
+
+
+class ModelInfo(BaseModel):
+    """Which model wrote the report, where, and how its output was constrained."""
+
+    name: str
+    backend: str
+    structured_mode: Literal["json_schema", "json_object", "prompt"]
+
+
+class Usage(BaseModel):
+    """What the report cost: calls, tokens (all attempts), re-asks, seconds, dollars."""
+
+    calls: int
+    prompt_tokens: int
+    completion_tokens: int
+    repairs: int
+    seconds: float
+    cost_usd: float | None = Field(description="null when the model's price is unknown")
+    tokens_estimated: bool = Field(
+        default=False, description="true when the server did not report usage and tiktoken did"
+    )
+
+
+class Report(BaseModel):
+    """An analyst report on one article."""
+
+    schema_version: Literal["1"] = SCHEMA_VERSION
+    title: str | None
+    summary: str
+    source: SourceInfo
+    metadata: Metadata
+    sections: list[SectionInfo]
+    facts: list[Fact]
+    implications: list[Implication]
+    analysis: Analysis
+    model: ModelInfo
+    usage: Usage
+    facts_extracted: int = Field(description="facts the model proposed, before grounding")
+    prompts_sha256: str
+    warnings: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _citations_resolve(self) -> Report:
+        ids = {f.id for f in self.facts}
+        cited = [i for imp in self.implications for i in imp.facts] + self.analysis.facts
+        unknown = sorted(set(cited) - ids)
+        if unknown:
+            raise ValueError(f"citations of unknown facts: {unknown}")
+        return self
+
+    def fact(self, fact_id: str) -> Fact:
+        """The fact with this id."""
+        return next(f for f in self.facts if f.id == fact_id)
+
+
+def report_json_schema() -> dict[str, Any]:
+    """The JSON Schema of ``Report``, as ``analyst schema`` prints it."""
+    schema = Report.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema
+
+
+def strict_json_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """A model's JSON Schema in the form OpenAI's strict structured outputs accept.
+
+    Strict mode wants every property required and no additional properties (the ``_Strict``
+    models say both, and none has a default) and rejects string length keywords, so those are
+    dropped here; client-side validation still enforces them.
+    """
+    schema: dict[str, Any] = _drop_keys(model.model_json_schema(), {"minLength", "maxLength"})
+    return schema
+
+
+def _drop_keys(node: Any, keys: set[str]) -> Any:
+    if isinstance(node, dict):
+        return {k: _drop_keys(v, keys) for k, v in node.items() if k not in keys}
+    if isinstance(node, list):
+        return [_drop_keys(v, keys) for v in node]
+    return node

@@ -1,0 +1,120 @@
+"""Settings: one frozen value object; ``Settings.from_env`` is the only environment reader."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from analyst.errors import ConfigError
+
+DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
+
+# Context windows of models we know; anything else gets DEFAULT_CONTEXT_WINDOW unless told.
+KNOWN_CONTEXT_WINDOWS: dict[str, int] = {
+    "gpt-4o": 128_000,
+    "gpt-4o-mini": 128_000,
+    "gpt-4.1": 1_047_576,
+    "gpt-4.1-mini": 1_047_576,
+    "gpt-4.1-nano": 1_047_576,
+    "gpt-5": 400_000,
+    "gpt-5-mini": 400_000,
+    "gpt-5-nano": 400_000,
+}
+DEFAULT_CONTEXT_WINDOW = 8192
+
+
+def default_cache_dir() -> Path:
+    """Where analyst keeps its caches (tokenizer files, later the call cache)."""
+    return Path(platformdirs.user_cache_dir("analyst", appauthor=False))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Everything that changes what analyst does, in one immutable value.
+
+    ``Settings(model="gpt-4o-mini")`` talks to OpenAI with ``api_key``;
+    ``Settings(base_url="http://127.0.0.1:8080/v1")`` to any OpenAI-compatible server.
+    Use ``dataclasses.replace(settings, ...)`` to derive a variant.
+    """
+
+    model: str | None = None
+    base_url: str | None = None
+    # repr=False: the key must never reach logs, errors or reports.
+    api_key: str | None = field(default=None, repr=False)
+    timeout: float = 120.0
+    max_retries: int = 2
+    repairs: int = 2
+    context_window: int | None = None
+    pack_tokens: int = 3000
+    extract_max_tokens: int = 1500
+    synth_max_tokens: int = 1200
+    temperature: float = 0.0
+    prompts_dir: Path | None = None
+    keep_ungrounded: bool = False
+    cache_dir: Path = field(default_factory=default_cache_dir)
+
+    def __post_init__(self) -> None:
+        if self.repairs < 0:
+            raise ConfigError("repairs must be 0 or more")
+        if self.max_retries < 0:
+            raise ConfigError("max_retries must be 0 or more")
+        if self.timeout <= 0:
+            raise ConfigError("timeout must be positive")
+        if self.context_window is not None and self.context_window < 512:
+            raise ConfigError("context_window must be at least 512 tokens")
+        if self.pack_tokens < 200:
+            raise ConfigError("pack_tokens must be at least 200")
+
+    @property
+    def model_name(self) -> str:
+        """The model to ask for: as set; OpenAI's default for OpenAI; else "" (ask the server)."""
+        if self.model:
+            return self.model
+        return DEFAULT_OPENAI_MODEL if self.base_url is None else ""
+
+    @property
+    def effective_context_window(self) -> int:
+        """The context window in tokens: as set, else known for the model, else 8192."""
+        if self.context_window is not None:
+            return self.context_window
+        return KNOWN_CONTEXT_WINDOWS.get(self.model_name, DEFAULT_CONTEXT_WINDOW)
+
+    @property
+    def backend(self) -> str:
+        """``openai`` for OpenAI's own API, ``openai-compatible`` for any other server."""
+        if self.base_url is None or "api.openai.com" in self.base_url:
+            return "openai"
+        return "openai-compatible"
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str], **overrides: Any) -> Settings:
+        """Settings from environment variables, then ``overrides`` (CLI flags) on top.
+
+        Reads ``OPENAI_API_KEY``, ``OPENAI_BASE_URL``, ``ANALYST_MODEL``, ``ANALYST_CACHE_DIR``
+        and ``ANALYST_CONTEXT_WINDOW``. Overrides that are ``None`` are ignored.
+        """
+        values: dict[str, Any] = {}
+        if environ.get("OPENAI_API_KEY"):
+            values["api_key"] = environ["OPENAI_API_KEY"]
+        if environ.get("OPENAI_BASE_URL"):
+            values["base_url"] = environ["OPENAI_BASE_URL"]
+        if environ.get("ANALYST_MODEL"):
+            values["model"] = environ["ANALYST_MODEL"]
+        if environ.get("ANALYST_CACHE_DIR"):
+            values["cache_dir"] = Path(environ["ANALYST_CACHE_DIR"])
+        if environ.get("ANALYST_CONTEXT_WINDOW"):
+            try:
+                values["context_window"] = int(environ["ANALYST_CONTEXT_WINDOW"])
+            except ValueError:
+                raise ConfigError("ANALYST_CONTEXT_WINDOW must be an integer") from None
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)

@@ -1,0 +1,158 @@
+"""One structured model call: context check, parse, validate, bounded re-ask, usage counting.
+
+On a reply that fails validation we re-ask with the error, at most ``repairs`` times. Each re-ask
+sends the original messages plus only the *last* bad reply and its error — not every earlier one —
+so the cost of a re-ask stays flat instead of growing with the number of attempts. Every attempt's
+tokens are counted. ``finish_reason == "length"`` is never success: we retry with twice the room
+when the context allows, and otherwise raise ``OutputTooLong`` so the caller can split the input.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from analyst.backends.base import ChatClient, Message, OutputSchema, StructuredMode
+from analyst.errors import ContextOverflowError, ModelOutputError
+from analyst.tokens import Encoder, count
+
+T = TypeVar("T", bound=BaseModel)
+
+# Per-message framing tokens in chat formats (role markers and separators): an upper estimate.
+MESSAGE_OVERHEAD = 8
+_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
+
+
+class OutputTooLong(ModelOutputError):
+    """The reply hit ``max_tokens`` and the context leaves no room to ask for more."""
+
+
+@dataclass
+class Meter:
+    """Running totals of one report's model usage."""
+
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    repairs: int = 0
+    estimated: bool = False
+    mode: StructuredMode = StructuredMode.JSON_SCHEMA
+
+
+def prompt_tokens(encoder: Encoder, messages: Sequence[Message]) -> int:
+    """Estimated prompt tokens of ``messages``."""
+    return sum(count(encoder, m["content"]) + MESSAGE_OVERHEAD for m in messages)
+
+
+def ask(
+    client: ChatClient,
+    messages: list[Message],
+    output: type[T],
+    *,
+    schema: OutputSchema,
+    max_tokens: int,
+    temperature: float,
+    repairs: int,
+    context_window: int,
+    encoder: Encoder,
+    meter: Meter,
+    validation_context: dict[str, Any] | None = None,
+) -> T:
+    """Ask until the reply validates as ``output``, re-asking at most ``repairs`` times."""
+    base = list(messages)
+    current = base
+    attempts = 0
+    raw = ""
+    while True:
+        sent = prompt_tokens(encoder, current)
+        if sent + max_tokens > context_window:
+            room = context_window - sent
+            if room < max_tokens // 2 or room < 64:
+                raise ContextOverflowError(
+                    f"a request of {sent} prompt tokens leaves {max(room, 0)} of the "
+                    f"{context_window}-token context window for the reply"
+                )
+            max_tokens = room
+        completion = client.complete(
+            current, schema=schema, max_tokens=max_tokens, temperature=temperature
+        )
+        attempts += 1
+        meter.calls += 1
+        meter.mode = completion.mode
+        if attempts > 1:
+            meter.repairs += 1
+        if completion.prompt_tokens is None or completion.completion_tokens is None:
+            meter.estimated = True
+        meter.prompt_tokens += (
+            completion.prompt_tokens if completion.prompt_tokens is not None else sent
+        )
+        meter.completion_tokens += (
+            completion.completion_tokens
+            if completion.completion_tokens is not None
+            else count(encoder, completion.content)
+        )
+        raw = completion.content
+        if completion.refusal:
+            raise ModelOutputError(f"the model refused: {completion.refusal}", raw=raw, attempts=1)
+        if completion.finish_reason == "length":
+            bigger = max_tokens * 2
+            if attempts <= repairs and sent + bigger <= context_window:
+                max_tokens = bigger
+                continue
+            raise OutputTooLong(
+                f"the reply did not fit in {max_tokens} tokens", raw=raw, attempts=attempts
+            )
+        try:
+            return output.model_validate(parse_json(raw), context=validation_context)
+        except (ValueError, ValidationError) as exc:
+            error = _describe(exc)
+        if attempts > repairs:
+            raise ModelOutputError(
+                f"the model's reply was still invalid after {attempts} attempts: {error}",
+                raw=raw,
+                attempts=attempts,
+            )
+        current = [
+            *base,
+            {"role": "assistant", "content": raw[:4000]},
+            {
+                "role": "user",
+                "content": "Your reply was not valid: "
+                + error
+                + "\nReply again with only the corrected JSON object.",
+            },
+        ]
+
+
+def parse_json(text: str) -> Any:
+    """The JSON object in a reply: the whole text, a fenced block, or the outermost braces."""
+    text = text.strip()
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    fenced = _FENCE.search(text)
+    if fenced:
+        try:
+            return json.loads(fenced.group(1))
+        except ValueError:
+            pass
+    start, end = text.find("{"), text.rfind("}")
+    if 0 <= start < end:
+        return json.loads(text[start : end + 1])
+    raise ValueError("the reply contains no JSON object")
+
+
+def _describe(exc: ValueError | ValidationError) -> str:
+    if isinstance(exc, ValidationError):
+        parts = [
+            f"{'.'.join(str(p) for p in err['loc']) or 'reply'}: {err['msg']}"
+            for err in exc.errors(include_url=False)[:8]
+        ]
+        return "; ".join(parts)
+    return f"invalid JSON ({exc})"

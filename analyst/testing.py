@@ -1,0 +1,124 @@
+"""Test doubles for analyst and for your own tests: a scripted, recording ``ChatClient``.
+
+    from analyst.testing import FakeChatClient
+    fake = FakeChatClient()
+    fake.enqueue({"facts": [...]}, {"summary": ..., "implications": [...], "analysis": {...}})
+    report = analyst.summarize_text(text, client=fake)
+    assert fake.calls[0].schema.name == "extraction"
+
+With ``responder=extractive_responder`` it answers any analyst prompt by itself, quoting the
+first sentences of each section: a zero-latency stand-in for a model.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from analyst.backends.base import Completion, Message, OutputSchema, StructuredMode
+
+Reply = str | dict[str, Any] | Completion
+Responder = Callable[[Sequence[Message], OutputSchema], Reply]
+
+
+@dataclass(frozen=True)
+class FakeCall:
+    """One request the fake received."""
+
+    messages: list[Message]
+    schema: OutputSchema
+    max_tokens: int
+    temperature: float
+
+
+class FakeChatClient:
+    """A ``ChatClient`` that answers from a queue (then from ``responder``) and records calls."""
+
+    def __init__(
+        self,
+        replies: Sequence[Reply] = (),
+        *,
+        responder: Responder | None = None,
+        model: str = "fake-model",
+        backend: str = "fake",
+    ) -> None:
+        self._queue: deque[Reply] = deque(replies)
+        self._responder = responder
+        self._model = model
+        self._backend = backend
+        self.calls: list[FakeCall] = []
+
+    @property
+    def model(self) -> str:
+        """The model name reports will show."""
+        return self._model
+
+    @property
+    def backend(self) -> str:
+        """The backend name reports will show."""
+        return self._backend
+
+    def enqueue(self, *replies: Reply) -> None:
+        """Queue replies: JSON text, a dict (sent as JSON) or a full ``Completion``."""
+        self._queue.extend(replies)
+
+    def complete(
+        self,
+        messages: Sequence[Message],
+        *,
+        schema: OutputSchema,
+        max_tokens: int,
+        temperature: float,
+    ) -> Completion:
+        """Record the call and return the next reply."""
+        self.calls.append(FakeCall(list(messages), schema, max_tokens, temperature))
+        if self._queue:
+            reply = self._queue.popleft()
+        elif self._responder is not None:
+            reply = self._responder(messages, schema)
+        else:
+            raise LookupError(f"FakeChatClient has no reply queued for call {len(self.calls)}")
+        if isinstance(reply, Completion):
+            return reply
+        content = reply if isinstance(reply, str) else json.dumps(reply)
+        return Completion(
+            content=content,
+            finish_reason="stop",
+            prompt_tokens=sum(len(m["content"]) // 4 for m in messages),
+            completion_tokens=len(content) // 4,
+            mode=StructuredMode.JSON_SCHEMA,
+        )
+
+
+_SECTION = re.compile(r'<section id="([^"]+)"[^>]*>\n(.*?)\n</section>', re.DOTALL)
+_FACT = re.compile(r"^(f\d+): (.*)$", re.MULTILINE)
+_SENTENCE = re.compile(r"[^.!?。！？]+[.!?。！？]?")
+
+
+def extractive_responder(messages: Sequence[Message], schema: OutputSchema) -> dict[str, Any]:
+    """Answer analyst's prompts without a model: quote sections, cite the facts given."""
+    prompt = next(m["content"] for m in messages if m["role"] == "user")
+    if schema.name == "extraction":
+        facts = []
+        for section_id, body in _SECTION.findall(prompt):
+            for sentence in _SENTENCE.findall(body.strip())[:2]:
+                quote = sentence.strip()[:200]
+                if len(quote) > 20:
+                    facts.append({"section": section_id, "evidence": quote, "text": quote})
+        return {"facts": facts}
+    found = _FACT.findall(prompt)
+    ids = [fact_id for fact_id, _ in found]
+    texts = [text for _, text in found]
+    summary = " ".join(texts[:2]) or "The article reports no verifiable facts."
+    return {
+        "summary": summary,
+        "implications": [
+            {"text": f"Consequence {n} of what was reported.", "facts": ids[n - 1 : n]}
+            for n in range(1, 4)
+        ],
+        "analysis": {"text": "What this means, in context, and what to watch.", "facts": ids[:3]},
+    }
