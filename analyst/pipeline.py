@@ -73,17 +73,23 @@ def summarize_text(
     """Write the report of one article given as text (or undecoded bytes)."""
     settings = settings or Settings()
     article = read_article(text)
+    prompts = Prompts.load(settings.prompts_dir)
+    owned = client is None
     client = client or make_client(settings)
-    run = _Run(
-        article=article,
-        settings=settings,
-        client=client,
-        encoder=get_encoder(client.model, settings.cache_dir),
-        prompts=Prompts.load(settings.prompts_dir),
-        notify=on_stage or (lambda _stage: None),
-    )
-    raw = text if isinstance(text, bytes) else text.encode("utf-8")
-    return run.report(path=path, sha256=hashlib.sha256(raw).hexdigest())
+    try:
+        run = _Run(
+            article=article,
+            settings=settings,
+            client=client,
+            encoder=get_encoder(client.model, settings.cache_dir),
+            prompts=prompts,
+            notify=on_stage or (lambda _stage: None),
+        )
+        raw = text if isinstance(text, bytes) else text.encode("utf-8")
+        return run.report(path=path, sha256=hashlib.sha256(raw).hexdigest())
+    finally:
+        if owned:
+            client.close()
 
 
 @dataclass

@@ -62,6 +62,9 @@ class FakeChatClient:
         """The backend name reports will show."""
         return self._backend
 
+    def close(self) -> None:
+        """Nothing to release."""
+
     def enqueue(self, *replies: Reply) -> None:
         """Queue replies: JSON text, a dict (sent as JSON) or a full ``Completion``."""
         self._queue.extend(replies)

@@ -71,3 +71,7 @@ class ChatClient(Protocol):
     ) -> Completion:
         """Send ``messages`` and return the model's reply."""
         ...
+
+    def close(self) -> None:
+        """Release connections; the client is not used afterwards."""
+        ...

@@ -98,6 +98,16 @@ class OpenAIChatClient:
             except openai.APIError as exc:
                 raise self._translate(exc) from None
 
+    def close(self) -> None:
+        """Close the HTTP connections."""
+        self._sdk.close()
+
+    def __enter__(self) -> OpenAIChatClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def with_model(self, model: str) -> OpenAIChatClient:
         """The same connection, asking for another model."""
         clone = copy.copy(self)

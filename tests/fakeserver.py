@@ -1,0 +1,168 @@
+"""A real OpenAI-compatible HTTP server on 127.0.0.1 with scripted replies, for tests.
+
+Each test queues what the server answers (``reply``, ``error``), or lets it answer by itself from
+the prompt (``extractive_responder``). It records every request body, can reject structured-output
+modes the way some servers do, and lists models at ``/v1/models``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from analyst.backends.base import OutputSchema
+from analyst.testing import extractive_responder
+
+
+@dataclass
+class Scripted:
+    """One scripted answer: a completion (``status == 200``) or an HTTP error."""
+
+    content: str = ""
+    finish_reason: str = "stop"
+    usage: bool = True
+    status: int = 200
+    error: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    refusal: str | None = None
+
+
+def reply(
+    content: str | dict[str, Any],
+    *,
+    finish_reason: str = "stop",
+    usage: bool = True,
+    refusal: str | None = None,
+) -> Scripted:
+    """A completion with this content (a dict is sent as JSON text)."""
+    text = content if isinstance(content, str) else json.dumps(content)
+    return Scripted(content=text, finish_reason=finish_reason, usage=usage, refusal=refusal)
+
+
+def error(status: int, message: str = "error", headers: dict[str, str] | None = None) -> Scripted:
+    """An HTTP error with an OpenAI-style error body."""
+    return Scripted(status=status, error=message, headers=headers or {})
+
+
+class FakeOpenAIServer:
+    """Serves ``/v1/chat/completions`` and ``/v1/models`` on an OS-chosen loopback port."""
+
+    def __init__(self) -> None:
+        self.queue: deque[Scripted] = deque()
+        self.requests: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
+        self.reject_modes: set[str] = set()
+        self.models: list[str] = ["fake-model"]
+        self.auto = True  # answer from the prompt when the queue is empty
+        self._lock = threading.Lock()
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        """The ``/v1`` base URL to give analyst."""
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host!s}:{port}/v1"
+
+    def enqueue(self, *items: Scripted) -> None:
+        """Queue answers, used in order before the automatic ones."""
+        self.queue.extend(items)
+
+    def start(self) -> FakeOpenAIServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    @property
+    def chat_requests(self) -> list[dict[str, Any]]:
+        """Bodies of the chat completion requests received, in order."""
+        return [r for r in self.requests if "messages" in r]
+
+    def _answer(self, body: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        fmt = (body.get("response_format") or {}).get("type", "none")
+        if fmt in self.reject_modes:
+            message = f"response_format type '{fmt}' is not supported by this server"
+            return 400, {"error": {"message": message, "type": "invalid_request_error"}}, {}
+        with self._lock:
+            item = self.queue.popleft() if self.queue else None
+        if item is None:
+            if not self.auto:
+                return 500, {"error": {"message": "test server has no scripted reply"}}, {}
+            item = reply(extractive_responder(body["messages"], _schema_of(body)))
+        if item.status != 200:
+            return item.status, {"error": {"message": item.error, "code": None}}, item.headers
+        message: dict[str, Any] = {"role": "assistant", "content": item.content}
+        if item.refusal is not None:
+            message = {"role": "assistant", "content": None, "refusal": item.refusal}
+        payload: dict[str, Any] = {
+            "id": "chatcmpl-test",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": body.get("model", "fake-model"),
+            "choices": [{"index": 0, "message": message, "finish_reason": item.finish_reason}],
+        }
+        if item.usage:
+            prompt = sum(len(str(m.get("content", ""))) // 4 for m in body["messages"])
+            completion = len(item.content) // 4
+            payload["usage"] = {
+                "prompt_tokens": prompt,
+                "completion_tokens": completion,
+                "total_tokens": prompt + completion,
+            }
+        return 200, payload, {}
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                pass
+
+            def _send(self, status: int, payload: object, headers: dict[str, str]) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                if self.path.rstrip("/").endswith("/models"):
+                    data = [{"id": m, "object": "model", "owned_by": "test"} for m in server.models]
+                    self._send(200, {"object": "list", "data": data}, {})
+                else:
+                    self._send(404, {"error": {"message": "not found"}}, {})
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                body = json.loads(self.rfile.read(length) or b"{}")
+                with server._lock:
+                    server.requests.append(body)
+                    server.headers.append({k.lower(): v for k, v in self.headers.items()})
+                if not self.path.rstrip("/").endswith("/chat/completions"):
+                    self._send(404, {"error": {"message": "not found"}}, {})
+                    return
+                self._send(*server._answer(body))
+
+        return Handler
+
+
+def _schema_of(body: dict[str, Any]) -> OutputSchema:
+    fmt = body.get("response_format") or {}
+    name = (fmt.get("json_schema") or {}).get("name")
+    if name is None:
+        user = next(m["content"] for m in body["messages"] if m["role"] == "user")
+        name = "extraction" if "<section id=" in user else "synthesis"
+    return OutputSchema(name, {})

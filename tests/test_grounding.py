@@ -1,0 +1,61 @@
+"""Grounding: exact, normalized and fuzzy matches, and their offsets."""
+
+from __future__ import annotations
+
+from analyst.grounding import Grounder, MatchKind, absent_terms
+
+SOURCE = (
+    "Heading\n"
+    "CEO Eddie Wu has officially approved the resignation of Lin Junyang, the leader of the "
+    "Qwen AI team. He helped build Gemini 3.0—Google’s most advanced model.\n"
+    "The budget is $412 million, up from 2024."
+)
+REGIONS = [(8, SOURCE.index("\nThe budget")), (SOURCE.index("The budget"), len(SOURCE))]
+
+
+def test_exact_match_offsets_point_at_the_quote() -> None:
+    g = Grounder(SOURCE, REGIONS)
+    loc = g.locate("officially approved the resignation of Lin Junyang")
+    assert loc is not None and loc.match is MatchKind.EXACT
+    assert SOURCE[loc.start : loc.end] == "officially approved the resignation of Lin Junyang"
+
+
+def test_normalized_match_handles_case_space_quotes_dashes() -> None:
+    g = Grounder(SOURCE, REGIONS)
+    loc = g.locate('"gemini 3.0-google\'s   most advanced model"')
+    assert loc is not None and loc.match is MatchKind.NORMALIZED
+    assert SOURCE[loc.start : loc.end] == "Gemini 3.0—Google’s most advanced model"
+
+
+def test_fuzzy_match_recovers_a_dropped_word_and_shows_the_source_text() -> None:
+    g = Grounder(SOURCE, REGIONS)
+    loc = g.locate("CEO Eddie Wu has approved the resignation of Lin Junyang, the leader")
+    assert loc is not None and loc.match is MatchKind.FUZZY
+    assert loc.score >= 90
+    assert SOURCE[loc.start : loc.end] == (
+        "CEO Eddie Wu has officially approved the resignation of Lin Junyang, the leader"
+    )
+
+
+def test_paraphrase_and_headings_are_not_found() -> None:
+    g = Grounder(SOURCE, REGIONS)
+    assert g.locate("Eddie Wu decided that Lin should leave the company at once") is None
+    assert g.locate("Heading") is None
+    assert g.locate("   ") is None
+
+
+def test_quotes_do_not_match_across_regions() -> None:
+    g = Grounder(SOURCE, REGIONS)
+    assert g.locate("most advanced model.\nThe budget is") is None
+
+
+def test_absent_terms_flags_invented_names_and_numbers() -> None:
+    assert absent_terms("Zhou Hao was appointed by Jack Ma in 2023.", SOURCE) == [
+        "2023",
+        "Zhou",
+        "Hao",
+        "Jack",
+        "Ma",
+    ]
+    assert absent_terms("The budget is $412 million.", SOURCE) == []
+    assert absent_terms("Qwen AI's leader resigned in 2024.", SOURCE) == []
