@@ -35,7 +35,7 @@ def _guarded_connect(self: socket.socket, address: Any) -> None:
 @pytest.fixture(autouse=True, scope="session")
 def network_guard() -> Iterator[None]:
     """Fail any test that reaches beyond loopback."""
-    socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
+    socket.socket.connect = _guarded_connect  # type: ignore[method-assign,assignment]
     yield
     socket.socket.connect = _real_connect  # type: ignore[method-assign]
 

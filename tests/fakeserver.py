@@ -89,8 +89,8 @@ class FakeOpenAIServer:
     def _answer(self, body: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
         fmt = (body.get("response_format") or {}).get("type", "none")
         if fmt in self.reject_modes:
-            message = f"response_format type '{fmt}' is not supported by this server"
-            return 400, {"error": {"message": message, "type": "invalid_request_error"}}, {}
+            why = f"response_format type '{fmt}' is not supported by this server"
+            return 400, {"error": {"message": why, "type": "invalid_request_error"}}, {}
         with self._lock:
             item = self.queue.popleft() if self.queue else None
         if item is None:

@@ -43,7 +43,11 @@ def test_sends_strict_json_schema(server: FakeOpenAIServer) -> None:
     assert _complete(client) == '{"ok": true}'
     fmt = server.chat_requests[0]["response_format"]
     assert fmt["type"] == "json_schema"
-    assert fmt["json_schema"] == {"name": "extraction", "schema": {"type": "object"}, "strict": True}
+    assert fmt["json_schema"] == {
+        "name": "extraction",
+        "schema": {"type": "object"},
+        "strict": True,
+    }
 
 
 def test_falls_back_down_the_ladder_and_remembers(server: FakeOpenAIServer) -> None:

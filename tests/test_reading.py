@@ -40,7 +40,10 @@ def test_offsets_index_the_original_text(bridge: str) -> None:
 
 
 def test_markdown_headings(tmp_path: Path) -> None:
-    text = "# Title here\n\nIntro paragraph that is long enough to be prose for sure.\n\n## Money\n\nThe council approved the budget of $3 million on Monday evening."
+    text = (
+        "# Title here\n\nIntro paragraph that is long enough to be prose for sure.\n\n"
+        "## Money\n\nThe council approved the budget of $3 million on Monday evening."
+    )
     article = read_article(text)
     assert article.title == "Title here"
     assert [b.kind for b in article.blocks] == [

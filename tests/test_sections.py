@@ -81,6 +81,8 @@ def test_text_without_spaces_or_sentences_still_fits() -> None:
 
 
 def test_tiny_sections_merge() -> None:
-    text = "Title Of It\n\nShort One\n\nA tiny paragraph here.\n\nLonger Heading Here\n\n" + PARA * 3
+    text = (
+        "Title Of It\n\nShort One\n\nA tiny paragraph here.\n\nLonger Heading Here\n\n" + PARA * 3
+    )
     sections = build_sections(read_article(text), ENC, max_tokens=3000)
     assert len(sections) == 1

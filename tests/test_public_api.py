@@ -1,0 +1,63 @@
+"""The public surface is exactly what __all__ says."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+import analyst
+from analyst import Settings
+from analyst.backends import ChatClient
+from analyst.testing import FakeChatClient
+
+
+def test_exported_members() -> None:
+    assert sorted(analyst.__all__) == [
+        "AnalystError",
+        "AuthenticationError",
+        "ChatClient",
+        "Completion",
+        "ConfigError",
+        "ContextOverflowError",
+        "Fact",
+        "Implication",
+        "InputError",
+        "Message",
+        "ModelOutputError",
+        "ModelServerError",
+        "OutputSchema",
+        "Report",
+        "Settings",
+        "StructuredMode",
+        "UnknownModelError",
+        "__version__",
+        "summarize_file",
+        "summarize_text",
+    ]
+    for name in analyst.__all__:
+        assert hasattr(analyst, name)
+
+
+def test_settings_are_frozen_and_hide_the_key() -> None:
+    s = Settings(api_key="sk-canary-secret")
+    assert "sk-canary-secret" not in repr(s)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        s.model = "x"  # type: ignore[misc]
+
+
+def test_settings_from_env_and_overrides() -> None:
+    env = {"OPENAI_API_KEY": "k", "OPENAI_BASE_URL": "http://127.0.0.1:1/v1", "ANALYST_MODEL": "m"}
+    s = Settings.from_env(env, model="override", repairs=None)
+    assert (s.api_key, s.base_url, s.model, s.repairs) == (
+        "k",
+        "http://127.0.0.1:1/v1",
+        "override",
+        2,
+    )
+    assert s.backend == "openai-compatible" and s.effective_context_window == 8192
+    assert Settings().model_name == "gpt-4o-mini" and Settings().effective_context_window == 128_000
+
+
+def test_fake_client_satisfies_the_protocol() -> None:
+    assert isinstance(FakeChatClient(), ChatClient)
