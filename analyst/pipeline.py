@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -170,13 +169,7 @@ class _Run:
     # ---- planning -----------------------------------------------------------------------------
 
     def _extract_system(self) -> str:
-        return (
-            self.prompts.render("system")
-            + "\n\n"
-            + self.prompts.render(
-                "extract", schema=json.dumps(EXTRACTION_SCHEMA.schema, ensure_ascii=False)
-            )
-        )
+        return self.prompts.render("system") + "\n\n" + self.prompts.render("extract")
 
     def _plan(self) -> tuple[list[Section], list[list[Section]]]:
         """Sections sized so that each extraction call fits the context window."""
@@ -296,14 +289,13 @@ class _Run:
     # ---- synthesis ----------------------------------------------------------------------------
 
     def _synthesize(self, facts: list[Fact]) -> Synthesis:
-        schema_text = json.dumps(SYNTHESIS_SCHEMA.schema, ensure_ascii=False)
         listing = "\n".join(f"{f.id}: {_escape(f.text)}" for f in facts) or "(no verified facts)"
         messages: list[Message] = [
             {
                 "role": "system",
                 "content": self.prompts.render("system")
                 + "\n\n"
-                + self.prompts.render("synthesize", schema=schema_text),
+                + self.prompts.render("synthesize"),
             },
             {
                 "role": "user",

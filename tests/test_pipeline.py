@@ -191,7 +191,7 @@ def test_prompts_override_and_missing_variable(tmp_path: Path, bridge: str) -> N
 def test_prompts_hash_changes_with_prompts(tmp_path: Path, bridge: str) -> None:
     fake = FakeChatClient(responder=extractive_responder)
     a = summarize_text(bridge, client=fake)
-    (tmp_path / "synthesize.md").write_text("Write JSON. $schema")
+    (tmp_path / "synthesize.md").write_text("Write the report as JSON.")
     b = summarize_text(bridge, client=fake, settings=Settings(prompts_dir=tmp_path))
     assert a.prompts_sha256 != b.prompts_sha256
 

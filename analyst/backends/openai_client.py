@@ -9,6 +9,7 @@ prompt-only, and remember the mode that worked for the rest of this client's lif
 from __future__ import annotations
 
 import copy
+import json
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -131,6 +132,12 @@ class OpenAIChatClient:
         mode: StructuredMode,
     ) -> Completion:
         kwargs: dict[str, Any] = {}
+        sent: list[dict[str, str]] = [
+            {"role": m["role"], "content": m["content"]} for m in messages
+        ]
+        if mode is not StructuredMode.JSON_SCHEMA:
+            # The server will not enforce the schema, so the model has to read it.
+            sent = _with_schema(sent, schema)
         if mode is StructuredMode.JSON_SCHEMA:
             kwargs["response_format"] = {
                 "type": "json_schema",
@@ -142,7 +149,7 @@ class OpenAIChatClient:
             kwargs["extra_body"] = self._extra_body
         response = self._sdk.chat.completions.create(
             model=self._model,
-            messages=[dict(m) for m in messages],  # type: ignore[misc]
+            messages=sent,  # type: ignore[arg-type]
             max_tokens=max_tokens,
             temperature=temperature,
             **kwargs,
@@ -199,6 +206,14 @@ class OpenAIChatClient:
 
     def _scrub(self, text: str) -> str:
         return text.replace(self._secret, "***") if self._secret else text
+
+
+def _with_schema(messages: list[dict[str, str]], schema: OutputSchema) -> list[dict[str, str]]:
+    text = "JSON Schema of your reply:\n" + json.dumps(schema.schema, separators=(",", ":"))
+    if messages and messages[0]["role"] == "system":
+        first = {**messages[0], "content": messages[0]["content"] + "\n\n" + text}
+        return [first, *messages[1:]]
+    return [{"role": "system", "content": text}, *messages]
 
 
 def _short_detail(exc: openai.APIStatusError) -> str:
