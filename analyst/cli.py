@@ -18,6 +18,9 @@ import typer
 from rich.console import Console
 
 from analyst import __version__, errors
+from analyst.backends import local
+from analyst.backends.local import DEFAULT_MODEL, MODELS, is_assembled, log_file
+from analyst.backends.local import runtime_available as local_runtime
 from analyst.pipeline import summarize_file, summarize_text
 from analyst.render import to_json, to_markdown, to_rich
 from analyst.schema import Report, report_json_schema
@@ -111,7 +114,19 @@ def summarize(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the report here (atomically).")
     ] = None,
-    model: Annotated[str | None, typer.Option(help="Model name [env: ANALYST_MODEL].")] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            help="Model: a server's model name, or local / local:qwen2.5-coder-0.5b "
+            "[env: ANALYST_MODEL]."
+        ),
+    ] = None,
+    model_path: Annotated[
+        Path | None,
+        typer.Option(
+            help="Serve this GGUF file with the embedded llama.cpp [env: ANALYST_MODEL_PATH]."
+        ),
+    ] = None,
     base_url: Annotated[
         str | None,
         typer.Option(
@@ -147,6 +162,7 @@ def summarize(
         settings = Settings.from_env(
             os.environ,
             model=model,
+            model_path=model_path,
             base_url=base_url,
             api_key=api_key,
             timeout=timeout,
@@ -163,6 +179,8 @@ def summarize(
         suffix = output.suffix.lower() if output else ""
         fmt = {".json": Format.json, ".md": Format.md}.get(suffix, Format.rich)
     err = Console(stderr=True)
+    if verbose and settings.uses_local:
+        print(f"analyst: embedded server log: {log_file(settings.cache_dir)}", file=sys.stderr)
     try:
         with err.status("reading", spinner="dots") as status:
             show = err.is_terminal
@@ -206,6 +224,30 @@ def _emit(report: Report, fmt: Format, output: Path | None) -> None:
         print(f"analyst: error: cannot write {output}: {exc.strerror}", file=sys.stderr)
         raise typer.Exit(3) from None
     print(f"analyst: wrote {output}", file=sys.stderr)
+
+
+@app.command()
+def models() -> None:
+    """List the embedded models (installed, assembled, default) and the remote backend."""
+    settings = Settings.from_env(os.environ)
+    runtime = "installed" if local_runtime() else f"not installed ({local.INSTALL_HINT})"
+    print(f"embedded runtime (xllamacpp): {runtime}")
+    for name, spec in MODELS.items():
+        try:
+            local.part_paths(spec)
+            installed = "installed"
+        except errors.ModelServerError:
+            installed = "not installed"
+        assembled = "assembled" if is_assembled(spec, settings.cache_dir) else "not assembled"
+        default = " (default)" if name == DEFAULT_MODEL else ""
+        print(f"  local:{name}{default}  {spec.size / 1e9:.2f} GB  {installed}, {assembled}")
+        print(f"      {spec.about}")
+    if settings.uses_local:
+        print("remote backend: none configured (set OPENAI_API_KEY or OPENAI_BASE_URL)")
+    else:
+        where = settings.base_url or "OpenAI API"
+        print(f"remote backend: {where}, model {settings.model_name or '(asked from the server)'}")
+    print(f"in use by default: {settings.backend} ({settings.model_name or 'server default'})")
 
 
 @app.command()

@@ -194,10 +194,9 @@ class _Run:
 
     def _extract_input(self, group: Sequence[Section]) -> str:
         text = self.article.text
+        # Headings stay out: small models copy them as "evidence" (measured on the seed article).
         rendered = "\n".join(
-            f'<section id="{sec.id}" heading="{_attr(sec.heading or "")}">\n'
-            f"{_escape(sec.text(text))}\n</section>"
-            for sec in group
+            f'<section id="{sec.id}">\n{_escape(sec.text(text))}\n</section>' for sec in group
         )
         return self.prompts.render(
             "extract_input", title=_escape(self.article.title or "(none)"), sections=rendered
@@ -246,7 +245,13 @@ class _Run:
             if key in seen_text:
                 continue
             seen_text.add(key)
-            loc = grounder.locate(ef.evidence, first_region.get(ef.section))
+            prefer = first_region.get(ef.section)
+            loc = grounder.locate(ef.evidence, prefer)
+            if loc is None or loc.match is MatchKind.FUZZY:
+                # Small models sometimes swap the fields, copying the article into "text".
+                swapped = grounder.locate(ef.text, prefer)
+                if swapped is not None and swapped.match is not MatchKind.FUZZY:
+                    loc = swapped
             section = ef.section if ef.section in first_region else sections[0].id
             if loc is not None:
                 if (loc.start, loc.end) in seen:
@@ -337,10 +342,6 @@ def _escape(text: str) -> str:
             out = out[:at] + "‹" + out[at + 1 :]
             start = at + 1
     return out
-
-
-def _attr(text: str) -> str:
-    return _escape(text).replace('"', "'").replace("\n", " ")
 
 
 def _halve(group: list[Section]) -> tuple[list[Section], list[Section]] | None:

@@ -13,6 +13,7 @@ import platformdirs
 from analyst.errors import ConfigError
 
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
+LOCAL_DEFAULT = "qwen2.5-coder-1.5b"
 
 # Context windows of models we know; anything else gets DEFAULT_CONTEXT_WINDOW unless told.
 KNOWN_CONTEXT_WINDOWS: dict[str, int] = {
@@ -46,7 +47,8 @@ class Settings:
     base_url: str | None = None
     # repr=False: the key must never reach logs, errors or reports.
     api_key: str | None = field(default=None, repr=False)
-    timeout: float = 120.0
+    model_path: Path | None = None
+    timeout: float | None = None
     max_retries: int = 2
     repairs: int = 2
     context_window: int | None = None
@@ -63,7 +65,7 @@ class Settings:
             raise ConfigError("repairs must be 0 or more")
         if self.max_retries < 0:
             raise ConfigError("max_retries must be 0 or more")
-        if self.timeout <= 0:
+        if self.timeout is not None and self.timeout <= 0:
             raise ConfigError("timeout must be positive")
         if self.context_window is not None and self.context_window < 512:
             raise ConfigError("context_window must be at least 512 tokens")
@@ -71,11 +73,29 @@ class Settings:
             raise ConfigError("pack_tokens must be at least 200")
 
     @property
+    def uses_local(self) -> bool:
+        """Whether the embedded model serves: asked for by name or path, or nothing else is set."""
+        if self.model_path is not None or (self.model or "").startswith("local"):
+            return True
+        return self.base_url is None and self.api_key is None
+
+    @property
     def model_name(self) -> str:
         """The model to ask for: as set; OpenAI's default for OpenAI; else "" (ask the server)."""
+        if self.uses_local:
+            if self.model_path is not None:
+                return self.model_path.stem
+            return (self.model or "local").removeprefix("local").removeprefix(":") or LOCAL_DEFAULT
         if self.model:
             return self.model
         return DEFAULT_OPENAI_MODEL if self.base_url is None else ""
+
+    @property
+    def effective_timeout(self) -> float:
+        """Seconds per request: as set, else 120 for a server, 900 for the embedded CPU model."""
+        if self.timeout is not None:
+            return self.timeout
+        return 900.0 if self.uses_local else 120.0
 
     @property
     def effective_context_window(self) -> int:
@@ -86,7 +106,9 @@ class Settings:
 
     @property
     def backend(self) -> str:
-        """``openai`` for OpenAI's own API, ``openai-compatible`` for any other server."""
+        """``local`` (embedded), ``openai`` (OpenAI's API) or ``openai-compatible``."""
+        if self.uses_local:
+            return "local"
         if self.base_url is None or "api.openai.com" in self.base_url:
             return "openai"
         return "openai-compatible"
@@ -99,8 +121,8 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str], **overrides: Any) -> Settings:
         """Settings from environment variables, then ``overrides`` (CLI flags) on top.
 
-        Reads ``OPENAI_API_KEY``, ``OPENAI_BASE_URL``, ``ANALYST_MODEL``, ``ANALYST_CACHE_DIR``
-        and ``ANALYST_CONTEXT_WINDOW``. Overrides that are ``None`` are ignored.
+        Reads ``OPENAI_API_KEY``, ``OPENAI_BASE_URL``, ``ANALYST_MODEL``, ``ANALYST_MODEL_PATH``,
+        ``ANALYST_CACHE_DIR`` and ``ANALYST_CONTEXT_WINDOW``. ``None`` overrides are ignored.
         """
         values: dict[str, Any] = {}
         if environ.get("OPENAI_API_KEY"):
@@ -109,6 +131,8 @@ class Settings:
             values["base_url"] = environ["OPENAI_BASE_URL"]
         if environ.get("ANALYST_MODEL"):
             values["model"] = environ["ANALYST_MODEL"]
+        if environ.get("ANALYST_MODEL_PATH"):
+            values["model_path"] = Path(environ["ANALYST_MODEL_PATH"])
         if environ.get("ANALYST_CACHE_DIR"):
             values["cache_dir"] = Path(environ["ANALYST_CACHE_DIR"])
         if environ.get("ANALYST_CONTEXT_WINDOW"):

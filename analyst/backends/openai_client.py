@@ -39,6 +39,7 @@ class OpenAIChatClient:
         max_retries: int = 2,
         mode: StructuredMode = StructuredMode.JSON_SCHEMA,
         extra_body: dict[str, Any] | None = None,
+        backend: str | None = None,
     ) -> None:
         if api_key is None and base_url is None:
             raise errors.ModelServerError(
@@ -57,6 +58,7 @@ class OpenAIChatClient:
         self._timeout = timeout
         self._mode = mode
         self._extra_body = extra_body or {}
+        self._backend = backend or ("openai" if base_url is None else "openai-compatible")
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -69,8 +71,8 @@ class OpenAIChatClient:
 
     @property
     def backend(self) -> str:
-        """``openai`` for OpenAI's API, ``openai-compatible`` otherwise."""
-        return "openai" if self._where == "the OpenAI API" else "openai-compatible"
+        """``openai`` (OpenAI's API), ``local`` (embedded) or ``openai-compatible``."""
+        return self._backend
 
     @property
     def mode(self) -> StructuredMode:
