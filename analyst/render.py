@@ -8,6 +8,7 @@ from rich.console import Group, RenderableType
 from rich.markup import escape
 from rich.panel import Panel
 from rich.rule import Rule
+from rich.table import Table
 from rich.text import Text
 
 from analyst.schema import Fact, Report
@@ -57,15 +58,19 @@ def to_rich(report: Report) -> RenderableType:
     for heading, facts in _facts_by_section(report):
         if heading:
             parts.append(Text(heading, style="bold cyan"))
+        # A grid gives each fact a hanging indent under its mark and id.
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(no_wrap=True)
+        grid.add_column(no_wrap=True, style="dim")
+        grid.add_column(ratio=1)
         for fact in facts:
-            line = Text()
-            line.append("✓ " if fact.grounded else "✗ ", "green" if fact.grounded else "red")
-            line.append(f"{fact.id} ", "dim")
-            line.append(fact.text)
+            mark = Text("✓", "green") if fact.grounded else Text("✗", "red")
+            body = Text(fact.text)
             if not fact.grounded:
-                line.append(" (quote not found in the article)", "red")
-            parts.append(line)
-            parts.append(Text(f'    "{fact.evidence}"', style="dim italic"))
+                body.append(" (quote not found in the article)", "red")
+            quote = Text(f'"{fact.evidence}"', style="dim italic")
+            grid.add_row(mark, fact.id, Group(body, quote))
+        parts.append(grid)
     parts += [Text(""), Rule("Implications", align="left")]
     for n, imp in enumerate(report.implications, start=1):
         line = Text(f"{n}. {imp.text} ")
