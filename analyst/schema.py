@@ -29,7 +29,12 @@ class ExtractedFact(_Strict):
 
     section: str = Field(description="id of the section the quote is from, e.g. s2")
     evidence: str = Field(
-        min_length=1, description="verbatim quote from that section, at most 200 characters"
+        min_length=1,
+        description="verbatim quote from that section, at most 200 characters",
+        # A cap for servers that enforce the schema (llama.cpp, vLLM): long quotes drift into
+        # paraphrase and cost generation time. Not validated here: a longer verbatim quote is
+        # still evidence, and OpenAI's strict mode does not take the keyword (see below).
+        json_schema_extra={"maxLength": 240},
     )
     text: str = Field(min_length=1, description="the fact in one plain sentence")
 
@@ -207,14 +212,19 @@ def report_json_schema() -> dict[str, Any]:
 
 
 def strict_json_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """A model's JSON Schema in the form OpenAI's strict structured outputs accept.
+    """A model's JSON Schema for strict structured outputs.
 
-    Strict mode wants every property required and no additional properties (the ``_Strict``
-    models say both, and none has a default) and rejects string length keywords, so those are
-    dropped here; client-side validation still enforces them.
+    Strict mode wants every property required and no additional properties: the ``_Strict``
+    models say both, and none has a default. String length keywords stay in; the OpenAI client
+    drops them for OpenAI's own API, which rejects them (``openai_strict``).
     """
-    schema: dict[str, Any] = _drop_keys(model.model_json_schema(), {"minLength", "maxLength"})
-    return schema
+    return model.model_json_schema()
+
+
+def openai_strict(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` without the keywords OpenAI's strict mode rejects (string lengths)."""
+    cleaned: dict[str, Any] = _drop_keys(schema, {"minLength", "maxLength"})
+    return cleaned
 
 
 def _drop_keys(node: Any, keys: set[str]) -> Any:

@@ -64,6 +64,18 @@ class Recorder:
     def close(self) -> None:
         self.inner.close()
 
+    def breakdown(self) -> str:
+        """Per call: prompt tokens computed (cached), generated tokens, model seconds."""
+        parts = []
+        for c in self.completions:
+            t = c.timings or {}
+            parts.append(
+                f"{int(t.get('prompt_n', 0))}p({int(t.get('cache_n', 0))}c)/"
+                f"{int(t.get('predicted_n', 0))}g "
+                f"{(t.get('prompt_ms', 0.0) + t.get('predicted_ms', 0.0)) / 1000:.0f}s"
+            )
+        return " + ".join(parts)
+
     def model_seconds(self) -> float:
         t = [c.timings or {} for c in self.completions]
         return sum(x.get("prompt_ms", 0.0) + x.get("predicted_ms", 0.0) for x in t) / 1000
@@ -168,6 +180,7 @@ def main() -> None:
             f"{grounded:>3d}/{report.facts_extracted:<4d} | {stuff_wall:7.1f} "
             f"{wall / stuff_wall:6.2f}"
         )
+        print(f"    analyst calls: {rec.breakdown()}   stuff: {srec.breakdown()}")
     inner.close()
     mean_eff = sum(r[1] for r in rows) / len(rows)
     worst = max(r[0] / r[2] for r in rows)

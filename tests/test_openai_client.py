@@ -135,3 +135,17 @@ def test_missing_usage_is_none(server: FakeOpenAIServer) -> None:
 def test_no_backend_configured() -> None:
     with pytest.raises(ModelServerError, match="no model backend configured"):
         OpenAIChatClient(model="gpt-4o-mini")
+
+
+def test_length_keywords_go_to_enforcing_servers_but_not_to_openai(
+    server: FakeOpenAIServer,
+) -> None:
+    schema = OutputSchema(
+        "x", {"type": "object", "properties": {"q": {"type": "string", "maxLength": 9}}}
+    )
+    for backend, kept in (("openai-compatible", True), ("openai", False)):
+        server.enqueue(reply({"q": "a"}))
+        client = _client(server, backend=backend)
+        client.complete(MSGS, schema=schema, max_tokens=10, temperature=0)  # type: ignore[arg-type]
+        sent = server.chat_requests[-1]["response_format"]["json_schema"]["schema"]
+        assert ("maxLength" in sent["properties"]["q"]) is kept

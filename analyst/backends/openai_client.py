@@ -18,6 +18,7 @@ import openai
 
 from analyst import errors
 from analyst.backends.base import Completion, Message, OutputSchema, StructuredMode
+from analyst.schema import openai_strict
 
 _LADDER = [StructuredMode.JSON_SCHEMA, StructuredMode.JSON_OBJECT, StructuredMode.PROMPT]
 # Words in an error body that say the server did not like our response_format.
@@ -141,9 +142,10 @@ class OpenAIChatClient:
             # The server will not enforce the schema, so the model has to read it.
             sent = _with_schema(sent, schema)
         if mode is StructuredMode.JSON_SCHEMA:
+            body = openai_strict(schema.schema) if self._backend == "openai" else schema.schema
             kwargs["response_format"] = {
                 "type": "json_schema",
-                "json_schema": {"name": schema.name, "schema": schema.schema, "strict": True},
+                "json_schema": {"name": schema.name, "schema": body, "strict": True},
             }
         elif mode is StructuredMode.JSON_OBJECT:
             kwargs["response_format"] = {"type": "json_object"}
