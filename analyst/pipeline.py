@@ -250,8 +250,9 @@ class _Run:
             seen_text.add(key)
             prefer = first_region.get(ef.section)
             loc = grounder.locate(ef.evidence, prefer)
-            if loc is None or loc.match is MatchKind.FUZZY:
-                # Small models sometimes swap the fields, copying the article into "text".
+            if loc is None and len(ef.text.split()) >= 8:
+                # Small models sometimes swap the fields, copying a sentence into "text"; a
+                # sentence found verbatim proves itself. Short fragments do not.
                 swapped = grounder.locate(ef.text, prefer)
                 if swapped is not None and swapped.match is not MatchKind.FUZZY:
                     loc = swapped

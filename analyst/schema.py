@@ -7,6 +7,7 @@ validated here again, whatever the server promised.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
@@ -31,10 +32,11 @@ class ExtractedFact(_Strict):
     evidence: str = Field(
         min_length=1,
         description="verbatim quote from that section, at most 200 characters",
-        # A cap for servers that enforce the schema (llama.cpp, vLLM): long quotes drift into
-        # paraphrase and cost generation time. Not validated here: a longer verbatim quote is
-        # still evidence, and OpenAI's strict mode does not take the keyword (see below).
-        json_schema_extra={"maxLength": 240},
+        # A runaway guard for servers that enforce the schema (llama.cpp, vLLM). Kept well above
+        # the 200 the prompt asks for: a cap at 240 cut sentences mid-way and the model went on
+        # copying into "text". Not validated here (a long verbatim quote is still evidence), and
+        # OpenAI's strict mode does not take the keyword (see openai_strict).
+        json_schema_extra={"maxLength": 400},
     )
     text: str = Field(min_length=1, description="the fact in one plain sentence")
 
@@ -74,12 +76,26 @@ class CitedText(_Strict):
         return _check_citations(ids, info)
 
 
+_SENTENCE = re.compile(r"[^.!?。！？]+[.!?。！？]")
+
+
 class Synthesis(_Strict):
     """The reply to the synthesis call."""
 
     summary: str = Field(min_length=1, description="2-3 sentences")
     implications: list[CitedText] = Field(min_length=3, max_length=5)
     analysis: CitedText
+
+    @field_validator("summary")
+    @classmethod
+    def _sentences(cls, summary: str) -> str:
+        # Small models like to echo the headline; a re-ask with this message fixes it.
+        found = len(_SENTENCE.findall(summary))
+        if found < 2:
+            raise ValueError(
+                f"the summary must be 2 to 3 complete sentences ending with a period, not {found}"
+            )
+        return summary
 
 
 # ---- what users get ---------------------------------------------------------------------------

@@ -116,7 +116,8 @@ def extractive_responder(messages: Sequence[Message], schema: OutputSchema) -> d
     found = _FACT.findall(prompt)
     ids = [fact_id for fact_id, _ in found]
     texts = [text for _, text in found]
-    summary = " ".join(texts[:2]) or "The article reports no verifiable facts."
+    lead = texts[0].rstrip(".") + "." if texts else "It reports nothing that could be verified."
+    summary = f"The article makes {len(ids)} verifiable points. {lead}"
     return {
         "summary": summary,
         "implications": [

@@ -31,6 +31,18 @@ def test_summarize_json_is_the_only_thing_on_stdout(server: FakeOpenAIServer) ->
     assert report.facts and report.model.name == "fake-model"  # asked the server which model
 
 
+def test_json_report_validates_against_analyst_schema(server: FakeOpenAIServer) -> None:
+    import jsonschema
+
+    schema = json.loads(runner.invoke(app, ["schema"]).stdout)
+    result = _run("summarize", ARTICLE, "--format", "json", server=server)
+    jsonschema.validate(json.loads(result.stdout), schema)
+    broken = json.loads(result.stdout)
+    broken["facts"][0]["match"] = "guessed"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, schema)
+
+
 def test_summarize_rich_view(server: FakeOpenAIServer) -> None:
     result = _run("summarize", ARTICLE, server=server)
     assert result.exit_code == 0, result.stderr

@@ -132,16 +132,34 @@ def test_section_comes_from_where_the_quote_is(bridge: str) -> None:
 def test_swapped_fields_are_still_grounded_by_the_verbatim_text(bridge: str) -> None:
     # A small model put a heading in "evidence" and the article's sentence in "text".
     sentence = "The state will cover $250 million through its infrastructure fund"
+    assert len(sentence.split()) >= 8
     fake = FakeChatClient([_facts(("s2", "How It Will Be Paid For", sentence)), SYNTH1])
     report = summarize_text(bridge, client=fake)
     (fact,) = report.facts
     assert fact.grounded and fact.match == "exact" and fact.evidence == sentence
 
 
+def test_a_fragment_in_text_does_not_ground_a_fact(bridge: str) -> None:
+    fake = FakeChatClient([_facts(("s2", "Invented quote nowhere in it", "in August.")), SYNTH1])
+    fake.enqueue(SYNTH1)
+    report = summarize_text(bridge, client=fake, settings=Settings(keep_ungrounded=True))
+    assert not report.facts[0].grounded
+
+
 def test_headings_are_not_sent_as_quotable_text(bridge: str) -> None:
     fake = FakeChatClient(responder=extractive_responder)
     summarize_text(bridge, client=fake)
     assert "How It Will Be Paid For" not in fake.calls[0].messages[1]["content"]
+
+
+def test_headline_summary_is_reasked(bridge: str) -> None:
+    headline = dict(SYNTH1, summary="Riverton Approves Bridge Replacement")
+    fake = FakeChatClient(
+        [_facts(("s1", "The Riverton city council voted 7–2", "It voted.")), headline, SYNTH1]
+    )
+    report = summarize_text(bridge, client=fake)
+    assert report.summary == SYNTH1["summary"] and report.usage.repairs == 1
+    assert "2 to 3 complete sentences" in fake.calls[2].messages[-1]["content"]
 
 
 def test_unknown_citation_is_reasked_then_fixed(bridge: str) -> None:

@@ -17,7 +17,7 @@ FACTS = {
     ]
 }
 SYNTH = {
-    "summary": "The council approved a bridge.",
+    "summary": "The council approved a bridge. Work starts in spring.",
     "implications": [{"text": f"Point {n}.", "facts": ["f1"]} for n in range(3)],
     "analysis": {"text": "It matters.", "facts": ["f1"]},
 }
