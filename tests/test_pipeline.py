@@ -140,8 +140,12 @@ def test_swapped_fields_are_still_grounded_by_the_verbatim_text(bridge: str) -> 
 
 
 def test_a_fragment_in_text_does_not_ground_a_fact(bridge: str) -> None:
-    fake = FakeChatClient([_facts(("s2", "Invented quote nowhere in it", "in August.")), SYNTH1])
-    fake.enqueue(SYNTH1)
+    uncited = {
+        "summary": SYNTH["summary"],
+        "implications": [{"text": "a", "facts": []}] * 3,
+        "analysis": {"text": "b", "facts": []},
+    }
+    fake = FakeChatClient([_facts(("s2", "Invented quote nowhere in it", "in August.")), uncited])
     report = summarize_text(bridge, client=fake, settings=Settings(keep_ungrounded=True))
     assert not report.facts[0].grounded
 
