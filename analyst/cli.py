@@ -6,6 +6,7 @@ This is the only place where errors become exit codes and the only reader of ``o
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sys
@@ -175,6 +176,11 @@ def summarize(
         )
     except errors.AnalystError as exc:
         _fail(exc, verbose)
+    if output is not None:
+        folder = output.parent if str(output.parent) else Path(".")
+        if not folder.is_dir() or not os.access(folder, os.W_OK) or output.is_dir():
+            # Fail before paying for model calls whose report could not be saved.
+            _fail(errors.ConfigError(f"cannot write the report to {output}"), verbose)
     if fmt is None:
         suffix = output.suffix.lower() if output else ""
         fmt = {".json": Format.json, ".md": Format.md}.get(suffix, Format.rich)
@@ -207,22 +213,23 @@ def _emit(report: Report, fmt: Format, output: Path | None) -> None:
         text = to_json(report)
     elif fmt is Format.md:
         text = to_markdown(report)
+    elif output is None:
+        Console().print(to_rich(report))
+        return
     else:
-        console = Console(record=output is not None, width=100 if output else None)
-        if output is None:
-            console.print(to_rich(report))
-            return
-        with console.capture():
-            console.print(to_rich(report))
-        text = console.export_text()
+        buffer = io.StringIO()
+        Console(file=buffer, width=100, force_terminal=False).print(to_rich(report))
+        text = "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
     if output is None:
         sys.stdout.write(text)
         return
     try:
         _write_atomic(output, text)
     except OSError as exc:
+        # Checked before any model call, so this is rare (a full disk); keep the report.
         print(f"analyst: error: cannot write {output}: {exc.strerror}", file=sys.stderr)
-        raise typer.Exit(3) from None
+        sys.stdout.write(text)
+        raise typer.Exit(2) from None
     print(f"analyst: wrote {output}", file=sys.stderr)
 
 

@@ -67,6 +67,15 @@ def test_output_suffix_picks_json(server: FakeOpenAIServer, tmp_path: Path) -> N
     Report.model_validate_json(out.read_text())
 
 
+def test_rich_view_to_a_text_file(server: FakeOpenAIServer, tmp_path: Path) -> None:
+    out = tmp_path / "report.txt"
+    result = _run("summarize", ARTICLE, "-o", str(out), server=server)
+    assert result.exit_code == 0, result.stderr
+    text = out.read_text()
+    assert text.startswith("Riverton Approves") and "AI Analysis" in text
+    assert "\x1b[" not in text  # plain text, no terminal escapes
+
+
 def test_stdin(server: FakeOpenAIServer) -> None:
     data = Path(ARTICLE).read_bytes()
     result = _run("summarize", "-", "--format", "json", server=server, stdin=data)
@@ -99,12 +108,14 @@ def _one_error_line(stderr: str) -> str:
         (["summarize", ARTICLE, "--format", "pdf"], "pdf"),
         (["summarize", ARTICLE, "--repairs", "-1"], "repairs"),
         (["summarize", ARTICLE, "--prompts", "/nonexistent/prompts"], "prompts folder"),
+        (["summarize", ARTICLE, "-o", "/nonexistent/dir/report.md"], "cannot write the report"),
     ],
 )
 def test_exit_2_usage(server: FakeOpenAIServer, args: list[str], words: str) -> None:
     result = _run(*args, server=server)
     assert result.exit_code == 2
     assert words in result.stderr
+    assert server.chat_requests == []  # refused before any model call
 
 
 @pytest.mark.parametrize(
