@@ -7,7 +7,6 @@ validated here again, whatever the server promised.
 
 from __future__ import annotations
 
-import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
@@ -76,26 +75,12 @@ class CitedText(_Strict):
         return _check_citations(ids, info)
 
 
-_SENTENCE = re.compile(r"[^.!?。！？]+[.!?。！？]")
-
-
 class Synthesis(_Strict):
     """The reply to the synthesis call."""
 
     summary: str = Field(min_length=1, description="2-3 sentences")
     implications: list[CitedText] = Field(min_length=3, max_length=5)
     analysis: CitedText
-
-    @field_validator("summary")
-    @classmethod
-    def _sentences(cls, summary: str) -> str:
-        # Small models like to echo the headline; a re-ask with this message fixes it.
-        found = len(_SENTENCE.findall(summary))
-        if found < 2:
-            raise ValueError(
-                f"the summary must be 2 to 3 complete sentences ending with a period, not {found}"
-            )
-        return summary
 
 
 # ---- what users get ---------------------------------------------------------------------------
