@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -100,6 +101,18 @@ STUFF_PROMPT = (
 )
 
 
+def server_rss_mb() -> float:
+    """Resident memory of the llama.cpp child process(es) this process started."""
+    pid = os.getpid()
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    total_kb = 0
+    for child in children:
+        for line in Path(f"/proc/{child}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total_kb += int(line.split()[1])
+    return total_kb / 1024
+
+
 def cold_start(model: str) -> float:
     code = (
         "import time; t=time.perf_counter()\n"
@@ -182,6 +195,7 @@ def main() -> None:
         )
         print(f"    analyst calls: {rec.breakdown()}   stuff: {srec.breakdown()}")
     inner.close()
+    print(f"embedded server resident memory: {server_rss_mb():.0f} MB")
     mean_eff = sum(r[1] for r in rows) / len(rows)
     worst = max(r[0] / r[2] for r in rows)
     print(
