@@ -101,7 +101,9 @@ class Grounder:
             norm, index = normalize(source[start:end])
             self._normalized.append((norm, [start + i for i in index]))
 
-    def locate(self, quote: str, prefer: int | None = None) -> Location | None:
+    def locate(
+        self, quote: str, prefer: int | None = None, *, fuzzy: bool = True
+    ) -> Location | None:
         """Find ``quote``; ``prefer`` is the index of the region to try first."""
         quote = quote.strip(_STRIP)
         if quote.endswith(("...", "…")):
@@ -126,7 +128,7 @@ class Grounder:
                 return Location(
                     index[at], index[at + len(nquote) - 1] + 1, MatchKind.NORMALIZED, 100.0
                 )
-        if len(nquote) < FUZZY_MIN_CHARS:
+        if not fuzzy or len(nquote) < FUZZY_MIN_CHARS:
             return None
         return self._fuzzy(nquote, order)
 

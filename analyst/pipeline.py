@@ -255,13 +255,14 @@ class _Run:
                 continue
             seen_text.add(key)
             prefer = first_region.get(ef.section)
-            loc = grounder.locate(ef.evidence, prefer)
-            if loc is None and len(ef.text.split()) >= 8:
-                # Small models sometimes swap the fields, copying a sentence into "text"; a
-                # sentence found verbatim proves itself. Short fragments do not.
-                swapped = grounder.locate(ef.text, prefer)
-                if swapped is not None and swapped.match is not MatchKind.FUZZY:
-                    loc = swapped
+            # A fact whose text is itself a sentence of the article proves itself, wherever the
+            # model's quote points: small models often quote one sentence and copy the next as
+            # the fact (measured on the examples). Short fragments do not count.
+            loc = None
+            if len(ef.text.split()) >= 8:
+                loc = grounder.locate(ef.text, prefer, fuzzy=False)
+            if loc is None:
+                loc = grounder.locate(ef.evidence, prefer)
             section = ef.section if ef.section in first_region else sections[0].id
             if loc is not None:
                 if (loc.start, loc.end) in seen:

@@ -139,6 +139,14 @@ def test_swapped_fields_are_still_grounded_by_the_verbatim_text(bridge: str) -> 
     assert fact.grounded and fact.match == "exact" and fact.evidence == sentence
 
 
+def test_a_verbatim_fact_is_its_own_evidence(bridge: str) -> None:
+    # The model quoted one sentence and copied the next one as the fact.
+    fact = "A federal grant of $95 million was awarded in August."
+    fake = FakeChatClient([_facts(("s2", "The state will cover $250 million", fact)), SYNTH1])
+    (only,) = summarize_text(bridge, client=fake).facts
+    assert only.evidence == fact and bridge[only.start : only.end] == fact
+
+
 def test_a_fragment_in_text_does_not_ground_a_fact(bridge: str) -> None:
     uncited = {
         "summary": SYNTH["summary"],
