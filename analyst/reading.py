@@ -181,6 +181,15 @@ def _split_blocks(text: str) -> list[tuple[int, int]]:
     return blocks
 
 
+def _is_byline(text: str) -> bool:
+    """A short metadata line ("Mar 5, 2026·4 min read·via @x", "By Jane Doe"), not a sentence."""
+    if len(text) > 160 or "\n" in text:
+        return False
+    if text.endswith((".", "!", "?")) and not text.lower().startswith("by "):
+        return False  # "The report was published on Monday." is body text
+    return bool(_BYLINE_HINT.search(text) or _DATE.search(text))
+
+
 def _is_heading(text: str, next_text: str | None) -> bool:
     if _MD_HEADING.match(text):
         return True
@@ -213,7 +222,7 @@ def _classify_spans(text: str, spans: list[tuple[int, int]]) -> list[Block]:
             title = plain
         elif _SOURCE.match(plain) and len(plain) < 400:
             kinds[i] = Kind.SOURCE
-        elif not body_started and len(plain) < 200 and _BYLINE_HINT.search(plain):
+        elif not body_started and _is_byline(plain):
             kinds[i] = Kind.BYLINE
         elif _is_heading(item, nxt):
             kinds[i] = Kind.HEADING

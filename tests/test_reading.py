@@ -100,6 +100,16 @@ def test_bad_input_is_an_input_error(data: bytes, message: str) -> None:
         read_article(data)
 
 
+def test_short_sentences_with_byline_words_stay_body() -> None:
+    text = (
+        "Report Finds Gaps\n\nBy Jane Doe\n\nThe report was published on Monday.\n\n"
+        "It found gaps in the audit of the city's accounts for the past three years."
+    )
+    article = read_article(text)
+    assert article.byline == "By Jane Doe"
+    assert [b.text for b in article.body][0] == "The report was published on Monday."
+
+
 def test_one_line_article_is_body_not_title() -> None:
     article = read_article("The mayor resigned on Friday.")
     assert [b.kind for b in article.blocks] == [Kind.PARAGRAPH]
