@@ -96,10 +96,15 @@ class Grounder:
     def __init__(self, source: str, regions: Sequence[tuple[int, int]]) -> None:
         self.source = source
         self.regions = list(regions)
-        self._normalized: list[tuple[str, list[int]]] = []
-        for start, end in self.regions:
-            norm, index = normalize(source[start:end])
-            self._normalized.append((norm, [start + i for i in index]))
+        # Normalized on first need: most quotes match exactly, and normalizing is the costly part.
+        self._cache: dict[int, tuple[str, list[int]]] = {}
+
+    def _normalized(self, i: int) -> tuple[str, list[int]]:
+        if i not in self._cache:
+            start, end = self.regions[i]
+            norm, index = normalize(self.source[start:end])
+            self._cache[i] = (norm, [start + j for j in index])
+        return self._cache[i]
 
     def locate(
         self, quote: str, prefer: int | None = None, *, fuzzy: bool = True
@@ -122,7 +127,7 @@ class Grounder:
         nquote, _ = normalize(quote)
         nquote = nquote.strip()
         for i in order:
-            norm, index = self._normalized[i]
+            norm, index = self._normalized(i)
             at = norm.find(nquote)
             if at >= 0:
                 return Location(
@@ -135,7 +140,7 @@ class Grounder:
     def _fuzzy(self, nquote: str, order: list[int]) -> Location | None:
         best: tuple[float, int, int, int] | None = None  # score, region, start, end
         for i in order:
-            norm, _ = self._normalized[i]
+            norm, _ = self._normalized(i)
             # partial_ratio finds where the quote is; its window has the quote's own length, so
             # a dropped word shifts the end. _refine then scores whole-word windows around it.
             al = fuzz.partial_ratio_alignment(nquote, norm, score_cutoff=FUZZY_THRESHOLD - 15)
@@ -147,7 +152,7 @@ class Grounder:
         if best is None:
             return None
         score, i, nstart, nend = best
-        index = self._normalized[i][1]
+        index = self._normalized(i)[1]
         start, end = self._snap(index[nstart], index[nend - 1] + 1, i)
         return Location(start, end, MatchKind.FUZZY, round(score, 1))
 

@@ -7,6 +7,7 @@ every report, so a report says exactly which prompts wrote it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from importlib import resources
@@ -16,6 +17,12 @@ from string import Template
 from analyst.errors import ConfigError
 
 NAMES = ("system", "extract", "extract_input", "synthesize", "synthesize_input")
+
+
+@functools.cache
+def _packaged() -> tuple[tuple[str, str], ...]:
+    folder = resources.files("analyst").joinpath("prompts")
+    return tuple((name, folder.joinpath(f"{name}.md").read_text("utf-8")) for name in NAMES)
 
 
 @dataclass(frozen=True)
@@ -28,8 +35,7 @@ class Prompts:
     @classmethod
     def load(cls, override_dir: Path | None = None) -> Prompts:
         """The packaged prompts, each replaced by ``override_dir/<name>.md`` where that exists."""
-        packaged = resources.files("analyst").joinpath("prompts")
-        templates = {name: packaged.joinpath(f"{name}.md").read_text("utf-8") for name in NAMES}
+        templates = dict(_packaged())
         if override_dir is not None:
             if not override_dir.is_dir():
                 raise ConfigError(f"prompts folder {override_dir} does not exist")

@@ -9,6 +9,7 @@ when the context allows, and otherwise raise ``OutputTooLong`` so the caller can
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Sequence
@@ -46,7 +47,13 @@ class Meter:
 
 def prompt_tokens(encoder: Encoder, messages: Sequence[Message]) -> int:
     """Estimated prompt tokens of ``messages``."""
-    return sum(count(encoder, m["content"]) + MESSAGE_OVERHEAD for m in messages)
+    return sum(_count_cached(encoder, m["content"]) + MESSAGE_OVERHEAD for m in messages)
+
+
+@functools.lru_cache(maxsize=64)
+def _count_cached(encoder: Encoder, text: str) -> int:
+    # System prompts repeat on every call; counting them once is enough.
+    return count(encoder, text)
 
 
 def ask(

@@ -36,6 +36,8 @@ class Encoder(Protocol):
 
     def encode_ordinary(self, text: str) -> list[int]: ...
 
+    def __hash__(self) -> int: ...
+
 
 def tiktoken_cache_dir(cache_dir: Path) -> Path:
     """The tiktoken cache directory analyst uses: ``TIKTOKEN_CACHE_DIR`` if set, else its own."""
