@@ -30,7 +30,7 @@ from analyst.settings import Settings
 EXIT_CODES = """\b
 Exit codes:
   0  ok
-  2  usage: a bad flag, setting or prompt file
+  2  usage: a bad flag, setting, prompt file or -o path
   3  input: the article is missing, empty, binary or undecodable
   4  model server: connection, auth, rate limit after retries, 5xx, unknown model
   5  model output still invalid after the re-asks
