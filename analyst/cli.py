@@ -156,6 +156,9 @@ def summarize(
     keep_ungrounded: Annotated[
         bool, typer.Option(help="Keep facts whose quote was not found, marked.")
     ] = False,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Do not reuse or store replies in the call cache.")
+    ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Say more on stderr.")] = False,
 ) -> None:
     """Write the report of one article."""
@@ -173,6 +176,7 @@ def summarize(
             pack_tokens=pack_tokens,
             prompts_dir=prompts,
             keep_ungrounded=keep_ungrounded or None,
+            cache=not no_cache,
         )
     except errors.AnalystError as exc:
         _fail(exc, verbose)

@@ -11,6 +11,7 @@ from os import PathLike
 from pathlib import Path
 
 from analyst.backends import ChatClient, Message, OutputSchema, make_client
+from analyst.cache import CachedChatClient, CallCache
 from analyst.errors import ContextOverflowError, InputError
 from analyst.grounding import Grounder, Location, MatchKind, absent_terms
 from analyst.pricing import cost_usd
@@ -79,6 +80,11 @@ def summarize_text(
     if client is None:
         notify("starting the embedded model" if settings.uses_local else "connecting")
         client = make_client(settings)
+    if settings.cache:
+        cache = CallCache(settings.cache_dir / "calls.sqlite")
+        # The caller's own client stays open; only the cache closes with this call.
+        client = CachedChatClient(client, cache, settings.identity(client.model), owns_inner=owned)
+        owned = True
     try:
         run = _Run(
             article=article,
@@ -161,6 +167,7 @@ class _Run:
                 prompt_tokens=self.meter.prompt_tokens,
                 completion_tokens=self.meter.completion_tokens,
                 repairs=self.meter.repairs,
+                cache_hits=self.meter.cache_hits,
                 seconds=seconds,
                 cost_usd=cost_usd(
                     self.client.model,

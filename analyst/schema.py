@@ -168,6 +168,7 @@ class Usage(BaseModel):
     repairs: int
     seconds: float
     cost_usd: float | None = Field(description="null when the model's price is unknown")
+    cache_hits: int = Field(default=0, description="calls answered from the call cache (free)")
     tokens_estimated: bool = Field(
         default=False, description="true when the server did not report usage and tiktoken did"
     )

@@ -58,6 +58,9 @@ class Settings:
     temperature: float = 0.0
     prompts_dir: Path | None = None
     keep_ungrounded: bool = False
+    # The call cache (``<cache_dir>/calls.sqlite``): off for the library unless asked for; the
+    # CLI turns it on (``--no-cache`` turns it off).
+    cache: bool = False
     cache_dir: Path = field(default_factory=default_cache_dir)
 
     def __post_init__(self) -> None:
@@ -112,6 +115,17 @@ class Settings:
         if self.base_url is None or "api.openai.com" in self.base_url:
             return "openai"
         return "openai-compatible"
+
+    def identity(self, model: str) -> str:
+        """What makes replies of ``model`` comparable across runs: backend, server, model file."""
+        where = self.base_url or ""
+        if self.model_path is not None:
+            try:
+                stat = self.model_path.stat()
+                where = f"{self.model_path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
+            except OSError:
+                where = str(self.model_path)
+        return f"{self.backend}|{where}|{model}"
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with some fields changed."""

@@ -41,6 +41,7 @@ class Meter:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     repairs: int = 0
+    cache_hits: int = 0
     estimated: bool = False
     mode: StructuredMode = StructuredMode.JSON_SCHEMA
 
@@ -89,20 +90,23 @@ def ask(
             current, schema=schema, max_tokens=max_tokens, temperature=temperature
         )
         attempts += 1
-        meter.calls += 1
         meter.mode = completion.mode
         if attempts > 1:
             meter.repairs += 1
-        if completion.prompt_tokens is None or completion.completion_tokens is None:
-            meter.estimated = True
-        meter.prompt_tokens += (
-            completion.prompt_tokens if completion.prompt_tokens is not None else sent
-        )
-        meter.completion_tokens += (
-            completion.completion_tokens
-            if completion.completion_tokens is not None
-            else count(encoder, completion.content)
-        )
+        if completion.cached:
+            meter.cache_hits += 1  # paid for in an earlier run, not in this one
+        else:
+            meter.calls += 1
+            if completion.prompt_tokens is None or completion.completion_tokens is None:
+                meter.estimated = True
+            meter.prompt_tokens += (
+                completion.prompt_tokens if completion.prompt_tokens is not None else sent
+            )
+            meter.completion_tokens += (
+                completion.completion_tokens
+                if completion.completion_tokens is not None
+                else count(encoder, completion.content)
+            )
         raw = completion.content
         if completion.refusal:
             raise ModelOutputError(f"the model refused: {completion.refusal}", raw=raw, attempts=1)

@@ -41,11 +41,18 @@ def network_guard() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """No developer key or server leaks into a test; caches go to a temporary folder."""
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ANALYST_MODEL", "ANALYST_CONTEXT_WINDOW"):
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No developer key or server leaks into a test; each test has its own cache folder, so no
+    test answers from another's call cache."""
+    for name in (
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "ANALYST_MODEL",
+        "ANALYST_MODEL_PATH",
+        "ANALYST_CONTEXT_WINDOW",
+    ):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("ANALYST_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+    monkeypatch.setenv("ANALYST_CACHE_DIR", str(tmp_path / "cache"))
 
 
 @pytest.fixture

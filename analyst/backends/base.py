@@ -43,6 +43,7 @@ class Completion:
     refusal: str | None = None
     # llama.cpp's per-request ``timings`` (prompt_ms, predicted_ms, ...) when the server sends them.
     timings: dict[str, float] | None = None
+    cached: bool = False  # answered from analyst's call cache, not by the server
 
 
 @runtime_checkable

@@ -1,0 +1,151 @@
+"""A content-addressed cache of model replies, in SQLite, so the same call is never paid twice.
+
+The key is the sha256 of everything that decides a reply: which model on which server, the schema,
+the messages (so the prompts and the article), ``max_tokens`` and ``temperature``. Change the
+synthesis prompt and only the synthesis calls miss; edit the article and every call misses. Keys
+and stored replies never include the API key. Only finished replies (``finish_reason == "stop"``)
+are stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from analyst.backends.base import ChatClient, Completion, Message, OutputSchema, StructuredMode
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS calls (
+    key TEXT PRIMARY KEY,
+    model TEXT NOT NULL,
+    content TEXT NOT NULL,
+    finish_reason TEXT,
+    prompt_tokens INTEGER,
+    completion_tokens INTEGER,
+    mode TEXT NOT NULL,
+    created REAL NOT NULL
+)
+"""
+
+
+class CallCache:
+    """Model replies by key, in one SQLite file (WAL mode, safe across threads and processes)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(path, timeout=30, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(_SCHEMA)
+        self._db.commit()
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        """Close the database."""
+        self._db.close()
+
+    def get(self, key: str) -> Completion | None:
+        """The stored reply for ``key``, marked as cached, or ``None``."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT content, finish_reason, prompt_tokens, completion_tokens, mode "
+                "FROM calls WHERE key = ?",
+                (key,),
+            ).fetchone()
+        if row is None:
+            return None
+        return Completion(row[0], row[1], row[2], row[3], StructuredMode(row[4]), cached=True)
+
+    def put(self, key: str, model: str, completion: Completion) -> None:
+        """Store a finished reply."""
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT OR REPLACE INTO calls VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    key,
+                    model,
+                    completion.content,
+                    completion.finish_reason,
+                    completion.prompt_tokens,
+                    completion.completion_tokens,
+                    completion.mode.value,
+                    time.time(),
+                ),
+            )
+
+
+def call_key(
+    identity: str,
+    messages: Sequence[Message],
+    schema: OutputSchema,
+    max_tokens: int,
+    temperature: float,
+) -> str:
+    """The sha256 of everything that decides a reply."""
+    payload = {
+        "identity": identity,
+        "messages": [[m["role"], m["content"]] for m in messages],
+        "schema": [schema.name, schema.schema],
+        "max_tokens": max_tokens,
+        "temperature": temperature,
+    }
+    blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+class CachedChatClient:
+    """A ``ChatClient`` that answers from a ``CallCache`` before asking the one it wraps.
+
+    ``identity`` names the model and where it runs (never the key), so the same model name on two
+    servers does not share replies.
+    """
+
+    def __init__(
+        self, inner: ChatClient, cache: CallCache, identity: str, *, owns_inner: bool = True
+    ) -> None:
+        self.inner = inner
+        self.cache = cache
+        self.identity = identity
+        self.owns_inner = owns_inner
+
+    @property
+    def model(self) -> str:
+        """The wrapped client's model."""
+        return self.inner.model
+
+    @property
+    def backend(self) -> str:
+        """The wrapped client's backend."""
+        return self.inner.backend
+
+    def complete(
+        self,
+        messages: Sequence[Message],
+        *,
+        schema: OutputSchema,
+        max_tokens: int,
+        temperature: float,
+    ) -> Completion:
+        """A stored reply when there is one; otherwise ask, and store a finished reply."""
+        key = call_key(self.identity, messages, schema, max_tokens, temperature)
+        hit = self.cache.get(key)
+        if hit is not None:
+            return hit
+        completion = self.inner.complete(
+            messages, schema=schema, max_tokens=max_tokens, temperature=temperature
+        )
+        if completion.finish_reason == "stop" and not completion.refusal:
+            self.cache.put(key, self.inner.model, replace(completion, timings=None))
+        return completion
+
+    def close(self) -> None:
+        """Close the cache, and the wrapped client when it is ours."""
+        if self.owns_inner:
+            self.inner.close()
+        self.cache.close()

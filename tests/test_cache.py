@@ -1,0 +1,78 @@
+"""The call cache: a second run pays for nothing; a changed prompt re-runs only its calls."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from typer.testing import CliRunner
+
+from analyst import Settings, summarize_text
+from analyst.cli import app
+from tests.conftest import EXAMPLES
+from tests.fakeserver import FakeOpenAIServer
+
+ARTICLE = str(EXAMPLES / "harbor-bridge.txt")
+
+
+def _settings(server: FakeOpenAIServer, tmp_path: Path, **kw: Any) -> Settings:
+    return Settings(
+        base_url=server.base_url, model="m", max_retries=0, cache=True, cache_dir=tmp_path, **kw
+    )
+
+
+def test_second_run_makes_no_model_calls(
+    server: FakeOpenAIServer, tmp_path: Path, bridge: str
+) -> None:
+    first = summarize_text(bridge, settings=_settings(server, tmp_path))
+    assert len(server.chat_requests) == 2 and first.usage.cache_hits == 0
+    second = summarize_text(bridge, settings=_settings(server, tmp_path))
+    assert len(server.chat_requests) == 2  # nothing new reached the server
+    assert second.usage.cache_hits == 2 and second.usage.calls == 0
+    assert second.facts == first.facts and second.summary == first.summary
+
+
+def test_changed_synthesis_prompt_reruns_only_synthesis(
+    server: FakeOpenAIServer, tmp_path: Path, bridge: str
+) -> None:
+    summarize_text(bridge, settings=_settings(server, tmp_path))
+    prompts = tmp_path / "prompts"
+    prompts.mkdir()
+    (prompts / "synthesize.md").write_text("Write the summary, implications and analysis.")
+    report = summarize_text(bridge, settings=_settings(server, tmp_path, prompts_dir=prompts))
+    assert len(server.chat_requests) == 3
+    assert server.chat_requests[-1]["response_format"]["json_schema"]["name"] == "synthesis"
+    assert report.usage.cache_hits == 1 and report.usage.calls == 1
+
+
+def test_edited_article_is_redone(server: FakeOpenAIServer, tmp_path: Path, bridge: str) -> None:
+    summarize_text(bridge, settings=_settings(server, tmp_path))
+    summarize_text(bridge.replace("7–2", "6–3"), settings=_settings(server, tmp_path))
+    assert len(server.chat_requests) == 4
+
+
+def test_cli_uses_the_cache_unless_told_not_to(server: FakeOpenAIServer) -> None:
+    runner = CliRunner()
+    args = ["summarize", ARTICLE, "--format", "json", "--base-url", server.base_url]
+    args += ["--model", "m", "--api-key", "sk-canary-cache-0123456789"]
+    for _ in range(2):
+        assert runner.invoke(app, args).exit_code == 0
+    assert len(server.chat_requests) == 2
+    assert runner.invoke(app, [*args, "--no-cache"]).exit_code == 0
+    assert len(server.chat_requests) == 4
+
+
+def test_the_api_key_never_reaches_the_cache(
+    server: FakeOpenAIServer, tmp_path: Path, bridge: str
+) -> None:
+    key = "sk-canary-cache-0123456789"
+    summarize_text(bridge, settings=_settings(server, tmp_path, api_key=key))
+    db = tmp_path / "calls.sqlite"
+    with sqlite3.connect(db) as conn:
+        dump = "\n".join(conn.iterdump())
+    assert "harbor" in dump.lower() or "riverton" in dump.lower()  # the dump is real
+    assert key not in dump
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert key.encode() not in path.read_bytes()
