@@ -78,7 +78,7 @@ def summarize_text(
     notify = on_stage or (lambda _stage: None)
     owned = client is None
     if client is None:
-        notify("starting the embedded model" if settings.uses_local else "connecting")
+        notify("preparing the model")
         client = make_client(settings)
     if settings.cache:
         cache = CallCache(settings.cache_dir / "calls.sqlite")

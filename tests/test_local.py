@@ -167,3 +167,19 @@ def test_real_embedded_model_end_to_end() -> None:
     assert report.analysis.text.strip() and report.summary.strip()
     assert report.usage.calls >= 2 and not report.usage.tokens_estimated
     local.stop_all()
+
+
+def test_embedded_server_starts_only_on_the_first_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    from analyst.backends import make_client
+
+    started: list[Settings] = []
+
+    def fake_start(settings: Settings) -> str:
+        started.append(settings)
+        return "http://127.0.0.1:9/v1"
+
+    monkeypatch.setattr("analyst.backends.local.runtime_available", lambda: True)
+    monkeypatch.setattr("analyst.backends.local_base_url", fake_start)
+    client = make_client(Settings())
+    assert (client.model, client.backend, started) == ("qwen2.5-coder-1.5b", "local", [])
+    client.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from analyst.backends.base import ChatClient, Completion, Message, OutputSchema, StructuredMode
 from analyst.settings import Settings
 
@@ -30,14 +32,11 @@ def make_client(settings: Settings) -> ChatClient:
     from analyst.backends.openai_client import OpenAIChatClient
 
     if settings.uses_local:
-        return OpenAIChatClient(
-            model=settings.model_name,
-            base_url=local_base_url(settings),
-            timeout=settings.effective_timeout,
-            max_retries=settings.max_retries,
-            extra_body=LOCAL_SAMPLING,
-            backend="local",
-        )
+        from analyst.errors import ModelServerError
+
+        if not local_runtime_available():
+            raise ModelServerError(NO_BACKEND)
+        return _LazyLocalClient(settings)
     client = OpenAIChatClient(
         model=settings.model_name,
         base_url=settings.base_url,
@@ -51,6 +50,57 @@ def make_client(settings: Settings) -> ChatClient:
         served = client.list_models()
         client = client.with_model(served[0] if served else "default")
     return client
+
+
+def local_runtime_available() -> bool:
+    """Whether the embedded runtime is installed (looked up, not imported)."""
+    from analyst.backends import local
+
+    return local.runtime_available()
+
+
+class _LazyLocalClient:
+    """The embedded model's client, which starts the server on the first real request only, so a
+    run answered wholly from the call cache never loads the model."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._client: ChatClient | None = None
+
+    @property
+    def model(self) -> str:
+        return self._settings.model_name
+
+    @property
+    def backend(self) -> str:
+        return "local"
+
+    def complete(
+        self,
+        messages: Sequence[Message],
+        *,
+        schema: OutputSchema,
+        max_tokens: int,
+        temperature: float,
+    ) -> Completion:
+        if self._client is None:
+            from analyst.backends.openai_client import OpenAIChatClient
+
+            self._client = OpenAIChatClient(
+                model=self._settings.model_name,
+                base_url=local_base_url(self._settings),
+                timeout=self._settings.effective_timeout,
+                max_retries=self._settings.max_retries,
+                extra_body=LOCAL_SAMPLING,
+                backend="local",
+            )
+        return self._client.complete(
+            messages, schema=schema, max_tokens=max_tokens, temperature=temperature
+        )
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
 
 
 def local_base_url(settings: Settings) -> str:
