@@ -116,7 +116,8 @@ def _fit(span: Span, text: str, encoder: Encoder, max_tokens: int) -> list[tuple
     if tokens <= max_tokens:
         return [(span, tokens)]
     pieces: list[tuple[Span, int]] = []
-    for sub in _sentences(text, span) if _has_sentences(text, span) else _words(text, span):
+    sentences = _sentences(text, span)
+    for sub in sentences if len(sentences) > 1 else _words(text, span):
         sub_tokens = count(encoder, text[sub[0] : sub[1]])
         if sub_tokens > max_tokens:
             pieces.extend(_hard_cut(sub, text, encoder, max_tokens))
@@ -127,10 +128,6 @@ def _fit(span: Span, text: str, encoder: Encoder, max_tokens: int) -> list[tuple
         else:
             pieces.append((sub, sub_tokens))
     return pieces
-
-
-def _has_sentences(text: str, span: Span) -> bool:
-    return len(_sentences(text, span)) > 1
 
 
 def _sentences(text: str, span: Span) -> list[Span]:
