@@ -14,11 +14,9 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 
-from analyst.backends.base import ChatClient, Completion, Message, OutputSchema, StructuredMode
+from analyst.backends.base import ChatRequest, Completion, StructuredMode
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS calls (
@@ -62,6 +60,15 @@ class CallCache:
             return None
         return Completion(row[0], row[1], row[2], row[3], StructuredMode(row[4]), cached=True)
 
+    def lookup(self, identity: str, request: ChatRequest) -> Completion | None:
+        """The stored reply to ``request`` made of the model ``identity`` names, or ``None``."""
+        return self.get(call_key(identity, request))
+
+    def store(self, identity: str, request: ChatRequest, completion: Completion) -> None:
+        """Keep ``completion`` as the reply to ``request`` when it is a finished answer."""
+        if completion.finish_reason == "stop" and not completion.refusal and not completion.cached:
+            self.put(call_key(identity, request), identity.rsplit("|", 1)[-1], completion)
+
     def put(self, key: str, model: str, completion: Completion) -> None:
         """Store a finished reply."""
         with self._lock, self._db:
@@ -80,72 +87,14 @@ class CallCache:
             )
 
 
-def call_key(
-    identity: str,
-    messages: Sequence[Message],
-    schema: OutputSchema,
-    max_tokens: int,
-    temperature: float,
-) -> str:
+def call_key(identity: str, request: ChatRequest) -> str:
     """The sha256 of everything that decides a reply."""
     payload = {
         "identity": identity,
-        "messages": [[m["role"], m["content"]] for m in messages],
-        "schema": [schema.name, schema.schema],
-        "max_tokens": max_tokens,
-        "temperature": temperature,
+        "messages": [[m["role"], m["content"]] for m in request.messages],
+        "schema": [request.schema.name, request.schema.schema],
+        "max_tokens": request.max_tokens,
+        "temperature": request.temperature,
     }
     blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()
-
-
-class CachedChatClient:
-    """A ``ChatClient`` that answers from a ``CallCache`` before asking the one it wraps.
-
-    ``identity`` names the model and where it runs (never the key), so the same model name on two
-    servers does not share replies.
-    """
-
-    def __init__(
-        self, inner: ChatClient, cache: CallCache, identity: str, *, owns_inner: bool = True
-    ) -> None:
-        self.inner = inner
-        self.cache = cache
-        self.identity = identity
-        self.owns_inner = owns_inner
-
-    @property
-    def model(self) -> str:
-        """The wrapped client's model."""
-        return self.inner.model
-
-    @property
-    def backend(self) -> str:
-        """The wrapped client's backend."""
-        return self.inner.backend
-
-    def complete(
-        self,
-        messages: Sequence[Message],
-        *,
-        schema: OutputSchema,
-        max_tokens: int,
-        temperature: float,
-    ) -> Completion:
-        """A stored reply when there is one; otherwise ask, and store a finished reply."""
-        key = call_key(self.identity, messages, schema, max_tokens, temperature)
-        hit = self.cache.get(key)
-        if hit is not None:
-            return hit
-        completion = self.inner.complete(
-            messages, schema=schema, max_tokens=max_tokens, temperature=temperature
-        )
-        if completion.finish_reason == "stop" and not completion.refusal:
-            self.cache.put(key, self.inner.model, replace(completion, timings=None))
-        return completion
-
-    def close(self) -> None:
-        """Close the cache, and the wrapped client when it is ours."""
-        if self.owns_inner:
-            self.inner.close()
-        self.cache.close()

@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
 
+from analyst import drive
 from analyst.backends import ChatClient, Message, OutputSchema, make_client
-from analyst.cache import CachedChatClient, CallCache
+from analyst.cache import CallCache
 from analyst.errors import ContextOverflowError, InputError
 from analyst.grounding import Grounder, Location, MatchKind, absent_terms
 from analyst.pricing import cost_usd
@@ -34,7 +35,7 @@ from analyst.schema import (
 )
 from analyst.sections import Section, build_sections, pack
 from analyst.settings import Settings
-from analyst.structured import MESSAGE_OVERHEAD, Meter, OutputTooLong, ask
+from analyst.structured import MESSAGE_OVERHEAD, Calls, Meter, OutputTooLong, ask
 from analyst.tokens import Encoder, count, get_encoder
 
 StageCallback = Callable[[str], None]
@@ -52,15 +53,21 @@ def summarize_file(
 ) -> Report:
     """Read the article at ``path`` and write its report."""
     p = Path(path)
+    return summarize_text(
+        read_bytes(p), settings=settings, client=client, path=str(p), on_stage=on_stage
+    )
+
+
+def read_bytes(path: Path) -> bytes:
+    """The bytes of an article file, or an ``InputError`` that says why not."""
     try:
-        data = p.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
-        raise InputError(f"{p}: no such file") from None
+        raise InputError(f"{path}: no such file") from None
     except IsADirectoryError:
-        raise InputError(f"{p} is a directory; `analyst batch` reads folders") from None
+        raise InputError(f"{path} is a directory; `analyst batch` reads folders") from None
     except OSError as exc:
-        raise InputError(f"cannot read {p}: {exc.strerror}") from None
-    return summarize_text(data, settings=settings, client=client, path=str(p), on_stage=on_stage)
+        raise InputError(f"cannot read {path}: {exc.strerror}") from None
 
 
 def summarize_text(
@@ -73,6 +80,7 @@ def summarize_text(
 ) -> Report:
     """Write the report of one article given as text (or undecoded bytes)."""
     settings = settings or Settings()
+    # Read first: a bad article fails before any server is asked anything.
     article = read_article(text)
     prompts = Prompts.load(settings.prompts_dir)
     notify = on_stage or (lambda _stage: None)
@@ -80,25 +88,49 @@ def summarize_text(
     if client is None:
         notify("preparing the model")
         client = make_client(settings)
-    if settings.cache:
-        cache = CallCache(settings.cache_dir / "calls.sqlite")
-        # The caller's own client stays open; only the cache closes with this call.
-        client = CachedChatClient(client, cache, settings.identity(client.model), owns_inner=owned)
-        owned = True
+    cache = CallCache(settings.cache_dir / "calls.sqlite") if settings.cache else None
     try:
-        run = _Run(
-            article=article,
+        calls = report_calls(
+            article,
+            text,
             settings=settings,
-            client=client,
-            encoder=get_encoder(client.model, settings.cache_dir),
             prompts=prompts,
+            model=client.model,
+            backend=client.backend,
+            path=path,
             notify=notify,
         )
-        raw = text if isinstance(text, bytes) else text.encode("utf-8")
-        return run.report(path=path, sha256=hashlib.sha256(raw).hexdigest())
+        return drive.run(calls, client, cache, settings.identity(client.model))
     finally:
+        if cache is not None:
+            cache.close()
         if owned:
             client.close()
+
+
+def report_calls(
+    article: Article,
+    raw: str | bytes,
+    *,
+    settings: Settings,
+    prompts: Prompts,
+    model: str,
+    backend: str,
+    path: str | None,
+    notify: StageCallback | None = None,
+) -> Calls[Report]:
+    """One report as a computation that yields its model calls (run it with ``analyst.drive``)."""
+    run = _Run(
+        article=article,
+        settings=settings,
+        model=model,
+        backend=backend,
+        encoder=get_encoder(model, settings.cache_dir),
+        prompts=prompts,
+        notify=notify or (lambda _stage: None),
+    )
+    data = raw if isinstance(raw, bytes) else raw.encode("utf-8")
+    return run.report(path=path, sha256=hashlib.sha256(data).hexdigest())
 
 
 @dataclass
@@ -107,14 +139,15 @@ class _Run:
 
     article: Article
     settings: Settings
-    client: ChatClient
+    model: str
+    backend: str
     encoder: Encoder
     prompts: Prompts
     notify: StageCallback
     meter: Meter = field(default_factory=Meter)
     warnings: list[str] = field(default_factory=list)
 
-    def report(self, *, path: str | None, sha256: str) -> Report:
+    def report(self, *, path: str | None, sha256: str) -> Calls[Report]:
         started = time.perf_counter()
         self.warnings.extend(self.article.warnings)
         self.notify("splitting into sections")
@@ -122,12 +155,12 @@ class _Run:
         extracted: list[ExtractedFact] = []
         for i, group in enumerate(packs, start=1):
             self.notify(f"extracting facts ({i}/{len(packs)})")
-            extracted.extend(self._extract(group))
+            extracted.extend((yield from self._extract(group)))
         self.notify("grounding quotes")
         facts = self._ground(extracted, sections)
         grounded = [f for f in facts if f.grounded]
         self.notify("writing the analysis")
-        synthesis = self._synthesize(grounded)
+        synthesis = yield from self._synthesize(grounded)
         sentences = len(_SENTENCE.findall(synthesis.summary))
         if sentences < 2:
             # Not a validation error: the 1.5B model kept one long sentence through three
@@ -158,8 +191,8 @@ class _Run:
             implications=[Implication(text=i.text, facts=i.facts) for i in synthesis.implications],
             analysis=Analysis(text=synthesis.analysis.text, facts=synthesis.analysis.facts),
             model=ModelInfo(
-                name=self.client.model,
-                backend=self.client.backend,
+                name=self.model,
+                backend=self.backend,
                 structured_mode=self.meter.mode.value,
             ),
             usage=Usage(
@@ -170,8 +203,8 @@ class _Run:
                 cache_hits=self.meter.cache_hits,
                 seconds=seconds,
                 cost_usd=cost_usd(
-                    self.client.model,
-                    self.client.backend,
+                    self.model,
+                    self.backend,
                     self.meter.prompt_tokens,
                     self.meter.completion_tokens,
                 ),
@@ -218,14 +251,13 @@ class _Run:
             "extract_input", title=_escape(self.article.title or "(none)"), sections=rendered
         )
 
-    def _extract(self, group: list[Section]) -> list[ExtractedFact]:
+    def _extract(self, group: list[Section]) -> Calls[list[ExtractedFact]]:
         messages: list[Message] = [
             {"role": "system", "content": self._extract_system()},
             {"role": "user", "content": self._extract_input(group)},
         ]
         try:
-            reply = ask(
-                self.client,
+            reply = yield from ask(
                 messages,
                 Extraction,
                 schema=EXTRACTION_SCHEMA,
@@ -241,7 +273,9 @@ class _Run:
             if halves is None:
                 raise
             self.warnings.append("a reply ran out of room; re-read its sections in two halves")
-            return [fact for half in halves for fact in self._extract(half)]
+            left = yield from self._extract(halves[0])
+            right = yield from self._extract(halves[1])
+            return left + right
         return reply.facts
 
     # ---- grounding ----------------------------------------------------------------------------
@@ -311,7 +345,7 @@ class _Run:
 
     # ---- synthesis ----------------------------------------------------------------------------
 
-    def _synthesize(self, facts: list[Fact]) -> Synthesis:
+    def _synthesize(self, facts: list[Fact]) -> Calls[Synthesis]:
         listing = "\n".join(f"{f.id}: {_escape(f.text)}" for f in facts) or "(no verified facts)"
         messages: list[Message] = [
             {
@@ -330,18 +364,19 @@ class _Run:
                 ),
             },
         ]
-        return ask(
-            self.client,
-            messages,
-            Synthesis,
-            schema=SYNTHESIS_SCHEMA,
-            max_tokens=self.settings.synth_max_tokens,
-            temperature=self.settings.temperature,
-            repairs=self.settings.repairs,
-            context_window=self.settings.effective_context_window,
-            encoder=self.encoder,
-            meter=self.meter,
-            validation_context={"fact_ids": {f.id for f in facts}},
+        return (
+            yield from ask(
+                messages,
+                Synthesis,
+                schema=SYNTHESIS_SCHEMA,
+                max_tokens=self.settings.synth_max_tokens,
+                temperature=self.settings.temperature,
+                repairs=self.settings.repairs,
+                context_window=self.settings.effective_context_window,
+                encoder=self.encoder,
+                meter=self.meter,
+                validation_context={"fact_ids": {f.id for f in facts}},
+            )
         )
 
 

@@ -5,6 +5,10 @@ sends the original messages plus only the *last* bad reply and its error — not
 so the cost of a re-ask stays flat instead of growing with the number of attempts. Every attempt's
 tokens are counted. ``finish_reason == "length"`` is never success: we retry with twice the room
 when the context allows, and otherwise raise ``OutputTooLong`` so the caller can split the input.
+
+``ask`` does no I/O itself: it is a generator that yields each ``ChatRequest`` and is sent the
+``Completion``. The same logic then serves one article on a blocking client and a whole batch on
+an asynchronous one (see ``analyst.drive``).
 """
 
 from __future__ import annotations
@@ -12,17 +16,20 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from analyst.backends.base import ChatClient, Message, OutputSchema, StructuredMode
+from analyst.backends.base import ChatRequest, Completion, Message, OutputSchema, StructuredMode
 from analyst.errors import ContextOverflowError, ModelOutputError
 from analyst.tokens import Encoder, count
 
 T = TypeVar("T", bound=BaseModel)
+R = TypeVar("R")
+# A computation that yields the calls it needs, is sent their replies, and returns an R.
+Calls = Generator[ChatRequest, Completion, R]
 
 # Per-message framing tokens in chat formats (role markers and separators): an upper estimate.
 MESSAGE_OVERHEAD = 8
@@ -58,7 +65,6 @@ def _count_cached(encoder: Encoder, text: str) -> int:
 
 
 def ask(
-    client: ChatClient,
     messages: list[Message],
     output: type[T],
     *,
@@ -70,7 +76,7 @@ def ask(
     encoder: Encoder,
     meter: Meter,
     validation_context: dict[str, Any] | None = None,
-) -> T:
+) -> Calls[T]:
     """Ask until the reply validates as ``output``, re-asking at most ``repairs`` times."""
     base = list(messages)
     current = base
@@ -86,9 +92,7 @@ def ask(
                     f"{context_window}-token context window for the reply"
                 )
             max_tokens = room
-        completion = client.complete(
-            current, schema=schema, max_tokens=max_tokens, temperature=temperature
-        )
+        completion = yield ChatRequest(current, schema, max_tokens, temperature)
         attempts += 1
         meter.mode = completion.mode
         if attempts > 1:

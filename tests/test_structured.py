@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from analyst import drive
 from analyst.backends.base import Completion, Message, OutputSchema, StructuredMode
 from analyst.errors import ContextOverflowError, ModelOutputError
 from analyst.schema import Extraction, Synthesis, strict_json_schema
@@ -23,8 +24,7 @@ GOOD = {"facts": [{"section": "s1", "evidence": "a quote", "text": "a fact"}]}
 
 
 def _ask(fake: FakeChatClient, meter: Meter, repairs: int = 2, window: int = 8192) -> Extraction:
-    return ask(
-        fake,
+    calls = ask(
         MESSAGES,
         Extraction,
         schema=SCHEMA,
@@ -35,6 +35,7 @@ def _ask(fake: FakeChatClient, meter: Meter, repairs: int = 2, window: int = 819
         encoder=ENC,
         meter=meter,
     )
+    return drive.run(calls, fake)
 
 
 def test_invalid_then_valid_reasks_once_with_the_error() -> None:

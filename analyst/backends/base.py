@@ -46,6 +46,16 @@ class Completion:
     cached: bool = False  # answered from analyst's call cache, not by the server
 
 
+@dataclass(frozen=True, slots=True)
+class ChatRequest:
+    """One call the pipeline wants made; a driver sends it to a client (or answers from cache)."""
+
+    messages: Sequence[Message]
+    schema: OutputSchema
+    max_tokens: int
+    temperature: float
+
+
 @runtime_checkable
 class ChatClient(Protocol):
     """Anything that can answer chat messages under a JSON Schema.
@@ -77,4 +87,38 @@ class ChatClient(Protocol):
 
     def close(self) -> None:
         """Release connections; the client is not used afterwards."""
+        ...
+
+
+@runtime_checkable
+class AsyncChatClient(Protocol):
+    """The asynchronous twin of ``ChatClient``, for running many articles at once (``batch``).
+
+    A client may implement both; the batch driver runs a client that has only ``complete`` in a
+    worker thread instead.
+    """
+
+    @property
+    def model(self) -> str:
+        """The model's name as the server knows it."""
+        ...
+
+    @property
+    def backend(self) -> str:
+        """A short name of the kind of server."""
+        ...
+
+    async def acomplete(
+        self,
+        messages: Sequence[Message],
+        *,
+        schema: OutputSchema,
+        max_tokens: int,
+        temperature: float,
+    ) -> Completion:
+        """Send ``messages`` and return the model's reply."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release the asynchronous connections."""
         ...
