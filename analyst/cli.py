@@ -10,7 +10,6 @@ import io
 import json
 import os
 import sys
-import tempfile
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -22,7 +21,10 @@ from analyst import __version__, errors
 from analyst.backends import local
 from analyst.backends.local import DEFAULT_MODEL, MODELS, is_assembled, log_file
 from analyst.backends.local import runtime_available as local_runtime
+from analyst.batch import summarize_folder
+from analyst.files import write_atomic
 from analyst.pipeline import summarize_file, summarize_text
+from analyst.progress import BatchProgress, summary_table
 from analyst.render import to_json, to_markdown, to_rich
 from analyst.schema import Report, report_json_schema
 from analyst.settings import Settings
@@ -34,7 +36,9 @@ Exit codes:
   3  input: the article is missing, empty, binary or undecodable
   4  model server: connection, auth, rate limit after retries, 5xx, unknown model
   5  model output still invalid after the re-asks
-  6  the article cannot fit the context window even after splitting"""
+  6  the article cannot fit the context window even after splitting
+  8  batch: finished, but some articles failed (see the summary and the manifest)
+130  interrupted (Ctrl-C); run the same command again to resume"""
 
 _CODES: list[tuple[type[errors.AnalystError], int]] = [
     (errors.ConfigError, 2),
@@ -75,19 +79,6 @@ def _fail(exc: errors.AnalystError, verbose: bool) -> NoReturn:
     raise typer.Exit(code)
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    """Write all or nothing: a reader never sees half a report."""
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _version(value: bool) -> None:
     if value:
         print(f"analyst {__version__}")
@@ -103,6 +94,50 @@ def main_callback(
     """analyst: news articles in, analyst reports out."""
 
 
+# Options that summarize and batch share: how to reach the model and how to ask it.
+ModelOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Model: a server's model name, or local / local:qwen2.5-coder-0.5b "
+        "[env: ANALYST_MODEL]."
+    ),
+]
+ModelPathOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="Serve this GGUF file with the embedded llama.cpp [env: ANALYST_MODEL_PATH]."
+    ),
+]
+BaseUrlOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1 [env: OPENAI_BASE_URL]."
+    ),
+]
+ApiKeyOpt = Annotated[
+    str | None, typer.Option(help="API key [env: OPENAI_API_KEY].", show_default=False)
+]
+TimeoutOpt = Annotated[float | None, typer.Option(help="Seconds per request.")]
+RetriesOpt = Annotated[
+    int | None, typer.Option(help="HTTP retries on 429/5xx/connection errors (SDK).")
+]
+RepairsOpt = Annotated[int | None, typer.Option(help="Re-asks on invalid output [default: 2].")]
+WindowOpt = Annotated[
+    int | None, typer.Option(help="Model context in tokens [default: known or 8192].")
+]
+PackOpt = Annotated[
+    int | None, typer.Option(help="Article tokens per extraction call [default: 3000].")
+]
+PromptsOpt = Annotated[
+    Path | None, typer.Option(help="Folder of prompt files overriding the packaged ones.")
+]
+KeepOpt = Annotated[bool, typer.Option(help="Keep facts whose quote was not found, marked.")]
+NoCacheOpt = Annotated[
+    bool, typer.Option("--no-cache", help="Do not reuse or store replies in the call cache.")
+]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Say more on stderr.")]
+
+
 @app.command(epilog=EXIT_CODES)
 def summarize(
     article: Annotated[str, typer.Argument(help="Article file (.txt, .md), or - for stdin.")],
@@ -115,51 +150,19 @@ def summarize(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the report here (atomically).")
     ] = None,
-    model: Annotated[
-        str | None,
-        typer.Option(
-            help="Model: a server's model name, or local / local:qwen2.5-coder-0.5b "
-            "[env: ANALYST_MODEL]."
-        ),
-    ] = None,
-    model_path: Annotated[
-        Path | None,
-        typer.Option(
-            help="Serve this GGUF file with the embedded llama.cpp [env: ANALYST_MODEL_PATH]."
-        ),
-    ] = None,
-    base_url: Annotated[
-        str | None,
-        typer.Option(
-            help="OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1 [env: OPENAI_BASE_URL]."
-        ),
-    ] = None,
-    api_key: Annotated[
-        str | None, typer.Option(help="API key [env: OPENAI_API_KEY].", show_default=False)
-    ] = None,
-    timeout: Annotated[float | None, typer.Option(help="Seconds per request.")] = None,
-    max_retries: Annotated[
-        int | None, typer.Option(help="HTTP retries on 429/5xx/connection errors (SDK).")
-    ] = None,
-    repairs: Annotated[
-        int | None, typer.Option(help="Re-asks on invalid output [default: 2].")
-    ] = None,
-    context_window: Annotated[
-        int | None, typer.Option(help="Model context in tokens [default: known or 8192].")
-    ] = None,
-    pack_tokens: Annotated[
-        int | None, typer.Option(help="Article tokens per extraction call [default: 3000].")
-    ] = None,
-    prompts: Annotated[
-        Path | None, typer.Option(help="Folder of prompt files overriding the packaged ones.")
-    ] = None,
-    keep_ungrounded: Annotated[
-        bool, typer.Option(help="Keep facts whose quote was not found, marked.")
-    ] = False,
-    no_cache: Annotated[
-        bool, typer.Option("--no-cache", help="Do not reuse or store replies in the call cache.")
-    ] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Say more on stderr.")] = False,
+    model: ModelOpt = None,
+    model_path: ModelPathOpt = None,
+    base_url: BaseUrlOpt = None,
+    api_key: ApiKeyOpt = None,
+    timeout: TimeoutOpt = None,
+    max_retries: RetriesOpt = None,
+    repairs: RepairsOpt = None,
+    context_window: WindowOpt = None,
+    pack_tokens: PackOpt = None,
+    prompts: PromptsOpt = None,
+    keep_ungrounded: KeepOpt = False,
+    no_cache: NoCacheOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Write the report of one article."""
     try:
@@ -228,13 +231,108 @@ def _emit(report: Report, fmt: Format, output: Path | None) -> None:
         sys.stdout.write(text)
         return
     try:
-        _write_atomic(output, text)
+        write_atomic(output, text)
     except OSError as exc:
         # Checked before any model call, so this is rare (a full disk); keep the report.
         print(f"analyst: error: cannot write {output}: {exc.strerror}", file=sys.stderr)
         sys.stdout.write(text)
         raise typer.Exit(2) from None
     print(f"analyst: wrote {output}", file=sys.stderr)
+
+
+@app.command(epilog=EXIT_CODES)
+def batch(
+    folder: Annotated[
+        Path, typer.Argument(help="Folder of articles (.txt, .md), read recursively.")
+    ],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Folder for the reports and the manifest.")
+    ],
+    glob: Annotated[
+        str | None,
+        typer.Option(
+            help='Only files matching this glob, relative to FOLDER, e.g. "2026-*/**/*.txt".'
+        ),
+    ] = None,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(help="Articles in flight [default: 4; the embedded server's slots, 2]."),
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="Report files to write: json, md or json,md.")
+    ] = "json",
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="Only the articles that failed last time.")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Redo every article, ignoring earlier results.")
+    ] = False,
+    model: ModelOpt = None,
+    model_path: ModelPathOpt = None,
+    base_url: BaseUrlOpt = None,
+    api_key: ApiKeyOpt = None,
+    timeout: TimeoutOpt = None,
+    max_retries: RetriesOpt = None,
+    repairs: RepairsOpt = None,
+    context_window: WindowOpt = None,
+    pack_tokens: PackOpt = None,
+    prompts: PromptsOpt = None,
+    keep_ungrounded: KeepOpt = False,
+    no_cache: NoCacheOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Write a report for every article below FOLDER; resumable, cached, one manifest."""
+    formats = [f.strip() for f in fmt.split(",") if f.strip()]
+    err = Console(stderr=True)
+    try:
+        settings = Settings.from_env(
+            os.environ,
+            model=model,
+            model_path=model_path,
+            base_url=base_url,
+            api_key=api_key,
+            timeout=timeout,
+            max_retries=max_retries,
+            repairs=repairs,
+            context_window=context_window,
+            pack_tokens=pack_tokens,
+            prompts_dir=prompts,
+            keep_ungrounded=keep_ungrounded or None,
+            cache=not no_cache,
+        )
+        if verbose and settings.uses_local:
+            print(f"analyst: embedded server log: {log_file(settings.cache_dir)}", file=sys.stderr)
+        with BatchProgress(err) as progress:
+            result = summarize_folder(
+                folder,
+                out_dir=output,
+                settings=settings,
+                concurrency=concurrency,
+                formats=formats,
+                pattern=glob,
+                retry_failed=retry_failed,
+                force=force,
+                on_event=progress,
+            )
+    except errors.AnalystError as exc:
+        _fail(exc, verbose)
+    for warning in result.warnings:
+        print(f"analyst: skipped {warning}", file=sys.stderr)
+    Console().print(summary_table(result))
+    print(f"analyst: manifest: {result.manifest}", file=sys.stderr)
+    if result.interrupted:
+        print(
+            "analyst: interrupted; run the same command again to resume where it stopped",
+            file=sys.stderr,
+        )
+        raise typer.Exit(130)
+    if result.failed_count:
+        print(
+            f"analyst: {result.failed_count} of {result.total} articles failed; "
+            "fix them and run again with --retry-failed",
+            file=sys.stderr,
+        )
+        raise typer.Exit(8)
 
 
 @app.command()

@@ -13,7 +13,8 @@ from pathlib import Path
 from analyst import drive
 from analyst.backends import ChatClient, Message, OutputSchema, make_client
 from analyst.cache import CallCache
-from analyst.errors import ContextOverflowError, InputError
+from analyst.errors import ContextOverflowError
+from analyst.files import display, read_bytes
 from analyst.grounding import Grounder, Location, MatchKind, absent_terms
 from analyst.pricing import cost_usd
 from analyst.prompts import Prompts
@@ -54,20 +55,8 @@ def summarize_file(
     """Read the article at ``path`` and write its report."""
     p = Path(path)
     return summarize_text(
-        read_bytes(p), settings=settings, client=client, path=str(p), on_stage=on_stage
+        read_bytes(p), settings=settings, client=client, path=display(p), on_stage=on_stage
     )
-
-
-def read_bytes(path: Path) -> bytes:
-    """The bytes of an article file, or an ``InputError`` that says why not."""
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path} is a directory; `analyst batch` reads folders") from None
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}") from None
 
 
 def summarize_text(
@@ -118,8 +107,12 @@ def report_calls(
     backend: str,
     path: str | None,
     notify: StageCallback | None = None,
+    meter: Meter | None = None,
 ) -> Calls[Report]:
-    """One report as a computation that yields its model calls (run it with ``analyst.drive``)."""
+    """One report as a computation that yields its model calls (run it with ``analyst.drive``).
+
+    Pass a ``meter`` to read what the calls cost even when the report fails.
+    """
     run = _Run(
         article=article,
         settings=settings,
@@ -128,6 +121,7 @@ def report_calls(
         encoder=get_encoder(model, settings.cache_dir),
         prompts=prompts,
         notify=notify or (lambda _stage: None),
+        meter=meter or Meter(),
     )
     data = raw if isinstance(raw, bytes) else raw.encode("utf-8")
     return run.report(path=path, sha256=hashlib.sha256(data).hexdigest())

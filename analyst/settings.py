@@ -57,6 +57,8 @@ class Settings:
     temperature: float = 0.0
     prompts_dir: Path | None = None
     keep_ungrounded: bool = False
+    # Requests the embedded server decodes together; a batch sets it to its concurrency.
+    local_slots: int = 1
     # The call cache (``<cache_dir>/calls.sqlite``): off for the library unless asked for; the
     # CLI turns it on (``--no-cache`` turns it off).
     cache: bool = False
@@ -71,6 +73,8 @@ class Settings:
             raise ConfigError("timeout must be positive")
         if self.context_window is not None and self.context_window < 512:
             raise ConfigError("context_window must be at least 512 tokens")
+        if not 1 <= self.local_slots <= 64:
+            raise ConfigError("local_slots must be between 1 and 64")
         if self.pack_tokens < 200:
             raise ConfigError("pack_tokens must be at least 200")
 

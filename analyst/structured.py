@@ -92,7 +92,7 @@ def ask(
                     f"{context_window}-token context window for the reply"
                 )
             max_tokens = room
-        completion = yield ChatRequest(current, schema, max_tokens, temperature)
+        completion = yield ChatRequest(current, schema, max_tokens, temperature, attempts + 1)
         attempts += 1
         meter.mode = completion.mode
         if attempts > 1:

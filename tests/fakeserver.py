@@ -59,6 +59,9 @@ class FakeOpenAIServer:
         self.reject_modes: set[str] = set()
         self.models: list[str] = ["fake-model"]
         self.auto = True  # answer from the prompt when the queue is empty
+        self.delay = 0.0  # seconds each chat completion takes, like a real model
+        self.in_flight = 0
+        self.peak_in_flight = 0  # the most chat requests served at once
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
@@ -133,13 +136,16 @@ class FakeOpenAIServer:
 
             def _send(self, status: int, payload: object, headers: dict[str, str]) -> None:
                 data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    for key, value in headers.items():
+                        self.send_header(key, value)
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client went away (a killed batch, a timeout): nothing to answer
 
             def do_GET(self) -> None:
                 if self.path.rstrip("/").endswith("/models"):
@@ -157,7 +163,16 @@ class FakeOpenAIServer:
                 if not self.path.rstrip("/").endswith("/chat/completions"):
                     self._send(404, {"error": {"message": "not found"}}, {})
                     return
-                self._send(*server._answer(body))
+                with server._lock:
+                    server.in_flight += 1
+                    server.peak_in_flight = max(server.peak_in_flight, server.in_flight)
+                try:
+                    if server.delay:
+                        time.sleep(server.delay)
+                    self._send(*server._answer(body))
+                finally:
+                    with server._lock:
+                        server.in_flight -= 1
 
         return Handler
 

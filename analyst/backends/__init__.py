@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from analyst.backends.base import ChatClient, Completion, Message, OutputSchema, StructuredMode
+from analyst.backends.base import (
+    AsyncChatClient,
+    ChatClient,
+    ChatRequest,
+    Completion,
+    Message,
+    ModelClient,
+    OutputSchema,
+    StructuredMode,
+)
 from analyst.settings import Settings
 
+if TYPE_CHECKING:
+    from analyst.backends.openai_client import OpenAIChatClient
+
 __all__ = [
+    "AsyncChatClient",
     "ChatClient",
+    "ChatRequest",
     "Completion",
     "Message",
+    "ModelClient",
     "OutputSchema",
     "StructuredMode",
     "local_base_url",
@@ -26,7 +44,7 @@ NO_BACKEND = (
 LOCAL_SAMPLING = {"repeat_penalty": 1.1, "repeat_last_n": 64}
 
 
-def make_client(settings: Settings) -> ChatClient:
+def make_client(settings: Settings) -> ModelClient:
     """The client ``settings`` describe: embedded, OpenAI, or the server at ``base_url``."""
     # Imported here so that `analyst schema` and `--help` never pay for loading the SDK.
     from analyst.backends.openai_client import OpenAIChatClient
@@ -65,7 +83,8 @@ class _LazyLocalClient:
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._client: ChatClient | None = None
+        self._client: OpenAIChatClient | None = None
+        self._lock = threading.Lock()
 
     @property
     def model(self) -> str:
@@ -75,6 +94,21 @@ class _LazyLocalClient:
     def backend(self) -> str:
         return "local"
 
+    def _started(self) -> OpenAIChatClient:
+        with self._lock:  # concurrent first requests start one server
+            if self._client is None:
+                from analyst.backends.openai_client import OpenAIChatClient
+
+                self._client = OpenAIChatClient(
+                    model=self._settings.model_name,
+                    base_url=local_base_url(self._settings),
+                    timeout=self._settings.effective_timeout,
+                    max_retries=self._settings.max_retries,
+                    extra_body=LOCAL_SAMPLING,
+                    backend="local",
+                )
+            return self._client
+
     def complete(
         self,
         messages: Sequence[Message],
@@ -83,24 +117,31 @@ class _LazyLocalClient:
         max_tokens: int,
         temperature: float,
     ) -> Completion:
-        if self._client is None:
-            from analyst.backends.openai_client import OpenAIChatClient
+        return self._started().complete(
+            messages, schema=schema, max_tokens=max_tokens, temperature=temperature
+        )
 
-            self._client = OpenAIChatClient(
-                model=self._settings.model_name,
-                base_url=local_base_url(self._settings),
-                timeout=self._settings.effective_timeout,
-                max_retries=self._settings.max_retries,
-                extra_body=LOCAL_SAMPLING,
-                backend="local",
-            )
-        return self._client.complete(
+    async def acomplete(
+        self,
+        messages: Sequence[Message],
+        *,
+        schema: OutputSchema,
+        max_tokens: int,
+        temperature: float,
+    ) -> Completion:
+        # Loading the model takes seconds: do it off the event loop.
+        client = self._client if self._client else await asyncio.to_thread(self._started)
+        return await client.acomplete(
             messages, schema=schema, max_tokens=max_tokens, temperature=temperature
         )
 
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
 
 
 def local_base_url(settings: Settings) -> str:
@@ -119,6 +160,7 @@ def local_base_url(settings: Settings) -> str:
     return local.server_url(
         path,
         context_window=settings.effective_context_window,
+        slots=settings.local_slots,
         cache_dir=settings.cache_dir,
         timeout=max(settings.effective_timeout, 300.0),
     )

@@ -54,6 +54,8 @@ class ChatRequest:
     schema: OutputSchema
     max_tokens: int
     temperature: float
+    # 1 for a first ask; more for a re-ask, which means the previous reply was not accepted.
+    attempt: int = 1
 
 
 @runtime_checkable
@@ -122,3 +124,8 @@ class AsyncChatClient(Protocol):
     async def aclose(self) -> None:
         """Release the asynchronous connections."""
         ...
+
+
+@runtime_checkable
+class ModelClient(ChatClient, AsyncChatClient, Protocol):
+    """A client that can be driven both ways; every client ``make_client`` returns is one."""

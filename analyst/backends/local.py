@@ -190,18 +190,24 @@ class _Running:
     log_path: Path
 
 
-_servers: dict[tuple[str, int], _Running] = {}
+_servers: dict[tuple[str, int, int], _Running] = {}
 _servers_lock = threading.Lock()
 
 
-def server_url(model_path: Path, *, context_window: int, cache_dir: Path, timeout: float) -> str:
-    """The base URL of a llama.cpp server for ``model_path``, started once per process."""
-    key = (str(model_path), context_window)
+def server_url(
+    model_path: Path, *, context_window: int, slots: int = 1, cache_dir: Path, timeout: float
+) -> str:
+    """The base URL of a llama.cpp server for ``model_path``, started once per process.
+
+    ``slots`` requests are decoded together (llama.cpp's ``n_parallel``), each with its own
+    ``context_window``: a batch keeps that many articles in flight on one server.
+    """
+    key = (str(model_path), context_window, slots)
     with _servers_lock:
         running = _servers.get(key)
         if running is not None and running.process.poll() is None:
             return running.base_url
-        running = _start(model_path, context_window, cache_dir, timeout)
+        running = _start(model_path, context_window, slots, cache_dir, timeout)
         _servers[key] = running
         return running.base_url
 
@@ -211,7 +217,9 @@ def log_file(cache_dir: Path) -> Path:
     return cache_dir / "logs" / "local-server.log"
 
 
-def _start(model_path: Path, context_window: int, cache_dir: Path, timeout: float) -> _Running:
+def _start(
+    model_path: Path, context_window: int, slots: int, cache_dir: Path, timeout: float
+) -> _Running:
     log_path = log_file(cache_dir)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     threads = os.cpu_count() or 2
@@ -225,6 +233,8 @@ def _start(model_path: Path, context_window: int, cache_dir: Path, timeout: floa
         str(context_window),
         "--threads",
         str(threads),
+        "--parallel",
+        str(slots),
     ]
     with open(log_path, "ab") as log:
         process = subprocess.Popen(

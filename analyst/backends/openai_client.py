@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import openai
+from openai.types.chat import ChatCompletion
 
 from analyst import errors
 from analyst.backends.base import Completion, Message, OutputSchema, StructuredMode
@@ -50,12 +51,15 @@ class OpenAIChatClient:
         self._model = model
         self._secret = api_key
         self._where = base_url or "the OpenAI API"
-        self._sdk = openai.OpenAI(
-            api_key=api_key or _NO_KEY,
-            base_url=base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-        )
+        self._sdk_options: dict[str, Any] = {
+            "api_key": api_key or _NO_KEY,
+            "base_url": base_url,
+            "timeout": timeout,
+            "max_retries": max_retries,
+        }
+        self._sdk = openai.OpenAI(**self._sdk_options)
+        # Made on first use, inside the event loop that will use it.
+        self._async_sdk: openai.AsyncOpenAI | None = None
         self._timeout = timeout
         self._mode = mode
         self._extra_body = extra_body or {}
@@ -92,19 +96,43 @@ class OpenAIChatClient:
         while True:
             mode = self._mode
             try:
-                return self._create(messages, schema, max_tokens, temperature, mode)
-            except openai.APIStatusError as exc:
-                if not self._rejects_format(exc, mode):
-                    raise self._translate(exc) from None
-                with self._lock:
-                    if self._mode is mode:  # another thread may have stepped down already
-                        self._mode = _LADDER[_LADDER.index(mode) + 1]
+                response = self._sdk.chat.completions.create(
+                    **self._request(messages, schema, max_tokens, temperature, mode)
+                )
+                return _completion(response, mode)
             except openai.APIError as exc:
-                raise self._translate(exc) from None
+                self._step_down_or_raise(exc, mode)
+
+    async def acomplete(
+        self,
+        messages: Sequence[Message],
+        *,
+        schema: OutputSchema,
+        max_tokens: int,
+        temperature: float,
+    ) -> Completion:
+        """``complete`` on the asynchronous SDK client, for batches (same ladder, same errors)."""
+        if self._async_sdk is None:
+            self._async_sdk = openai.AsyncOpenAI(**self._sdk_options)
+        while True:
+            mode = self._mode
+            try:
+                response = await self._async_sdk.chat.completions.create(
+                    **self._request(messages, schema, max_tokens, temperature, mode)
+                )
+                return _completion(response, mode)
+            except openai.APIError as exc:
+                self._step_down_or_raise(exc, mode)
 
     def close(self) -> None:
         """Close the HTTP connections."""
         self._sdk.close()
+
+    async def aclose(self) -> None:
+        """Close the asynchronous HTTP connections (opened by ``acomplete``)."""
+        if self._async_sdk is not None:
+            await self._async_sdk.close()
+            self._async_sdk = None
 
     def __enter__(self) -> OpenAIChatClient:
         return self
@@ -126,51 +154,43 @@ class OpenAIChatClient:
         except openai.APIError:
             return []
 
-    def _create(
+    def _request(
         self,
         messages: Sequence[Message],
         schema: OutputSchema,
         max_tokens: int,
         temperature: float,
         mode: StructuredMode,
-    ) -> Completion:
-        kwargs: dict[str, Any] = {}
+    ) -> dict[str, Any]:
+        """The keyword arguments of ``chat.completions.create`` for one call in ``mode``."""
         sent: list[dict[str, str]] = [
             {"role": m["role"], "content": m["content"]} for m in messages
         ]
-        if mode is not StructuredMode.JSON_SCHEMA:
-            # The server will not enforce the schema, so the model has to read it.
-            sent = _with_schema(sent, schema)
+        kwargs: dict[str, Any] = {"model": self._model, "max_tokens": max_tokens}
+        kwargs["temperature"] = temperature
         if mode is StructuredMode.JSON_SCHEMA:
             body = openai_strict(schema.schema) if self._backend == "openai" else schema.schema
             kwargs["response_format"] = {
                 "type": "json_schema",
                 "json_schema": {"name": schema.name, "schema": body, "strict": True},
             }
-        elif mode is StructuredMode.JSON_OBJECT:
-            kwargs["response_format"] = {"type": "json_object"}
+        else:
+            # The server will not enforce the schema, so the model has to read it.
+            sent = _with_schema(sent, schema)
+            if mode is StructuredMode.JSON_OBJECT:
+                kwargs["response_format"] = {"type": "json_object"}
+        kwargs["messages"] = sent
         if self._extra_body:
             kwargs["extra_body"] = self._extra_body
-        response = self._sdk.chat.completions.create(
-            model=self._model,
-            messages=sent,  # type: ignore[arg-type]
-            max_tokens=max_tokens,
-            temperature=temperature,
-            **kwargs,
-        )
-        if not response.choices:
-            raise errors.ModelOutputError("the server returned no choices", raw="", attempts=1)
-        choice = response.choices[0]
-        usage = response.usage
-        return Completion(
-            content=choice.message.content or "",
-            finish_reason=choice.finish_reason,
-            prompt_tokens=usage.prompt_tokens if usage else None,
-            completion_tokens=usage.completion_tokens if usage else None,
-            mode=mode,
-            refusal=getattr(choice.message, "refusal", None),
-            timings=(response.model_extra or {}).get("timings"),
-        )
+        return kwargs
+
+    def _step_down_or_raise(self, exc: openai.APIError, mode: StructuredMode) -> None:
+        """Move down the ladder when the server rejected ``mode``; otherwise raise our error."""
+        if not isinstance(exc, openai.APIStatusError) or not self._rejects_format(exc, mode):
+            raise self._translate(exc) from None
+        with self._lock:
+            if self._mode is mode:  # another request may have stepped down already
+                self._mode = _LADDER[_LADDER.index(mode) + 1]
 
     def _rejects_format(self, exc: openai.APIStatusError, mode: StructuredMode) -> bool:
         if mode is StructuredMode.PROMPT or exc.status_code not in (400, 422, 500, 501):
@@ -211,6 +231,22 @@ class OpenAIChatClient:
 
     def _scrub(self, text: str) -> str:
         return text.replace(self._secret, "***") if self._secret else text
+
+
+def _completion(response: ChatCompletion, mode: StructuredMode) -> Completion:
+    if not response.choices:
+        raise errors.ModelOutputError("the server returned no choices", raw="", attempts=1)
+    choice = response.choices[0]
+    usage = response.usage
+    return Completion(
+        content=choice.message.content or "",
+        finish_reason=choice.finish_reason,
+        prompt_tokens=usage.prompt_tokens if usage else None,
+        completion_tokens=usage.completion_tokens if usage else None,
+        mode=mode,
+        refusal=getattr(choice.message, "refusal", None),
+        timings=(response.model_extra or {}).get("timings"),
+    )
 
 
 def _with_schema(messages: list[dict[str, str]], schema: OutputSchema) -> list[dict[str, str]]:

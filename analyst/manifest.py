@@ -1,0 +1,158 @@
+"""The batch manifest: one SQLite row per article saying what happened to it, in the output folder.
+
+It lives beside the reports (``<out>/manifest.sqlite``, WAL mode) together with the batch's call
+cache (table ``calls``, see ``analyst.cache``), so a folder of reports carries its own history: the
+article's sha256, the hash of the settings and prompts that made its report, its status, the error
+if any, its usage and times. A row says ``running`` from the moment an article is taken up until
+its report has been renamed into place, so a batch killed with ``kill -9`` leaves ``running`` rows,
+and the next run redoes exactly those.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from analyst.schema import Usage
+
+FILE_NAME = "manifest.sqlite"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY,          -- relative to the input folder, '/'-separated
+    sha256 TEXT NOT NULL,           -- of the article's bytes
+    config TEXT NOT NULL,           -- hash of the model, settings and prompts
+    status TEXT NOT NULL,           -- running | ok | failed | interrupted
+    error_kind TEXT,                -- input | model-server | model-output | context | internal
+    error TEXT,
+    outputs TEXT,                   -- JSON list of the report files written
+    calls INTEGER,
+    cache_hits INTEGER,
+    prompt_tokens INTEGER,
+    completion_tokens INTEGER,
+    cost_usd REAL,
+    started REAL,
+    finished REAL,
+    seconds REAL
+);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY,
+    started REAL NOT NULL,
+    finished REAL,
+    config TEXT NOT NULL,
+    settings TEXT NOT NULL,         -- what made the reports (never the API key)
+    total INTEGER, ok INTEGER, failed INTEGER, skipped INTEGER,
+    interrupted INTEGER
+);
+"""
+
+
+@dataclass(frozen=True)
+class Row:
+    """What the manifest knows of one article."""
+
+    path: str
+    sha256: str
+    config: str
+    status: str
+    error_kind: str | None
+    error: str | None
+    outputs: list[str]
+
+
+class Manifest:
+    """Per-article status in ``<out_dir>/manifest.sqlite``."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.path = out_dir / FILE_NAME
+        self._db = sqlite3.connect(self.path, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL mode: a power cut may lose the last commits, never corrupt the file.
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+        self._db.commit()
+
+    def close(self) -> None:
+        """Close the database."""
+        self._db.close()
+
+    def get(self, path: str) -> Row | None:
+        """The row of ``path``, if it was ever taken up."""
+        row = self._db.execute(
+            "SELECT path, sha256, config, status, error_kind, error, outputs "
+            "FROM files WHERE path = ?",
+            (path,),
+        ).fetchone()
+        if row is None:
+            return None
+        path, sha256, config, status, kind, error, outputs = row
+        return Row(path, sha256, config, status, kind, error, json.loads(outputs or "[]"))
+
+    def failed_paths(self) -> set[str]:
+        """Paths whose last attempt failed."""
+        return {r[0] for r in self._db.execute("SELECT path FROM files WHERE status = 'failed'")}
+
+    def start(self, path: str, sha256: str, config: str) -> None:
+        """Mark ``path`` as taken up (a crash from here on leaves it ``running``)."""
+        with self._db:
+            self._db.execute(
+                "INSERT OR REPLACE INTO files (path, sha256, config, status, started) "
+                "VALUES (?, ?, ?, 'running', ?)",
+                (path, sha256, config, time.time()),
+            )
+
+    def finish(
+        self,
+        path: str,
+        *,
+        status: str,
+        usage: Usage,
+        outputs: list[str] = [],  # noqa: B006 - read only
+        error_kind: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Record how ``path`` ended."""
+        with self._db:
+            self._db.execute(
+                "UPDATE files SET status = ?, error_kind = ?, error = ?, outputs = ?, calls = ?, "
+                "cache_hits = ?, prompt_tokens = ?, completion_tokens = ?, cost_usd = ?, "
+                "finished = ?, seconds = ? WHERE path = ?",
+                (
+                    status,
+                    error_kind,
+                    error,
+                    json.dumps(outputs),
+                    usage.calls,
+                    usage.cache_hits,
+                    usage.prompt_tokens,
+                    usage.completion_tokens,
+                    usage.cost_usd,
+                    time.time(),
+                    usage.seconds,
+                    path,
+                ),
+            )
+
+    def begin_run(self, config: str, settings: dict[str, object]) -> int:
+        """Record the start of a run; returns its id."""
+        with self._db:
+            cursor = self._db.execute(
+                "INSERT INTO runs (started, config, settings) VALUES (?, ?, ?)",
+                (time.time(), config, json.dumps(settings, sort_keys=True)),
+            )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def end_run(
+        self, run_id: int, *, total: int, ok: int, failed: int, skipped: int, interrupted: bool
+    ) -> None:
+        """Record how a run ended."""
+        with self._db:
+            self._db.execute(
+                "UPDATE runs SET finished = ?, total = ?, ok = ?, failed = ?, skipped = ?, "
+                "interrupted = ? WHERE id = ?",
+                (time.time(), total, ok, failed, skipped, int(interrupted), run_id),
+            )
