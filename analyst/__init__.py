@@ -11,7 +11,15 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from analyst.backends import ChatClient, Completion, Message, OutputSchema, StructuredMode
+from analyst.backends import (
+    AsyncChatClient,
+    ChatClient,
+    Completion,
+    Message,
+    OutputSchema,
+    StructuredMode,
+)
+from analyst.batch import BatchEvent, BatchResult, asummarize_folder, summarize_folder
 from analyst.errors import (
     AnalystError,
     AuthenticationError,
@@ -28,7 +36,10 @@ from analyst.settings import Settings
 
 __all__ = [
     "AnalystError",
+    "AsyncChatClient",
     "AuthenticationError",
+    "BatchEvent",
+    "BatchResult",
     "ChatClient",
     "Completion",
     "ConfigError",
@@ -45,6 +56,8 @@ __all__ = [
     "StructuredMode",
     "UnknownModelError",
     "__version__",
+    "asummarize_folder",
     "summarize_file",
+    "summarize_folder",
     "summarize_text",
 ]

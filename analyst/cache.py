@@ -40,6 +40,9 @@ class CallCache:
         self.path = path
         self._db = sqlite3.connect(path, timeout=30, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
+        # In WAL mode NORMAL skips the fsync per commit; a power cut may lose the last replies
+        # (they are asked again), never corrupt the file.
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute(_SCHEMA)
         self._db.commit()
         self._lock = threading.Lock()
@@ -60,17 +63,10 @@ class CallCache:
             return None
         return Completion(row[0], row[1], row[2], row[3], StructuredMode(row[4]), cached=True)
 
-    def lookup(self, identity: str, request: ChatRequest) -> Completion | None:
-        """The stored reply to ``request`` made of the model ``identity`` names, or ``None``."""
-        return self.get(call_key(identity, request))
-
-    def store(self, identity: str, request: ChatRequest, completion: Completion) -> None:
-        """Keep ``completion`` as the reply to ``request`` when it is a finished answer."""
-        if completion.finish_reason == "stop" and not completion.refusal and not completion.cached:
-            self.put(call_key(identity, request), identity.rsplit("|", 1)[-1], completion)
-
     def put(self, key: str, model: str, completion: Completion) -> None:
-        """Store a finished reply."""
+        """Store ``completion`` when it is a finished answer (see ``cacheable``)."""
+        if not cacheable(completion):
+            return
         with self._lock, self._db:
             self._db.execute(
                 "INSERT OR REPLACE INTO calls VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -92,9 +88,14 @@ def call_key(identity: str, request: ChatRequest) -> str:
     payload = {
         "identity": identity,
         "messages": [[m["role"], m["content"]] for m in request.messages],
-        "schema": [request.schema.name, request.schema.schema],
+        "schema": [request.schema.name, request.schema.digest],
         "max_tokens": request.max_tokens,
         "temperature": request.temperature,
     }
     blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def cacheable(completion: Completion) -> bool:
+    """Only a finished, fresh answer is worth keeping (not a cut-off reply, not a refusal)."""
+    return completion.finish_reason == "stop" and not completion.refusal and not completion.cached

@@ -14,10 +14,11 @@ replaying the invalid reply.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import TypeVar
 
 from analyst.backends.base import AsyncChatClient, ChatClient, ChatRequest, Completion
-from analyst.cache import CallCache
+from analyst.cache import CallCache, call_key
 from analyst.structured import Calls
 
 R = TypeVar("R")
@@ -26,28 +27,28 @@ R = TypeVar("R")
 class _Ledger:
     """The cache side of a driver: lookups, and stores once a reply's fate is known."""
 
-    def __init__(self, cache: CallCache | None, identity: str) -> None:
+    def __init__(self, cache: CallCache | None, identity: str, model: str) -> None:
         self._cache = cache
         self._identity = identity
-        self._pending: tuple[ChatRequest, Completion] | None = None
+        self._model = model
+        self._key = ""
+        self._pending: Completion | None = None
 
     def lookup(self, request: ChatRequest) -> Completion | None:
         if self._pending is not None and request.attempt == 1:
-            self._cache_pending()  # the previous reply passed: the pipeline moved on
+            self.finished()  # the previous reply passed: the pipeline moved on
         self._pending = None
-        return self._cache.lookup(self._identity, request) if self._cache else None
+        if self._cache is None:
+            return None
+        self._key = call_key(self._identity, request)
+        return self._cache.get(self._key)
 
-    def paid(self, request: ChatRequest, reply: Completion) -> None:
-        self._pending = (request, reply)
+    def paid(self, reply: Completion) -> None:
+        self._pending = reply
 
     def finished(self) -> None:
-        if self._pending is not None:
-            self._cache_pending()
-
-    def _cache_pending(self) -> None:
-        assert self._pending is not None
-        if self._cache is not None:
-            self._cache.store(self._identity, *self._pending)
+        if self._pending is not None and self._cache is not None:
+            self._cache.put(self._key, self._model, self._pending)
         self._pending = None
 
 
@@ -55,7 +56,7 @@ def run(
     calls: Calls[R], client: ChatClient, cache: CallCache | None = None, identity: str = ""
 ) -> R:
     """Answer every request of ``calls`` with ``client`` (or the cache) and return its result."""
-    ledger = _Ledger(cache, identity)
+    ledger = _Ledger(cache, identity, client.model)
     try:
         request = next(calls)
         while True:
@@ -67,7 +68,7 @@ def run(
                     max_tokens=request.max_tokens,
                     temperature=request.temperature,
                 )
-                ledger.paid(request, reply)
+                ledger.paid(reply)
             request = calls.send(reply)
     except StopIteration as done:
         ledger.finished()
@@ -82,16 +83,22 @@ async def arun(
     client: AsyncChatClient | ChatClient,
     cache: CallCache | None = None,
     identity: str = "",
+    limit: contextlib.AbstractAsyncContextManager[object] | None = None,
 ) -> R:
-    """``run`` for the event loop: other articles proceed while this one waits on the server."""
-    ledger = _Ledger(cache, identity)
+    """``run`` for the event loop: other articles proceed while this one waits on the server.
+
+    Each request to the client is made inside ``limit`` (a semaphore shared by every article,
+    say, to bound the requests in flight).
+    """
+    ledger = _Ledger(cache, identity, client.model)
     try:
         request = next(calls)
         while True:
             reply = ledger.lookup(request)
             if reply is None:
-                reply = await _acomplete(client, request)
-                ledger.paid(request, reply)
+                async with limit or contextlib.nullcontext():
+                    reply = await _acomplete(client, request)
+                ledger.paid(reply)
             request = calls.send(reply)
     except StopIteration as done:
         ledger.finished()

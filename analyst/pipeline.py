@@ -36,7 +36,7 @@ from analyst.schema import (
 )
 from analyst.sections import Section, build_sections, pack
 from analyst.settings import Settings
-from analyst.structured import MESSAGE_OVERHEAD, Calls, Meter, OutputTooLong, ask
+from analyst.structured import Calls, Meter, OutputTooLong, ask, prompt_tokens
 from analyst.tokens import Encoder, count, get_encoder
 
 StageCallback = Callable[[str], None]
@@ -217,11 +217,11 @@ class _Run:
     def _plan(self) -> tuple[list[Section], list[list[Section]]]:
         """Sections sized so that each extraction call fits the context window."""
         s = self.settings
-        skeleton = [
+        skeleton: list[Message] = [
             {"role": "system", "content": self._extract_system()},
             {"role": "user", "content": self._extract_input([])},
         ]
-        fixed = sum(count(self.encoder, m["content"]) + MESSAGE_OVERHEAD for m in skeleton)
+        fixed = prompt_tokens(self.encoder, skeleton)
         window = s.effective_context_window
         budget = min(s.pack_tokens, window - fixed - s.extract_max_tokens)
         if budget < 64:

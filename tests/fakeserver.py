@@ -49,6 +49,13 @@ def error(status: int, message: str = "error", headers: dict[str, str] | None = 
     return Scripted(status=status, error=message, headers=headers or {})
 
 
+class _Server(ThreadingHTTPServer):
+    # The default listen backlog (5) drops the SYNs of a batch opening 16 connections at once,
+    # and each dropped SYN costs the client a 1 s retransmit; real servers queue far more.
+    request_queue_size = 128
+    daemon_threads = True
+
+
 class FakeOpenAIServer:
     """Serves ``/v1/chat/completions`` and ``/v1/models`` on an OS-chosen loopback port."""
 
@@ -59,11 +66,13 @@ class FakeOpenAIServer:
         self.reject_modes: set[str] = set()
         self.models: list[str] = ["fake-model"]
         self.auto = True  # answer from the prompt when the queue is empty
+        # Answers for requests whose messages contain a marker, before the queue (batch tests).
+        self.routed: list[tuple[str, deque[Scripted]]] = []
         self.delay = 0.0  # seconds each chat completion takes, like a real model
         self.in_flight = 0
         self.peak_in_flight = 0  # the most chat requests served at once
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._httpd = _Server(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
     @property
@@ -75,6 +84,10 @@ class FakeOpenAIServer:
     def enqueue(self, *items: Scripted) -> None:
         """Queue answers, used in order before the automatic ones."""
         self.queue.extend(items)
+
+    def enqueue_for(self, marker: str, *items: Scripted) -> None:
+        """Queue answers for the requests whose messages contain ``marker``."""
+        self.routed.append((marker, deque(items)))
 
     def start(self) -> FakeOpenAIServer:
         self._thread.start()
@@ -94,8 +107,10 @@ class FakeOpenAIServer:
         if fmt in self.reject_modes:
             why = f"response_format type '{fmt}' is not supported by this server"
             return 400, {"error": {"message": why, "type": "invalid_request_error"}}, {}
+        text = json.dumps(body.get("messages", []), ensure_ascii=False)
         with self._lock:
-            item = self.queue.popleft() if self.queue else None
+            routed = next((q for marker, q in self.routed if q and marker in text), None)
+            item = routed.popleft() if routed else self.queue.popleft() if self.queue else None
         if item is None:
             if not self.auto:
                 return 500, {"error": {"message": "test server has no scripted reply"}}, {}

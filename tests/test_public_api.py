@@ -15,7 +15,10 @@ from analyst.testing import FakeChatClient
 def test_exported_members() -> None:
     assert sorted(analyst.__all__) == [
         "AnalystError",
+        "AsyncChatClient",
         "AuthenticationError",
+        "BatchEvent",
+        "BatchResult",
         "ChatClient",
         "Completion",
         "ConfigError",
@@ -32,7 +35,9 @@ def test_exported_members() -> None:
         "StructuredMode",
         "UnknownModelError",
         "__version__",
+        "asummarize_folder",
         "summarize_file",
+        "summarize_folder",
         "summarize_text",
     ]
     for name in analyst.__all__:

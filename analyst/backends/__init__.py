@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from analyst.backends.base import (
@@ -45,29 +45,52 @@ LOCAL_SAMPLING = {"repeat_penalty": 1.1, "repeat_last_n": 64}
 
 
 def make_client(settings: Settings) -> ModelClient:
-    """The client ``settings`` describe: embedded, OpenAI, or the server at ``base_url``."""
-    # Imported here so that `analyst schema` and `--help` never pay for loading the SDK.
-    from analyst.backends.openai_client import OpenAIChatClient
+    """The client ``settings`` describe: embedded, OpenAI, or the server at ``base_url``.
 
+    When the model is known, the client is made on its first real request: a run answered wholly
+    from the call cache never imports the SDK (about a second) nor starts the embedded model.
+    """
     if settings.uses_local:
         from analyst.errors import ModelServerError
 
         if not local_runtime_available():
             raise ModelServerError(NO_BACKEND)
-        return _LazyLocalClient(settings)
-    client = OpenAIChatClient(
-        model=settings.model_name,
+        return _Deferred(settings.model_name, "local", lambda: _local(settings))
+    if settings.model_name:
+        return _Deferred(
+            settings.model_name, settings.backend, lambda: _remote(settings, settings.model_name)
+        )
+    # No model named for a custom server: use the one it serves (llama.cpp, Ollama, vLLM all
+    # list theirs); a server that lists none takes any name.
+    client = _remote(settings, "")
+    served = client.list_models()
+    return client.with_model(served[0] if served else "default")
+
+
+def _remote(settings: Settings, model: str) -> OpenAIChatClient:
+    from analyst.backends.openai_client import OpenAIChatClient
+
+    return OpenAIChatClient(
+        model=model,
         base_url=settings.base_url,
         api_key=settings.api_key,
         timeout=settings.effective_timeout,
         max_retries=settings.max_retries,
+        backend=settings.backend,
     )
-    if not client.model:
-        # No model named for a custom server: use the one it serves (llama.cpp, Ollama, vLLM
-        # all list theirs); a server that lists none takes any name.
-        served = client.list_models()
-        client = client.with_model(served[0] if served else "default")
-    return client
+
+
+def _local(settings: Settings) -> OpenAIChatClient:
+    from analyst.backends.openai_client import OpenAIChatClient
+
+    return OpenAIChatClient(
+        model=settings.model_name,
+        base_url=local_base_url(settings),
+        timeout=settings.effective_timeout,
+        max_retries=settings.max_retries,
+        extra_body=LOCAL_SAMPLING,
+        backend="local",
+    )
 
 
 def local_runtime_available() -> bool:
@@ -77,36 +100,28 @@ def local_runtime_available() -> bool:
     return local.runtime_available()
 
 
-class _LazyLocalClient:
-    """The embedded model's client, which starts the server on the first real request only, so a
-    run answered wholly from the call cache never loads the model."""
+class _Deferred:
+    """A client made by ``factory`` on the first real request (see ``make_client``)."""
 
-    def __init__(self, settings: Settings) -> None:
-        self._settings = settings
+    def __init__(self, model: str, backend: str, factory: Callable[[], OpenAIChatClient]) -> None:
+        self._model = model
+        self._backend = backend
+        self._factory = factory
         self._client: OpenAIChatClient | None = None
         self._lock = threading.Lock()
 
     @property
     def model(self) -> str:
-        return self._settings.model_name
+        return self._model
 
     @property
     def backend(self) -> str:
-        return "local"
+        return self._backend
 
     def _started(self) -> OpenAIChatClient:
-        with self._lock:  # concurrent first requests start one server
+        with self._lock:  # concurrent first requests make one client (and one server)
             if self._client is None:
-                from analyst.backends.openai_client import OpenAIChatClient
-
-                self._client = OpenAIChatClient(
-                    model=self._settings.model_name,
-                    base_url=local_base_url(self._settings),
-                    timeout=self._settings.effective_timeout,
-                    max_retries=self._settings.max_retries,
-                    extra_body=LOCAL_SAMPLING,
-                    backend="local",
-                )
+                self._client = self._factory()
             return self._client
 
     def complete(
@@ -129,7 +144,7 @@ class _LazyLocalClient:
         max_tokens: int,
         temperature: float,
     ) -> Completion:
-        # Loading the model takes seconds: do it off the event loop.
+        # Starting the embedded model takes seconds: do it off the event loop.
         client = self._client if self._client else await asyncio.to_thread(self._started)
         return await client.acomplete(
             messages, schema=schema, max_tokens=max_tokens, temperature=temperature

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol, TypedDict, runtime_checkable
 
@@ -29,6 +31,12 @@ class OutputSchema:
 
     name: str
     schema: dict[str, Any]
+    # sha256 of the schema, computed once: cache keys need it on every call.
+    digest: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        blob = json.dumps(self.schema, sort_keys=True, separators=(",", ":"))
+        object.__setattr__(self, "digest", hashlib.sha256(blob.encode()).hexdigest())
 
 
 @dataclass(frozen=True, slots=True)
