@@ -63,7 +63,9 @@ class BatchProgress:
                 self._in_flight.remove(event.path)
             if event.status == "failed":
                 _, kind, message = result.failures[-1]
-                self._console.print(f"analyst: {event.path}: {kind} error: {message}", markup=False)
+                self._console.print(
+                    f"analyst: {event.path}: {kind} error: {message}", markup=False, soft_wrap=True
+                )
         elif event.kind == "stopping":
             self._console.print(
                 "analyst: stopping: finishing the articles in flight (Ctrl-C again to cancel them)"

@@ -6,6 +6,7 @@ import fcntl
 import json
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -363,3 +364,17 @@ def test_ctrl_c_finishes_what_is_in_flight_and_says_how_to_resume(
     resumed.communicate(timeout=120)
     assert resumed.returncode == 0
     assert sum(r["status"] == "ok" for r in _rows(out).values()) == 12
+
+
+def test_a_dead_server_stops_the_batch_instead_of_failing_every_article(tmp_path: Path) -> None:
+    folder, out = _many(tmp_path, 30), tmp_path / "reports"
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    args = ["batch", str(folder), "-o", str(out), "--base-url", f"http://127.0.0.1:{port}/v1"]
+    result = CliRunner().invoke(app, [*args, "--model", "m", "--max-retries", "0"])
+    assert result.exit_code == 4, result.output
+    assert "articles in a row failed on the model server" in result.stderr
+    assert "cannot connect" in result.stderr
+    statuses = [r["status"] for r in _rows(out).values()]
+    assert statuses.count("failed") < 30 and "ok" not in statuses
