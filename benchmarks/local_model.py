@@ -25,7 +25,11 @@ from pydantic import BaseModel
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from analyst import Settings, summarize_text  # noqa: E402
+from analyst import (  # noqa: E402
+    Settings,
+    drive,  # noqa: E402
+    summarize_text,
+)
 from analyst.backends import ChatClient, Completion, Message, OutputSchema, make_client  # noqa: E402
 from analyst.schema import CitedText, ExtractedFact, strict_json_schema  # noqa: E402
 from analyst.settings import default_cache_dir  # noqa: E402
@@ -141,8 +145,7 @@ def stuff(client: Recorder, text: str, settings: Settings) -> tuple[float, Meter
         {"role": "user", "content": f"<article>\n{text}\n</article>"},
     ]
     started = time.perf_counter()
-    ask(
-        client,
+    calls = ask(
         messages,
         StuffReport,
         schema=OutputSchema("stuff", strict_json_schema(StuffReport)),
@@ -153,6 +156,7 @@ def stuff(client: Recorder, text: str, settings: Settings) -> tuple[float, Meter
         encoder=enc,
         meter=meter,
     )
+    drive.run(calls, client)
     return time.perf_counter() - started, meter
 
 
