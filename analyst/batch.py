@@ -61,10 +61,10 @@ from analyst.manifest import Manifest, Row
 from analyst.pipeline import report_calls
 from analyst.pricing import cost_usd
 from analyst.prompts import Prompts
-from analyst.reading import read_article
 from analyst.render import to_json, to_markdown
 from analyst.schema import SCHEMA_VERSION, Report, Usage
 from analyst.settings import Settings
+from analyst.sources import load_article
 from analyst.structured import Meter
 
 # Requests in flight against a remote server when not told otherwise.
@@ -211,7 +211,7 @@ async def asummarize_folder(
     source, out = Path(folder), Path(out_dir)
     found = find_articles(source, pattern=pattern, exclude=out)
     if not found.paths:
-        what = f"matching {pattern!r}" if pattern else f"({', '.join(ARTICLE_SUFFIXES)})"
+        what = f"matching {pattern!r}" if pattern else f"({' '.join(ARTICLE_SUFFIXES)}, .gz)"
         raise InputError(f"no articles {what} below {source}")
     prompts = Prompts.load(settings.prompts_dir)
     try:
@@ -391,7 +391,7 @@ class _Batch:
             return
         job.manifest.start(name, sha256, job.config)
         try:
-            article = read_article(data)
+            article = load_article(data, name=relative.name)
             calls = report_calls(
                 article,
                 data,

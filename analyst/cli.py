@@ -22,8 +22,9 @@ from analyst.backends import local
 from analyst.backends.local import DEFAULT_MODEL, MODELS, is_assembled, log_file
 from analyst.backends.local import runtime_available as local_runtime
 from analyst.batch import summarize_folder
+from analyst.fetch import is_url
 from analyst.files import write_atomic
-from analyst.pipeline import summarize_file, summarize_text
+from analyst.pipeline import summarize_file, summarize_text, summarize_url
 from analyst.progress import BatchProgress, summary_table
 from analyst.render import to_json, to_markdown, to_rich
 from analyst.schema import Report, report_json_schema
@@ -136,11 +137,29 @@ NoCacheOpt = Annotated[
     bool, typer.Option("--no-cache", help="Do not reuse or store replies in the call cache.")
 ]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Say more on stderr.")]
+LanguageOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Write the report in this language (en, fr, German...) [default: the article's]."
+    ),
+]
+IncludeTextOpt = Annotated[
+    bool,
+    typer.Option(
+        "--include-text", help="Put the article text the offsets refer to into the report."
+    ),
+]
 
 
 @app.command(epilog=EXIT_CODES)
 def summarize(
-    article: Annotated[str, typer.Argument(help="Article file (.txt, .md), or - for stdin.")],
+    article: Annotated[
+        str,
+        typer.Argument(
+            help="Article: a file (.txt .md .html .pdf, or .gz of one), a http(s) URL, or - for "
+            "stdin."
+        ),
+    ],
     fmt: Annotated[
         Format | None,
         typer.Option(
@@ -161,6 +180,8 @@ def summarize(
     pack_tokens: PackOpt = None,
     prompts: PromptsOpt = None,
     keep_ungrounded: KeepOpt = False,
+    language: LanguageOpt = None,
+    include_text: IncludeTextOpt = False,
     no_cache: NoCacheOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -179,6 +200,8 @@ def summarize(
             pack_tokens=pack_tokens,
             prompts_dir=prompts,
             keep_ungrounded=keep_ungrounded or None,
+            language=language,
+            include_text=include_text or None,
             cache=not no_cache,
         )
     except errors.AnalystError as exc:
@@ -208,6 +231,8 @@ def summarize(
                 report = summarize_text(
                     sys.stdin.buffer.read(), settings=settings, path=None, on_stage=on_stage
                 )
+            elif is_url(article):
+                report = summarize_url(article, settings=settings, on_stage=on_stage)
             else:
                 report = summarize_file(article, settings=settings, on_stage=on_stage)
     except errors.AnalystError as exc:
@@ -278,6 +303,8 @@ def batch(
     pack_tokens: PackOpt = None,
     prompts: PromptsOpt = None,
     keep_ungrounded: KeepOpt = False,
+    language: LanguageOpt = None,
+    include_text: IncludeTextOpt = False,
     no_cache: NoCacheOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -298,6 +325,8 @@ def batch(
             pack_tokens=pack_tokens,
             prompts_dir=prompts,
             keep_ungrounded=keep_ungrounded or None,
+            language=language,
+            include_text=include_text or None,
             cache=not no_cache,
         )
         if verbose and settings.uses_local:

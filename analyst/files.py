@@ -10,8 +10,14 @@ from pathlib import Path, PurePath
 
 from analyst.errors import ConfigError, InputError
 
-# What `analyst batch` reads when no --glob is given.
-ARTICLE_SUFFIXES = (".txt", ".md", ".markdown")
+# What `analyst batch` reads when no --glob is given (and each of these gzipped: a.html.gz).
+ARTICLE_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".xhtml", ".pdf")
+
+
+def is_article_name(name: str) -> bool:
+    """Whether a file name has an article suffix, possibly under ``.gz``."""
+    lowered = name.lower().removesuffix(".gz")
+    return lowered.endswith(ARTICLE_SUFFIXES)
 
 
 def read_bytes(path: Path) -> bytes:
@@ -62,8 +68,9 @@ def find_articles(
     folder: Path, *, pattern: str | None = None, exclude: Path | None = None
 ) -> Found:
     """Article files below ``folder``: those matching ``pattern`` (a glob relative to the folder,
-    ``**`` for any depth), else every .txt/.md file. Hidden files and folders are passed over, as
-    are links that lead out of ``folder`` and anything inside ``exclude`` (the output folder)."""
+    ``**`` for any depth), else every file with a suffix of ``ARTICLE_SUFFIXES`` (or a .gz of
+    one). Hidden files and folders are passed over, as are links that lead out of ``folder`` and
+    anything inside ``exclude`` (the output folder)."""
     if not folder.is_dir():
         what = "does not exist" if not folder.exists() else "is not a folder"
         raise InputError(f"{folder} {what}")
@@ -74,7 +81,7 @@ def find_articles(
     candidates: Iterator[Path] = (
         folder.glob(pattern)
         if pattern
-        else (p for p in folder.rglob("*") if p.suffix.lower() in ARTICLE_SUFFIXES)
+        else (p for p in folder.rglob("*") if is_article_name(p.name))
     )
     paths: list[PurePath] = []
     skipped: list[str] = []

@@ -14,11 +14,13 @@ from analyst import drive
 from analyst.backends import ChatClient, Message, OutputSchema, make_client
 from analyst.cache import CallCache
 from analyst.errors import ContextOverflowError
+from analyst.fetch import fetch
 from analyst.files import display, read_bytes
 from analyst.grounding import Grounder, Location, MatchKind, absent_terms
+from analyst.language import language_name
 from analyst.pricing import cost_usd
 from analyst.prompts import Prompts
-from analyst.reading import Article, read_article
+from analyst.reading import Article
 from analyst.schema import (
     Analysis,
     ExtractedFact,
@@ -36,6 +38,7 @@ from analyst.schema import (
 )
 from analyst.sections import Section, build_sections, pack
 from analyst.settings import Settings
+from analyst.sources import load_article
 from analyst.structured import Calls, Meter, OutputTooLong, ask, prompt_tokens
 from analyst.tokens import Encoder, count, get_encoder
 
@@ -52,11 +55,26 @@ def summarize_file(
     client: ChatClient | None = None,
     on_stage: StageCallback | None = None,
 ) -> Report:
-    """Read the article at ``path`` and write its report."""
+    """Report on the article at ``path``: text, Markdown, HTML, PDF, or a .gz of one."""
     p = Path(path)
-    return summarize_text(
-        read_bytes(p), settings=settings, client=client, path=display(p), on_stage=on_stage
-    )
+    data = read_bytes(p)
+    article = load_article(data, name=p.name)
+    return _summarize(article, data, settings, client, display(p), on_stage)
+
+
+def summarize_url(
+    url: str,
+    *,
+    settings: Settings | None = None,
+    client: ChatClient | None = None,
+    on_stage: StageCallback | None = None,
+) -> Report:
+    """Fetch the page (or PDF) at ``url`` and report on it."""
+    settings = settings or Settings()
+    (on_stage or (lambda _stage: None))("fetching the page")
+    got = fetch(url, timeout=settings.fetch_timeout, max_bytes=settings.max_download_bytes)
+    article = load_article(got.data, name=got.url, content_type=got.content_type, url=got.url)
+    return _summarize(article, got.data, settings, client, url, on_stage)
 
 
 def summarize_text(
@@ -67,10 +85,21 @@ def summarize_text(
     path: str | None = None,
     on_stage: StageCallback | None = None,
 ) -> Report:
-    """Write the report of one article given as text (or undecoded bytes)."""
+    """Report on one article given as text or bytes (plain text, HTML, PDF or gzip: sniffed)."""
+    article = load_article(text, name=path)
+    return _summarize(article, text, settings, client, path, on_stage)
+
+
+def _summarize(
+    article: Article,
+    raw: str | bytes,
+    settings: Settings | None,
+    client: ChatClient | None,
+    path: str | None,
+    on_stage: StageCallback | None,
+) -> Report:
     settings = settings or Settings()
-    # Read first: a bad article fails before any server is asked anything.
-    article = read_article(text)
+    # The article was read first: a bad one fails before any server is asked anything.
     prompts = Prompts.load(settings.prompts_dir)
     notify = on_stage or (lambda _stage: None)
     owned = client is None
@@ -81,7 +110,7 @@ def summarize_text(
     try:
         calls = report_calls(
             article,
-            text,
+            raw,
             settings=settings,
             prompts=prompts,
             model=client.model,
@@ -170,12 +199,17 @@ class _Run:
                 sha256=sha256,
                 chars=len(self.article.text),
                 tokens=count(self.encoder, self.article.text),
+                url=self.article.url,
+                format=self.article.kind,
+                text=self.article.text if self.settings.include_text else None,
             ),
             metadata=Metadata(
                 date=self.article.date,
                 byline=self.article.byline,
                 source_line=self.article.source_line,
                 dek=self.article.dek,
+                site=self.article.site,
+                language=self.article.language,
             ),
             sections=[
                 SectionInfo(id=s.id, heading=s.heading, start=s.start, end=s.end, tokens=s.tokens)
@@ -205,6 +239,7 @@ class _Run:
                 tokens_estimated=self.meter.estimated,
             ),
             facts_extracted=len(facts),
+            language=self.settings.language or self.article.language,
             prompts_sha256=self.prompts.sha256,
             warnings=self.warnings,
         )
@@ -242,8 +277,16 @@ class _Run:
             f'<section id="{sec.id}">\n{_escape(sec.text(text))}\n</section>' for sec in group
         )
         return self.prompts.render(
-            "extract_input", title=_escape(self.article.title or "(none)"), sections=rendered
+            "extract_input",
+            title=_escape(self.article.title or "(none)"),
+            sections=rendered,
+            language=self._language(),
         )
+
+    def _language(self) -> str:
+        """The language to write in: as asked, else the article's, named for the model."""
+        code = self.settings.language or self.article.language
+        return language_name(code) if code else "the language of the article"
 
     def _extract(self, group: list[Section]) -> Calls[list[ExtractedFact]]:
         messages: list[Message] = [
@@ -355,6 +398,7 @@ class _Run:
                     title=_escape(self.article.title or "(none)"),
                     dek=_escape(self.article.dek or "(none)"),
                     facts=listing,
+                    language=self._language(),
                 ),
             },
         ]

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 from statistics import median
+from typing import Literal
 
 from analyst.errors import InputError
 
@@ -52,6 +53,10 @@ class Article:
     date: str | None = None
     source_line: str | None = None
     warnings: tuple[str, ...] = ()
+    language: str | None = None  # ISO 639-1, detected from the body
+    site: str | None = None
+    url: str | None = None
+    kind: Literal["text", "html", "pdf"] = "text"  # the format it arrived in
 
     @property
     def body(self) -> tuple[Block, ...]:
@@ -59,8 +64,21 @@ class Article:
         return tuple(b for b in self.blocks if b.kind in (Kind.HEADING, Kind.PARAGRAPH))
 
 
+# Characters that carry nothing a reader sees and break quote matching: zero-width space, word
+# joiner, BOM, soft hyphen, and the C0/C1 controls other than tab and newline. (Zero-width
+# joiners and non-joiners stay: Persian, Indic scripts and emoji need them.)
+_INVISIBLE = re.compile("[\u200b\u2060\ufeff\u00ad\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def clean_text(text: str) -> str:
+    """``\r\n`` and ``\r`` as ``\n``, invisible characters removed: the text offsets refer to."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _INVISIBLE.sub("", text)
+
+
 def decode(data: bytes) -> tuple[str, list[str]]:
-    """Decode article bytes: BOM'd UTF-8/UTF-16, UTF-8, then cp1252 with a warning."""
+    """Decode article bytes: BOM'd UTF-8/UTF-16, UTF-16 without a BOM, UTF-8, then cp1252 with a
+    warning; then ``clean_text``."""
     if not data:
         raise InputError("the article is empty")
     warnings: list[str] = []
@@ -68,6 +86,8 @@ def decode(data: bytes) -> tuple[str, list[str]]:
         text = _strict(data[len(codecs.BOM_UTF8) :], "utf-8")
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         text = _strict(data, "utf-16")
+    elif utf16 := _utf16_without_bom(data):
+        text = _strict(data, utf16)
     else:
         if b"\x00" in data[:8192]:
             raise InputError("the article looks binary (it contains NUL bytes)")
@@ -79,11 +99,26 @@ def decode(data: bytes) -> tuple[str, list[str]]:
             except UnicodeDecodeError:
                 text = data.decode("latin-1")
             warnings.append("the article is not valid UTF-8; decoded it as cp1252")
-    if not text.strip():
-        raise InputError("the article contains only whitespace")
     if _looks_binary(text):
         raise InputError("the article looks binary (mostly control characters)")
+    text = clean_text(text)
+    if not text.strip():
+        raise InputError("the article contains only whitespace")
     return text, warnings
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """``utf-16-le``/``-be`` when the bytes look like mostly-ASCII UTF-16 (every other byte 0)."""
+    sample = data[:4096]
+    if len(sample) < 4 or len(sample) % 2:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    half = len(sample) // 2
+    if odd.count(0) > 0.4 * half and even.count(0) < 0.05 * half:
+        return "utf-16-le"
+    if even.count(0) > 0.4 * half and odd.count(0) < 0.05 * half:
+        return "utf-16-be"
+    return None
 
 
 def _strict(data: bytes, encoding: str) -> str:
@@ -127,7 +162,7 @@ def read_article(data: bytes | str) -> Article:
     if isinstance(data, bytes):
         text, warnings = decode(data)
     else:
-        text = data
+        text = clean_text(data)
         if not text.strip():
             raise InputError("the article is empty or contains only whitespace")
     blocks = _classify_spans(text, _split_blocks(text))

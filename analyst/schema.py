@@ -90,9 +90,16 @@ class SourceInfo(BaseModel):
     """The article read: where from, its hash, its size in characters and tokens."""
 
     path: str | None
-    sha256: str
-    chars: int
+    sha256: str = Field(description="of the bytes as read (the page, the PDF, the gzip file)")
+    chars: int = Field(description="of the text the offsets refer to")
     tokens: int
+    url: str | None = Field(
+        default=None, description="where it was fetched from, or the page's own"
+    )
+    format: Literal["text", "html", "pdf"] = "text"
+    text: str | None = Field(
+        default=None, description="the text the offsets refer to (with --include-text)"
+    )
 
 
 class Metadata(BaseModel):
@@ -102,6 +109,10 @@ class Metadata(BaseModel):
     byline: str | None = None
     source_line: str | None = None
     dek: str | None = None
+    site: str | None = Field(default=None, description="the site's name, for web pages")
+    language: str | None = Field(
+        default=None, description="the article's language (ISO 639-1), detected"
+    )
 
 
 class SectionInfo(BaseModel):
@@ -189,6 +200,9 @@ class Report(BaseModel):
     model: ModelInfo
     usage: Usage
     facts_extracted: int = Field(description="facts the model proposed, before grounding")
+    language: str | None = Field(
+        default=None, description="the language the summary, facts and analysis are written in"
+    )
     prompts_sha256: str
     warnings: list[str] = Field(default_factory=list)
 

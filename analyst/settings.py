@@ -57,6 +57,11 @@ class Settings:
     temperature: float = 0.0
     prompts_dir: Path | None = None
     keep_ungrounded: bool = False
+    # The language reports are written in (a code such as "en", or a name); None: the article's.
+    language: str | None = None
+    include_text: bool = False  # put the text the offsets refer to into the report
+    fetch_timeout: float = 20.0  # seconds for fetching a URL
+    max_download_bytes: int = 10 * 2**20  # a fetched page or PDF larger than this is refused
     # Requests the embedded server decodes together; a batch sets it to its concurrency.
     local_slots: int = 1
     # The call cache (``<cache_dir>/calls.sqlite``): off for the library unless asked for; the

@@ -38,8 +38,10 @@ def _folder(root: Path) -> Path:
     grid = (EXAMPLES / "grid-battery.txt").read_text("utf-8")
     (folder / "bridge.txt").write_text(bridge, "utf-8")
     (folder / "grid.md").write_text(grid, "utf-8")
-    (folder / "2026" / "11" / "bridge-again.txt").write_text(bridge + "\nUpdated.", "utf-8")
-    (folder / ODD_NAME).write_text(grid + "\nCorrection appended.", "utf-8")
+    # Variants differ in their first sentences, so no two articles share a model call.
+    again = bridge.replace("voted 7–2", "voted 8–1")
+    (folder / "2026" / "11" / "bridge-again.txt").write_text(again, "utf-8")
+    (folder / ODD_NAME).write_text(grid.replace("on Thursday", "on Friday"), "utf-8")
     (folder / "empty.txt").write_bytes(b"")
     (folder / "binary.txt").write_bytes(bytes(range(256)) * 8)
     (folder / ".hidden.txt").write_text(bridge, "utf-8")
