@@ -30,7 +30,7 @@ from analyst.errors import (
     ModelServerError,
     UnknownModelError,
 )
-from analyst.pipeline import summarize_file, summarize_text
+from analyst.pipeline import summarize_file, summarize_text, summarize_url
 from analyst.schema import Fact, Implication, Report
 from analyst.settings import Settings
 
@@ -60,4 +60,5 @@ __all__ = [
     "summarize_file",
     "summarize_folder",
     "summarize_text",
+    "summarize_url",
 ]

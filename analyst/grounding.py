@@ -133,7 +133,9 @@ class Grounder:
                 return Location(
                     index[at], index[at + len(nquote) - 1] + 1, MatchKind.NORMALIZED, 100.0
                 )
-        if not fuzzy or len(nquote) < FUZZY_MIN_CHARS:
+        # A Chinese or Japanese character carries about what a short word does: count it as 2.
+        weight = len(nquote) + sum(1 for c in nquote if _no_space(c))
+        if not fuzzy or weight < FUZZY_MIN_CHARS:
             return None
         return self._fuzzy(nquote, order)
 
@@ -160,9 +162,9 @@ class Grounder:
         """Widen a fuzzy span to whole words, never past its region."""
         lo, hi = self.regions[region]
         src = self.source
-        while start > lo and src[start - 1].isalnum():
+        while start > lo and src[start - 1].isalnum() and not _no_space(src[start - 1]):
             start -= 1
-        while end < hi and src[end].isalnum():
+        while end < hi and src[end].isalnum() and not _no_space(src[end]):
             end += 1
         while start < end and src[start].isspace():
             start += 1
@@ -177,17 +179,28 @@ def _refine(nquote: str, norm: str, around: int) -> tuple[float, int, int] | Non
     starts = [
         j
         for j in range(max(0, around - 25), min(len(norm), around + 25) + 1)
-        if j == 0 or norm[j - 1] == " "
+        if j == 0 or norm[j - 1] == " " or _no_space(norm[j - 1]) or _no_space(norm[j])
     ]
     best: tuple[float, int, int] | None = None
     for j in starts:
         for k in range(j + int(n * 0.75), min(len(norm), j + int(n * 1.35)) + 1):
-            if k != len(norm) and norm[k] != " ":
+            if k != len(norm) and norm[k] != " " and not _no_space(norm[k - 1]):
                 continue
             score = fuzz.ratio(nquote, norm[j:k], score_cutoff=FUZZY_THRESHOLD)
             if score and (best is None or score > best[0]):
                 best = (score, j, k)
     return best
+
+
+# Scripts written without spaces between words (Chinese, Japanese, Thai...): there every
+# character is a word boundary.
+_NO_SPACE = re.compile(
+    "[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff。、，！？]"
+)
+
+
+def _no_space(char: str) -> bool:
+    return _NO_SPACE.match(char) is not None
 
 
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")

@@ -109,7 +109,8 @@ def _html(data: bytes | str) -> Article:
         raise InputError("the page has no article text that could be extracted")
     title = _one_line(doc.title or "")
     pieces: list[tuple[str, Kind]] = [(title, Kind.TITLE)] if title else []
-    pieces.extend(_body_pieces(doc.body))
+    # The page's <h1> usually repeats its title: once is enough.
+    pieces.extend(p for p in _body_pieces(doc.body) if p[0].casefold() != title.casefold())
     if not any(kind is Kind.PARAGRAPH for _, kind in pieces):
         raise InputError("the page has no article text that could be extracted")
     article = _assemble(pieces)

@@ -59,3 +59,16 @@ def test_absent_terms_flags_invented_names_and_numbers() -> None:
     ]
     assert absent_terms("The budget is $412 million.", SOURCE) == []
     assert absent_terms("Qwen AI's leader resigned in 2024.", SOURCE) == []
+
+
+def test_fuzzy_matching_works_in_text_without_spaces() -> None:
+    source = (
+        "市议会周二晚上以七票对二票通过了替换港口大桥的计划。这座钢桁架桥自一九五八年起承载交通。"
+        "新桥预计耗资四亿一千二百万美元，州政府将承担二亿五千万美元。"
+    )
+    grounder = Grounder(source, [(0, len(source))])
+    loc = grounder.locate("这座钢桥自一九五八年起承载交通。", 0)  # two characters dropped
+    assert loc is not None and loc.match is MatchKind.FUZZY
+    # The span is the sentence, not the whole paragraph (every character is a word boundary).
+    assert source[loc.start : loc.end] == "这座钢桁架桥自一九五八年起承载交通。"
+    assert grounder.locate("州政府将承担三亿美元的全部费用和其他", 0) is None  # not in the text

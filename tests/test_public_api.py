@@ -39,6 +39,7 @@ def test_exported_members() -> None:
         "summarize_file",
         "summarize_folder",
         "summarize_text",
+        "summarize_url",
     ]
     for name in analyst.__all__:
         assert hasattr(analyst, name)
