@@ -19,6 +19,7 @@ from typing import TypeVar
 
 from analyst.backends.base import AsyncChatClient, ChatClient, ChatRequest, Completion
 from analyst.cache import CallCache, call_key
+from analyst.errors import MalformedReplyError
 from analyst.structured import Calls
 
 R = TypeVar("R")
@@ -62,12 +63,16 @@ def run(
         while True:
             reply = ledger.lookup(request)
             if reply is None:
-                reply = client.complete(
-                    request.messages,
-                    schema=request.schema,
-                    max_tokens=request.max_tokens,
-                    temperature=request.temperature,
-                )
+                try:
+                    reply = client.complete(
+                        request.messages,
+                        schema=request.schema,
+                        max_tokens=request.max_tokens,
+                        temperature=request.temperature,
+                    )
+                except MalformedReplyError as exc:
+                    request = calls.throw(exc)  # the pipeline decides: ask again, or give up
+                    continue
                 ledger.paid(reply)
             request = calls.send(reply)
     except StopIteration as done:
@@ -96,8 +101,12 @@ async def arun(
         while True:
             reply = ledger.lookup(request)
             if reply is None:
-                async with limit or contextlib.nullcontext():
-                    reply = await _acomplete(client, request)
+                try:
+                    async with limit or contextlib.nullcontext():
+                        reply = await _acomplete(client, request)
+                except MalformedReplyError as exc:
+                    request = calls.throw(exc)  # the pipeline decides: ask again, or give up
+                    continue
                 ledger.paid(reply)
             request = calls.send(reply)
     except StopIteration as done:

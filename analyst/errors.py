@@ -7,6 +7,7 @@ Every error analyst raises on purpose derives from one root, so callers can catc
     ├── InputError             the article is missing, empty, binary, undecodable (CLI exit 3)
     ├── ModelServerError       the server failed: connection, auth, rate limit, 5xx (CLI exit 4)
     │   ├── AuthenticationError
+    │   ├── MalformedReplyError
     │   └── UnknownModelError
     ├── ModelOutputError       the model's reply stayed invalid after the re-asks (CLI exit 5)
     └── ContextOverflowError   the article cannot fit the context window even split (CLI exit 6)
@@ -39,6 +40,11 @@ class ModelServerError(AnalystError):
 
 class AuthenticationError(ModelServerError):
     """The server refused the API key (never retried)."""
+
+
+class MalformedReplyError(ModelServerError):
+    """A 200 answer that is not a chat completion (not JSON, or no choices). The SDK does not
+    retry these; analyst asks again within its re-ask budget, then gives up with this error."""
 
 
 class UnknownModelError(ModelServerError):

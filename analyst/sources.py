@@ -24,7 +24,8 @@ from analyst.reading import Article, Block, Kind, clean_text, decode, read_artic
 MAX_INFLATED = 64 * 1024 * 1024
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 _HTML_START = re.compile(
-    rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body|meta|title)\b", re.I | re.S
+    rb"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body|meta|title)\b",
+    re.I | re.S,
 )
 
 

@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from analyst.backends.base import ChatRequest, Completion, Message, OutputSchema, StructuredMode
-from analyst.errors import ContextOverflowError, ModelOutputError
+from analyst.errors import ContextOverflowError, MalformedReplyError, ModelOutputError
 from analyst.tokens import Encoder, count
 
 T = TypeVar("T", bound=BaseModel)
@@ -92,7 +92,18 @@ def ask(
                     f"{context_window}-token context window for the reply"
                 )
             max_tokens = room
-        completion = yield ChatRequest(current, schema, max_tokens, temperature, attempts + 1)
+        try:
+            completion = yield ChatRequest(current, schema, max_tokens, temperature, attempts + 1)
+        except MalformedReplyError as exc:
+            # Not the model's fault but the answer's shape; the SDK does not retry these, so
+            # the same request goes again, within the same budget as a re-ask.
+            attempts += 1
+            meter.calls += 1
+            meter.estimated = True
+            meter.prompt_tokens += sent
+            if attempts > repairs:
+                raise MalformedReplyError(f"{exc} ({attempts} attempts)") from None
+            continue
         attempts += 1
         meter.mode = completion.mode
         if attempts > 1:

@@ -8,6 +8,8 @@ modes the way some servers do, and lists models at ``/v1/models``.
 from __future__ import annotations
 
 import json
+import socket
+import struct
 import threading
 import time
 from collections import deque
@@ -30,6 +32,9 @@ class Scripted:
     error: str = ""
     headers: dict[str, str] = field(default_factory=dict)
     refusal: str | None = None
+    # A transport fault instead of a clean answer: reset, stall, drip, malformed, wrong_shape.
+    fault: str | None = None
+    seconds: float = 0.0  # how long a stall waits, or a drip takes in all
 
 
 def reply(
@@ -49,6 +54,14 @@ def error(status: int, message: str = "error", headers: dict[str, str] | None = 
     return Scripted(status=status, error=message, headers=headers or {})
 
 
+def fault(kind: str, seconds: float = 0.0) -> Scripted:
+    """A broken answer: ``reset`` (the connection is reset), ``stall`` (nothing for ``seconds``,
+    then the answer), ``drip`` (the answer a byte at a time over ``seconds``), ``malformed``
+    (a 200 whose body is not JSON), ``wrong_shape`` (JSON without ``choices``)."""
+    assert kind in ("reset", "stall", "drip", "malformed", "wrong_shape"), kind
+    return Scripted(fault=kind, seconds=seconds)
+
+
 class _Server(ThreadingHTTPServer):
     # The default listen backlog (5) drops the SYNs of a batch opening 16 connections at once,
     # and each dropped SYN costs the client a 1 s retransmit; real servers queue far more.
@@ -66,6 +79,7 @@ class FakeOpenAIServer:
         self.reject_modes: set[str] = set()
         self.models: list[str] = ["fake-model"]
         self.auto = True  # answer from the prompt when the queue is empty
+        self.always: Scripted | None = None  # answer every request with this, when set
         # Answers for requests whose messages contain a marker, before the queue (batch tests).
         self.routed: list[tuple[str, deque[Scripted]]] = []
         self.delay = 0.0  # seconds each chat completion takes, like a real model
@@ -102,15 +116,21 @@ class FakeOpenAIServer:
         """Bodies of the chat completion requests received, in order."""
         return [r for r in self.requests if "messages" in r]
 
-    def _answer(self, body: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+    def _take(self, body: dict[str, Any]) -> Scripted | None:
+        text = json.dumps(body.get("messages", []), ensure_ascii=False)
+        with self._lock:
+            if self.always is not None:
+                return self.always
+            routed = next((q for marker, q in self.routed if q and marker in text), None)
+            return routed.popleft() if routed else self.queue.popleft() if self.queue else None
+
+    def _answer(
+        self, body: dict[str, Any], item: Scripted | None
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
         fmt = (body.get("response_format") or {}).get("type", "none")
         if fmt in self.reject_modes:
             why = f"response_format type '{fmt}' is not supported by this server"
             return 400, {"error": {"message": why, "type": "invalid_request_error"}}, {}
-        text = json.dumps(body.get("messages", []), ensure_ascii=False)
-        with self._lock:
-            routed = next((q for marker, q in self.routed if q and marker in text), None)
-            item = routed.popleft() if routed else self.queue.popleft() if self.queue else None
         if item is None:
             if not self.auto:
                 return 500, {"error": {"message": "test server has no scripted reply"}}, {}
@@ -162,6 +182,41 @@ class FakeOpenAIServer:
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client went away (a killed batch, a timeout): nothing to answer
 
+            def _fault(self, item: Scripted, body: dict[str, Any]) -> None:
+                if item.fault == "reset":
+                    # SO_LINGER 0: closing sends a TCP RST instead of an orderly FIN.
+                    linger = struct.pack("ii", 1, 0)
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+                    self.close_connection = True
+                    self.connection.close()
+                    return
+                if item.fault == "stall":
+                    time.sleep(item.seconds)
+                    self._send(*server._answer(body, None))
+                    return
+                if item.fault == "drip":
+                    status, payload, _ = server._answer(body, None)
+                    data = json.dumps(payload).encode()
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    pause = item.seconds / max(len(data), 1)
+                    try:
+                        for i in range(0, len(data), 64):
+                            self.wfile.write(data[i : i + 64])
+                            self.wfile.flush()
+                            time.sleep(pause * 64)
+                    except (BrokenPipeError, ConnectionResetError):
+                        pass
+                    return
+                raw = b"{this is not json" if item.fault == "malformed" else b'{"object": "x"}'
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
             def do_GET(self) -> None:
                 if self.path.rstrip("/").endswith("/models"):
                     data = [{"id": m, "object": "model", "owned_by": "test"} for m in server.models]
@@ -184,7 +239,11 @@ class FakeOpenAIServer:
                 try:
                     if server.delay:
                         time.sleep(server.delay)
-                    self._send(*server._answer(body))
+                    item = server._take(body)
+                    if item is not None and item.fault is not None:
+                        self._fault(item, body)
+                    else:
+                        self._send(*server._answer(body, item))
                 finally:
                     with server._lock:
                         server.in_flight -= 1

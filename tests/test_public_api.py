@@ -26,6 +26,7 @@ def test_exported_members() -> None:
         "Fact",
         "Implication",
         "InputError",
+        "MalformedReplyError",
         "Message",
         "ModelOutputError",
         "ModelServerError",

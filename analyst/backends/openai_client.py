@@ -105,6 +105,8 @@ class OpenAIChatClient:
                 return _completion(response, mode)
             except openai.APIError as exc:
                 self._step_down_or_raise(exc, mode)
+            except ValueError as exc:  # a 200 whose body is not JSON
+                raise self._malformed(exc) from None
 
     async def acomplete(
         self,
@@ -128,6 +130,13 @@ class OpenAIChatClient:
                 return _completion(response, mode)
             except openai.APIError as exc:
                 self._step_down_or_raise(exc, mode)
+            except ValueError as exc:  # a 200 whose body is not JSON
+                raise self._malformed(exc) from None
+
+    def _malformed(self, exc: ValueError) -> errors.MalformedReplyError:
+        return errors.MalformedReplyError(
+            self._scrub(f"{self._where} sent an answer that is not JSON ({exc})")
+        )
 
     def close(self) -> None:
         """Close the HTTP connections."""
@@ -254,7 +263,7 @@ class OpenAIChatClient:
 
 def _completion(response: ChatCompletion, mode: StructuredMode) -> Completion:
     if not response.choices:
-        raise errors.ModelOutputError("the server returned no choices", raw="", attempts=1)
+        raise errors.MalformedReplyError("the server's answer has no choices")
     choice = response.choices[0]
     usage = response.usage
     return Completion(
