@@ -1,0 +1,85 @@
+"""Every server fault, once (recovered) and always (one clean line and its exit code)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from analyst.cli import app
+from tests.conftest import EXAMPLES
+from tests.fakeserver import FakeOpenAIServer, Scripted, error, fault, reply
+
+ARTICLE = str(EXAMPLES / "harbor-bridge.txt")
+
+# name: (the fault, exit code when it persists, words of the one-line error)
+FAULTS: dict[str, tuple[Scripted, int, str]] = {
+    "429 Retry-After": (error(429, "slow down", {"Retry-After": "0"}), 4, "rate limiting (429)"),
+    "500": (error(500, "boom"), 4, "answered 500"),
+    "502": (error(502, "bad gateway"), 4, "answered 502"),
+    "503": (error(503, "unavailable"), 4, "answered 503"),
+    "connection reset": (fault("reset"), 4, "cannot connect"),
+    "stall past the timeout": (fault("stall", 2.5), 4, "did not answer within 1 s"),
+    "malformed JSON": (fault("malformed"), 4, "not JSON"),
+    "JSON of the wrong shape": (fault("wrong_shape"), 4, "has no choices"),
+    "empty content": (reply(""), 5, "invalid after 3 attempts"),
+    "finish_reason length": (reply('{"facts": [', finish_reason="length"), 5, "did not fit"),
+}
+# Faults that are final from the first answer: never retried, a clear message.
+FINAL: dict[str, tuple[Scripted, int, str]] = {
+    "refusal": (reply("", refusal="I can't help with that."), 5, "the model refused"),
+    "401": (error(401, "Incorrect API key provided"), 4, "refused the API key (401)"),
+    "404 unknown model": (error(404, "model not found"), 4, "it serves: fake-model"),
+}
+
+
+def _run(server: FakeOpenAIServer, *more: str) -> Any:
+    args = ["summarize", ARTICLE, "--format", "json", "--base-url", server.base_url]
+    args += ["--model", "m", "--timeout", "1", "--max-retries", "2", "--no-cache", *more]
+    return CliRunner().invoke(app, args)
+
+
+def _clean_failure(result: Any, code: int, words: str) -> None:
+    assert result.exit_code == code, result.output
+    lines = result.stderr.strip().splitlines()
+    assert lines[0].startswith("analyst: error: ") and words in lines[0], lines
+    assert "Traceback" not in result.output and result.stdout == ""
+    assert not result.exception or isinstance(result.exception, SystemExit)
+
+
+@pytest.mark.parametrize("name", list(FAULTS))
+def test_a_transient_fault_is_recovered(server: FakeOpenAIServer, name: str) -> None:
+    server.enqueue(FAULTS[name][0])
+    result = _run(server)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["facts"] and report["summary"]
+    if name in ("empty content", "finish_reason length"):
+        # The failed attempt's tokens are in the usage: 2 extraction calls + synthesis.
+        assert report["usage"]["calls"] == 3 and report["usage"]["repairs"] == 1
+
+
+@pytest.mark.parametrize("name", list(FAULTS))
+def test_a_persistent_fault_ends_in_one_line_and_its_exit_code(
+    server: FakeOpenAIServer, name: str
+) -> None:
+    item, code, words = FAULTS[name]
+    server.always = item
+    _clean_failure(_run(server), code, words)
+
+
+@pytest.mark.parametrize("name", list(FINAL))
+def test_final_answers_are_not_retried(server: FakeOpenAIServer, name: str) -> None:
+    item, code, words = FINAL[name]
+    server.enqueue(item)
+    _clean_failure(_run(server), code, words)
+    assert len(server.chat_requests) == 1
+
+
+def test_a_slow_drip_within_the_timeout_is_just_slow(server: FakeOpenAIServer) -> None:
+    server.always = fault("drip", 0.6)  # every answer a few bytes at a time, never idle for 1 s
+    result = _run(server)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["facts"]
