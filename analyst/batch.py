@@ -41,6 +41,7 @@ from analyst.cache import CallCache
 from analyst.errors import (
     AnalystError,
     AuthenticationError,
+    BudgetError,
     ConfigError,
     ContextOverflowError,
     InputError,
@@ -58,7 +59,7 @@ from analyst.files import (
     write_atomic,
 )
 from analyst.manifest import Manifest, Row
-from analyst.pipeline import report_calls
+from analyst.pipeline import fit_input, report_calls
 from analyst.pricing import cost_usd
 from analyst.prompts import Prompts
 from analyst.render import to_json, to_markdown
@@ -82,6 +83,7 @@ ERROR_KINDS: list[tuple[type[AnalystError], str]] = [
     (ModelOutputError, "model-output"),
     (ContextOverflowError, "context"),
     (ConfigError, "config"),
+    (BudgetError, "budget"),
 ]
 # Errors every article would hit the same way: stop instead of recording each.
 _FATAL = (AuthenticationError, UnknownModelError, ConfigError)
@@ -107,6 +109,7 @@ class BatchResult:
     cost_usd: float | None = None
     seconds: float = 0.0
     interrupted: bool = False
+    budget_exhausted: bool = False  # the run's token budget was spent; the rest was not started
     warnings: list[str] = field(default_factory=list)
     manifest: Path | None = None
 
@@ -154,6 +157,7 @@ def summarize_folder(
     pattern: str | None = None,
     retry_failed: bool = False,
     force: bool = False,
+    budget_tokens: int | None = None,
     on_event: EventCallback | None = None,
 ) -> BatchResult:
     """Write a report for every article below ``folder`` into ``out_dir``, mirroring the tree.
@@ -162,6 +166,8 @@ def summarize_folder(
     and .md file is read. Articles done in an earlier run (same bytes, same settings and prompts)
     are skipped; ``retry_failed`` takes up only those that failed last time; ``force`` redoes
     everything. ``concurrency`` defaults to 4 for a server, and to the embedded server's slots.
+    ``budget_tokens`` caps the tokens of the whole run: once spent, no new article starts (those
+    under way finish) and the result says ``budget_exhausted``.
     Runs its own event loop; inside one, ``await asummarize_folder(...)``.
     """
     return asyncio.run(
@@ -175,6 +181,7 @@ def summarize_folder(
             pattern=pattern,
             retry_failed=retry_failed,
             force=force,
+            budget_tokens=budget_tokens,
             on_event=on_event,
         )
     )
@@ -191,6 +198,7 @@ async def asummarize_folder(
     pattern: str | None = None,
     retry_failed: bool = False,
     force: bool = False,
+    budget_tokens: int | None = None,
     on_event: EventCallback | None = None,
 ) -> BatchResult:
     """``summarize_folder`` for code that already runs an event loop."""
@@ -229,6 +237,7 @@ async def asummarize_folder(
             formats=tuple(dict.fromkeys(formats)),
             retry_failed=retry_failed,
             force=force,
+            budget_tokens=budget_tokens,
             on_event=on_event or (lambda _event: None),
         )
         batch.result.warnings.extend(found.skipped)
@@ -258,6 +267,7 @@ class _Batch:
     formats: tuple[str, ...]
     retry_failed: bool
     force: bool
+    budget_tokens: int | None
     on_event: EventCallback
     result: BatchResult = field(default_factory=BatchResult)
     stopping: bool = False
@@ -294,7 +304,10 @@ class _Batch:
         finally:
             self.result.seconds = round(time.perf_counter() - started, 3)
             self.result.interrupted = (
-                self.stopping and self.fatal is None and self.result.done < self.result.total
+                self.stopping
+                and self.fatal is None
+                and not self.result.budget_exhausted
+                and self.result.done < self.result.total
             )
             manifest.end_run(
                 run_id,
@@ -376,7 +389,7 @@ class _Batch:
         name = display(relative)
         path = self.source / relative
         self.on_event(BatchEvent("started", self.result, name))
-        meter = Meter()
+        meter = Meter(budget=self.settings.budget_tokens)
         started = time.perf_counter()
         try:
             data = read_bytes(path)
@@ -391,7 +404,7 @@ class _Batch:
             return
         job.manifest.start(name, sha256, job.config)
         try:
-            article = load_article(data, name=relative.name)
+            article = fit_input(load_article(data, name=relative.name), self.settings)
             calls = report_calls(
                 article,
                 data,
@@ -425,8 +438,16 @@ class _Batch:
         job.manifest.finish(name, status="ok", usage=report.usage, outputs=outputs)
         self.result.ok += 1
         self._server_streak = 0
+        self._spend_check()
         self.result._add(report.usage)
         self.on_event(BatchEvent("finished", self.result, name, "ok"))
+
+    def _spend_check(self) -> None:
+        """Once the run's token budget is spent, start nothing new."""
+        spent = self.result.prompt_tokens + self.result.completion_tokens
+        if self.budget_tokens is not None and spent >= self.budget_tokens and not self.stopping:
+            self.stopping = True
+            self.result.budget_exhausted = True
 
     def _skip(self, row: Row | None, sha256: str, job: _Job) -> bool:
         if self.force:
@@ -491,6 +512,7 @@ class _Batch:
         self.result.failed[kind] = self.result.failed.get(kind, 0) + 1
         self.result.failures.append((name, kind, message))
         self.result._add(usage)
+        self._spend_check()
         self.on_event(BatchEvent("finished", self.result, name, "failed"))
 
 

@@ -38,6 +38,7 @@ Exit codes:
   4  model server: connection, auth, rate limit after retries, 5xx, unknown model
   5  model output still invalid after the re-asks
   6  the article cannot fit the context window even after splitting
+  7  the token budget (--budget-tokens, --batch-budget-tokens) was used up
   8  batch: finished, but some articles failed (see the summary and the manifest)
 130  interrupted (Ctrl-C); run the same command again to resume"""
 
@@ -47,6 +48,7 @@ _CODES: list[tuple[type[errors.AnalystError], int]] = [
     (errors.ModelServerError, 4),
     (errors.ModelOutputError, 5),
     (errors.ContextOverflowError, 6),
+    (errors.BudgetError, 7),
 ]
 
 app = typer.Typer(
@@ -137,6 +139,17 @@ NoCacheOpt = Annotated[
     bool, typer.Option("--no-cache", help="Do not reuse or store replies in the call cache.")
 ]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Say more on stderr.")]
+MaxInputOpt = Annotated[
+    int | None,
+    typer.Option(help="Refuse articles over this many tokens (see --truncate)."),
+]
+TruncateOpt = Annotated[
+    bool, typer.Option("--truncate", help="With --max-input-tokens: read only the beginning.")
+]
+BudgetOpt = Annotated[
+    int | None,
+    typer.Option(help="Tokens (prompt + replies) one article may cost; never exceeded."),
+]
 LanguageOpt = Annotated[
     str | None,
     typer.Option(
@@ -182,6 +195,9 @@ def summarize(
     keep_ungrounded: KeepOpt = False,
     language: LanguageOpt = None,
     include_text: IncludeTextOpt = False,
+    max_input_tokens: MaxInputOpt = None,
+    truncate: TruncateOpt = False,
+    budget_tokens: BudgetOpt = None,
     no_cache: NoCacheOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -202,6 +218,9 @@ def summarize(
             keep_ungrounded=keep_ungrounded or None,
             language=language,
             include_text=include_text or None,
+            max_input_tokens=max_input_tokens,
+            truncate=truncate or None,
+            budget_tokens=budget_tokens,
             cache=not no_cache,
         )
     except errors.AnalystError as exc:
@@ -292,6 +311,10 @@ def batch(
     force: Annotated[
         bool, typer.Option("--force", help="Redo every article, ignoring earlier results.")
     ] = False,
+    batch_budget_tokens: Annotated[
+        int | None,
+        typer.Option(help="Tokens the whole run may cost; then no new article starts."),
+    ] = None,
     model: ModelOpt = None,
     model_path: ModelPathOpt = None,
     base_url: BaseUrlOpt = None,
@@ -305,6 +328,9 @@ def batch(
     keep_ungrounded: KeepOpt = False,
     language: LanguageOpt = None,
     include_text: IncludeTextOpt = False,
+    max_input_tokens: MaxInputOpt = None,
+    truncate: TruncateOpt = False,
+    budget_tokens: BudgetOpt = None,
     no_cache: NoCacheOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -327,6 +353,9 @@ def batch(
             keep_ungrounded=keep_ungrounded or None,
             language=language,
             include_text=include_text or None,
+            max_input_tokens=max_input_tokens,
+            truncate=truncate or None,
+            budget_tokens=budget_tokens,
             cache=not no_cache,
         )
         if verbose and settings.uses_local:
@@ -341,6 +370,7 @@ def batch(
                 pattern=glob,
                 retry_failed=retry_failed,
                 force=force,
+                budget_tokens=batch_budget_tokens,
                 on_event=progress,
             )
     except errors.AnalystError as exc:
@@ -349,6 +379,14 @@ def batch(
         print(f"analyst: skipped {warning}", file=sys.stderr)
     Console().print(summary_table(result))
     print(f"analyst: manifest: {result.manifest}", file=sys.stderr)
+    if result.budget_exhausted:
+        print(
+            f"analyst: the batch's token budget ({batch_budget_tokens:,}) is spent; "
+            f"{result.total - result.done} articles were not started — run again with a "
+            "larger --batch-budget-tokens to go on",
+            file=sys.stderr,
+        )
+        raise typer.Exit(7)
     if result.interrupted:
         print(
             "analyst: interrupted; run the same command again to resume where it stopped",

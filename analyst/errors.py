@@ -10,7 +10,8 @@ Every error analyst raises on purpose derives from one root, so callers can catc
     │   ├── MalformedReplyError
     │   └── UnknownModelError
     ├── ModelOutputError       the model's reply stayed invalid after the re-asks (CLI exit 5)
-    └── ContextOverflowError   the article cannot fit the context window even split (CLI exit 6)
+    ├── ContextOverflowError   the article cannot fit the context window even split (CLI exit 6)
+    └── BudgetError            the token budget would be exceeded                 (CLI exit 7)
 
 Anything else that escapes is a bug in analyst and keeps its traceback.
 """
@@ -65,6 +66,10 @@ class ModelOutputError(AnalystError):
         super().__init__(message)
         self.raw = raw
         self.attempts = attempts
+
+
+class BudgetError(AnalystError):
+    """The token budget (``--budget-tokens``) would be exceeded; nothing more was spent."""
 
 
 class ContextOverflowError(AnalystError):

@@ -6,21 +6,21 @@ import hashlib
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from os import PathLike
 from pathlib import Path
 
 from analyst import drive
 from analyst.backends import ChatClient, Message, OutputSchema, make_client
 from analyst.cache import CallCache
-from analyst.errors import ContextOverflowError
+from analyst.errors import ContextOverflowError, InputError
 from analyst.fetch import fetch
 from analyst.files import display, read_bytes
 from analyst.grounding import Grounder, Location, MatchKind, absent_terms
 from analyst.language import language_name
 from analyst.pricing import cost_usd
 from analyst.prompts import Prompts
-from analyst.reading import Article
+from analyst.reading import Article, Block, Kind
 from analyst.schema import (
     Analysis,
     ExtractedFact,
@@ -100,6 +100,7 @@ def _summarize(
 ) -> Report:
     settings = settings or Settings()
     # The article was read first: a bad one fails before any server is asked anything.
+    article = fit_input(article, settings)
     prompts = Prompts.load(settings.prompts_dir)
     notify = on_stage or (lambda _stage: None)
     owned = client is None
@@ -126,6 +127,40 @@ def _summarize(
             client.close()
 
 
+def fit_input(article: Article, settings: Settings) -> Article:
+    """Apply ``max_input_tokens``: refuse a longer article, or with ``truncate`` keep the body
+    paragraphs that fit (the rest stays in the text, outside the body)."""
+    limit = settings.max_input_tokens
+    if limit is None:
+        return article
+    encoder = get_encoder(settings.model_name, settings.cache_dir)
+    sizes = [count(encoder, b.text) for b in article.body]
+    total = sum(sizes)
+    if total <= limit:
+        return article
+    if not settings.truncate:
+        raise InputError(
+            f"the article has {total:,} tokens, over --max-input-tokens {limit:,} "
+            "(add --truncate to read only the beginning)"
+        )
+    kept, used = set(), 0
+    for block, size in zip(article.body, sizes, strict=True):
+        if used + size > limit:
+            break
+        kept.add(block.start)
+        used += size
+    if not kept:
+        raise InputError(f"the article's first paragraph alone is over {limit:,} tokens")
+    blocks = tuple(
+        b
+        if b.kind not in (Kind.PARAGRAPH, Kind.HEADING) or b.start in kept
+        else Block(b.start, b.end, b.text, Kind.BOILERPLATE)
+        for b in article.blocks
+    )
+    warning = f"the article has {total:,} tokens; read only the first {used:,} (--max-input-tokens)"
+    return replace(article, blocks=blocks, warnings=(*article.warnings, warning))
+
+
 def report_calls(
     article: Article,
     raw: str | bytes,
@@ -150,7 +185,7 @@ def report_calls(
         encoder=get_encoder(model, settings.cache_dir),
         prompts=prompts,
         notify=notify or (lambda _stage: None),
-        meter=meter or Meter(),
+        meter=meter or Meter(budget=settings.budget_tokens),
     )
     data = raw if isinstance(raw, bytes) else raw.encode("utf-8")
     return run.report(path=path, sha256=hashlib.sha256(data).hexdigest())

@@ -95,8 +95,9 @@ def summary_table(result: BatchResult) -> Table:
     table.add_row("skipped (done earlier)", f"{result.skipped:,}")
     for kind, n in sorted(result.failed.items()):
         table.add_row(f"failed: {kind}", f"{n:,}")
-    if result.interrupted:
-        table.add_row("not reached (interrupted)", f"{result.total - result.done:,}")
+    if result.interrupted or result.budget_exhausted:
+        why = "interrupted" if result.interrupted else "token budget spent"
+        table.add_row(f"not started ({why})", f"{result.total - result.done:,}")
     table.add_row("model calls", f"{result.calls:,}")
     table.add_row("answered from cache", f"{result.cache_hits:,}")
     table.add_row(

@@ -60,6 +60,10 @@ class Settings:
     # The language reports are written in (a code such as "en", or a name); None: the article's.
     language: str | None = None
     include_text: bool = False  # put the text the offsets refer to into the report
+    # Articles over this many tokens are refused, or with ``truncate`` read up to it.
+    max_input_tokens: int | None = None
+    truncate: bool = False
+    budget_tokens: int | None = None  # prompt + completion tokens one article may cost
     fetch_timeout: float = 20.0  # seconds for fetching a URL
     max_download_bytes: int = 10 * 2**20  # a fetched page or PDF larger than this is refused
     # Requests the embedded server decodes together; a batch sets it to its concurrency.
@@ -78,6 +82,10 @@ class Settings:
             raise ConfigError("timeout must be positive")
         if self.context_window is not None and self.context_window < 512:
             raise ConfigError("context_window must be at least 512 tokens")
+        for name in ("max_input_tokens", "budget_tokens"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ConfigError(f"{name} must be a positive number of tokens")
         if not 1 <= self.local_slots <= 64:
             raise ConfigError("local_slots must be between 1 and 64")
         if self.pack_tokens < 200:

@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from analyst.backends.base import ChatRequest, Completion, Message, OutputSchema, StructuredMode
-from analyst.errors import ContextOverflowError, MalformedReplyError, ModelOutputError
+from analyst.errors import BudgetError, ContextOverflowError, MalformedReplyError, ModelOutputError
 from analyst.tokens import Encoder, count
 
 T = TypeVar("T", bound=BaseModel)
@@ -51,6 +51,20 @@ class Meter:
     cache_hits: int = 0
     estimated: bool = False
     mode: StructuredMode = StructuredMode.JSON_SCHEMA
+    budget: int | None = None  # tokens (prompt + completion) this report may spend
+
+    @property
+    def spent(self) -> int:
+        """Prompt and completion tokens so far."""
+        return self.prompt_tokens + self.completion_tokens
+
+    def check(self, request: int) -> None:
+        """Raise ``BudgetError`` if a request of up to ``request`` tokens could pass the budget."""
+        if self.budget is not None and self.spent + request > self.budget:
+            raise BudgetError(
+                f"the next request (up to {request:,} tokens with its reply) would take the "
+                f"article past its token budget of {self.budget:,} ({self.spent:,} spent)"
+            )
 
 
 def prompt_tokens(encoder: Encoder, messages: Sequence[Message]) -> int:
@@ -92,6 +106,9 @@ def ask(
                     f"{context_window}-token context window for the reply"
                 )
             max_tokens = room
+        # Before spending: a request whose prompt and longest reply could pass the budget is
+        # not sent, so a report never costs more than its budget.
+        meter.check(sent + max_tokens)
         try:
             completion = yield ChatRequest(current, schema, max_tokens, temperature, attempts + 1)
         except MalformedReplyError as exc:
