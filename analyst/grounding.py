@@ -179,7 +179,7 @@ def _refine(nquote: str, norm: str, around: int) -> tuple[float, int, int] | Non
     starts = [
         j
         for j in range(max(0, around - 25), min(len(norm), around + 25) + 1)
-        if j == 0 or norm[j - 1] == " " or _no_space(norm[j - 1]) or _no_space(norm[j])
+        if j in (0, len(norm)) or norm[j - 1] == " " or _no_space(norm[j - 1]) or _no_space(norm[j])
     ]
     best: tuple[float, int, int] | None = None
     for j in starts:

@@ -61,7 +61,7 @@ class Settings:
     language: str | None = None
     include_text: bool = False  # put the text the offsets refer to into the report
     # Articles over this many tokens are refused, or with ``truncate`` read up to it.
-    max_input_tokens: int | None = None
+    max_input_tokens: int | None = 100_000
     truncate: bool = False
     budget_tokens: int | None = None  # prompt + completion tokens one article may cost
     fetch_timeout: float = 20.0  # seconds for fetching a URL
