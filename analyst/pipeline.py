@@ -454,21 +454,17 @@ class _Run:
 
 
 _SENTENCE = re.compile(r"[^.!?。！？]+[.!?。！？]")
-_TAGS = ("<article", "</article", "<section", "</section", "<facts", "</facts")
+# Our own delimiters, and the opening of chat-template special tokens (<|im_start|>,
+# <|endoftext|>...): llama.cpp parses special tokens in message text, so a literal one in an
+# article would become a real turn boundary.
+_TAGS = ("<article", "</article", "<section", "</section", "<facts", "</facts", "<|")
+_TAG = re.compile("|".join(re.escape(tag) for tag in _TAGS), re.IGNORECASE)
 
 
 def _escape(text: str) -> str:
-    """Defuse our own delimiters inside article text, so it cannot close its tag early."""
-    lowered = text.lower()
-    if not any(tag in lowered for tag in _TAGS):
-        return text
-    out = text
-    for tag in _TAGS:
-        start = 0
-        while (at := out.lower().find(tag, start)) >= 0:
-            out = out[:at] + "‹" + out[at + 1 :]
-            start = at + 1
-    return out
+    """Defuse those inside article text (their "<" becomes "‹"), so it cannot close its tag or
+    open a turn of its own. Only the prompt changes; the article and its offsets do not."""
+    return _TAG.sub(lambda m: "‹" + m.group(0)[1:], text)
 
 
 def _halve(group: list[Section]) -> tuple[list[Section], list[Section]] | None:
