@@ -9,6 +9,7 @@ prompt-only, and remember the mode that worked for the rest of this client's lif
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import threading
 from collections.abc import Sequence
@@ -102,7 +103,7 @@ class OpenAIChatClient:
                     body=self._body(messages, schema, max_tokens, temperature, mode),
                     cast_to=ChatCompletion,
                 )
-                return _completion(response, mode)
+                return self._clean(_completion(response, mode))
             except openai.APIError as exc:
                 self._step_down_or_raise(exc, mode)
             except ValueError as exc:  # a 200 whose body is not JSON
@@ -127,11 +128,18 @@ class OpenAIChatClient:
                     body=self._body(messages, schema, max_tokens, temperature, mode),
                     cast_to=ChatCompletion,
                 )
-                return _completion(response, mode)
+                return self._clean(_completion(response, mode))
             except openai.APIError as exc:
                 self._step_down_or_raise(exc, mode)
             except ValueError as exc:  # a 200 whose body is not JSON
                 raise self._malformed(exc) from None
+
+    def _clean(self, completion: Completion) -> Completion:
+        # A reply that repeats the key (an echoing server or model) must not carry it into
+        # reports, caches or --verbose output.
+        if self._secret and self._secret in completion.content:
+            return dataclasses.replace(completion, content=self._scrub(completion.content))
+        return completion
 
     def _malformed(self, exc: ValueError) -> errors.MalformedReplyError:
         return errors.MalformedReplyError(
