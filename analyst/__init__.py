@@ -23,6 +23,7 @@ from analyst.batch import BatchEvent, BatchResult, asummarize_folder, summarize_
 from analyst.errors import (
     AnalystError,
     AuthenticationError,
+    BudgetError,
     ConfigError,
     ContextOverflowError,
     InputError,
@@ -40,6 +41,7 @@ __all__ = [
     "AsyncChatClient",
     "AuthenticationError",
     "BatchEvent",
+    "BudgetError",
     "BatchResult",
     "ChatClient",
     "Completion",

@@ -18,6 +18,7 @@ def test_exported_members() -> None:
         "AsyncChatClient",
         "AuthenticationError",
         "BatchEvent",
+        "BudgetError",
         "BatchResult",
         "ChatClient",
         "Completion",
