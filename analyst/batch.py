@@ -316,6 +316,7 @@ class _Batch:
                 failed=self.result.failed_count,
                 skipped=self.result.skipped,
                 interrupted=self.result.interrupted,
+                stopped=self._stopped_why(),
             )
             manifest.close()
             if cache is not None:
@@ -324,6 +325,13 @@ class _Batch:
                 await _close(client)
         if self.fatal is not None:
             raise self.fatal
+
+    def _stopped_why(self) -> str | None:
+        if self.fatal is not None:
+            return " ".join(str(self.fatal).split())
+        if self.result.budget_exhausted:
+            return "budget"
+        return "interrupted" if self.result.interrupted else None
 
     def _config(self, identity: str) -> str:
         """The hash of everything besides the article that decides its report."""

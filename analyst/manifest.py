@@ -45,7 +45,8 @@ CREATE TABLE IF NOT EXISTS runs (
     config TEXT NOT NULL,
     settings TEXT NOT NULL,         -- what made the reports (never the API key)
     total INTEGER, ok INTEGER, failed INTEGER, skipped INTEGER,
-    interrupted INTEGER
+    interrupted INTEGER,
+    stopped TEXT                    -- why it ended early: interrupted | budget | an error
 );
 """
 
@@ -73,6 +74,9 @@ class Manifest:
         # NORMAL in WAL mode: a power cut may lose the last commits, never corrupt the file.
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(runs)")}
+        if "stopped" not in columns:  # a manifest written before the column existed
+            self._db.execute("ALTER TABLE runs ADD COLUMN stopped TEXT")
         self._db.commit()
 
     def close(self) -> None:
@@ -147,12 +151,20 @@ class Manifest:
         return cursor.lastrowid
 
     def end_run(
-        self, run_id: int, *, total: int, ok: int, failed: int, skipped: int, interrupted: bool
+        self,
+        run_id: int,
+        *,
+        total: int,
+        ok: int,
+        failed: int,
+        skipped: int,
+        interrupted: bool,
+        stopped: str | None = None,
     ) -> None:
-        """Record how a run ended."""
+        """Record how a run ended, and why it stopped early if it did."""
         with self._db:
             self._db.execute(
                 "UPDATE runs SET finished = ?, total = ?, ok = ?, failed = ?, skipped = ?, "
-                "interrupted = ? WHERE id = ?",
-                (time.time(), total, ok, failed, skipped, int(interrupted), run_id),
+                "interrupted = ?, stopped = ? WHERE id = ?",
+                (time.time(), total, ok, failed, skipped, int(interrupted), stopped, run_id),
             )

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 from analyst import Settings, summarize_text  # noqa: E402
 from analyst.cli import app  # noqa: E402
 from tests.conftest import EXAMPLES  # noqa: E402
-from tests.fakeserver import FakeOpenAIServer  # noqa: E402
+from tests.fakeserver import FakeOpenAIServer, fault  # noqa: E402
 from tests.test_faults import FAULTS, FINAL  # noqa: E402
 from tests.test_hostile import CASES  # noqa: E402
 from tests.test_injection import INJECTIONS, _injected  # noqa: E402
@@ -75,6 +75,16 @@ def faults() -> None:
         totals[1] += int(recovered and not final)
         totals[2] += int(clean) + int(final and once.exit_code == code)
         totals[3] += tracebacks
+    # A body that drips in slowly but never pauses for a whole timeout is not a failure.
+    server = FakeOpenAIServer().start()
+    server.always = fault("drip", 0.6)
+    drip = _run(server)
+    server.stop()
+    totals[0] += 1
+    totals[1] += int(drip.exit_code == 0)
+    totals[3] += _traceback(drip)
+    shown = "yes" if drip.exit_code == 0 else "NO"
+    print(f"{'slow drip, every request':26} {shown:>19} {drip.exit_code:>13} {'-':>6} {0:>3}")
     print(
         f"\nfaults injected {totals[0]}: recovered {totals[1]}, clean failures {totals[2]}, "
         f"tracebacks {totals[3]}"

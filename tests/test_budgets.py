@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -78,6 +79,8 @@ def test_the_batch_budget_stops_starting_articles_and_a_rerun_goes_on(
     assert "token budget (3,000) is spent" in first.stderr
     done = len(list(out.glob("*.json")))
     assert 1 <= done < 8
+    with sqlite3.connect(out / "manifest.sqlite") as db:
+        assert db.execute("SELECT stopped FROM runs").fetchall() == [("budget",)]
     second = CliRunner().invoke(app, args)
     assert second.exit_code == 0, second.output
     assert len(list(out.glob("*.json"))) == 8
