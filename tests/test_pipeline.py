@@ -255,3 +255,11 @@ def test_usage_missing_from_server_is_estimated(
     )
     report = summarize_text(bridge, settings=settings)
     assert report.usage.tokens_estimated and report.usage.prompt_tokens > 500
+
+
+def test_synthesis_schema_allows_only_the_grounded_fact_ids(bridge: str) -> None:
+    fake = FakeChatClient(responder=extractive_responder)
+    report = summarize_text(bridge, client=fake)
+    synthesis = fake.calls[-1].schema
+    items = synthesis.schema["$defs"]["CitedText"]["properties"]["facts"]["items"]
+    assert items["enum"] == [f.id for f in report.facts] and len(items["enum"]) >= 3
