@@ -204,21 +204,26 @@ def _no_space(char: str) -> bool:
 
 
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
+# Thousands separators: comma, point, (narrow) no-break space, space between digits.
+_SEPARATORS = re.compile(r"(?<=\d)[,.\u00a0\u202f ](?=\d)")
 _NAME = re.compile(r"\b[A-Z][\w\-]*(?:['’]s)?")
 
 
-def absent_terms(fact: str, source: str) -> list[str]:
-    """Numbers and capitalised names in ``fact`` that never occur in ``source``.
+def absent_terms(fact: str, source: str, *, names: bool = True) -> list[str]:
+    """Numbers and (with ``names``) capitalised names in ``fact`` that never occur in ``source``.
+
+    Numbers are compared as digits, so "65,000" matches "65 000" and "65.000".
 
     A grounded quote proves the article says something; it does not prove the fact's wording
     does. A number or a name the article never mentions is a sign of invention.
     """
     missing: list[str] = []
     lowered = source.lower()
+    digits = _SEPARATORS.sub("", source)
     for num in _NUMBER.findall(fact):
-        if num not in source and num.replace(",", "") not in source.replace(",", ""):
+        if num not in source and _SEPARATORS.sub("", num) not in digits:
             missing.append(num)
-    for m in _NAME.finditer(fact):
+    for m in _NAME.finditer(fact) if names else ():
         word = re.sub(r"['’]s$", "", m.group(0))
         if word in source:
             continue

@@ -319,6 +319,13 @@ class _Run:
             language=self._language(),
         )
 
+    def _names_comparable(self) -> bool:
+        """Whether capitalised words of a fact can be looked up in the article: not when the
+        fact is written in another language, nor in German, which capitalises every noun."""
+        article = self.article.language
+        report = self.settings.language or article
+        return article != "de" and (report or "").lower() in ((article or "").lower(), "")
+
     def _language(self) -> str:
         """The language to write in: as asked, else the article's, named for the model."""
         code = self.settings.language or self.article.language
@@ -388,7 +395,7 @@ class _Run:
         located.sort(key=lambda item: (item[1] is None, item[1].start if item[1] else 0))
         facts: list[Fact] = []
         for n, (ef, loc, section) in enumerate(located, start=1):
-            missing = absent_terms(ef.text, source)
+            missing = absent_terms(ef.text, source, names=self._names_comparable())
             facts.append(
                 Fact(
                     id=f"f{n}",

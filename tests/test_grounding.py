@@ -72,3 +72,10 @@ def test_fuzzy_matching_works_in_text_without_spaces() -> None:
     # The span is the sentence, not the whole paragraph (every character is a word boundary).
     assert source[loc.start : loc.end] == "这座钢桁架桥自一九五八年起承载交通。"
     assert grounder.locate("州政府将承担三亿美元的全部费用和其他", 0) is None  # not in the text
+
+
+def test_absent_numbers_are_compared_as_digits_and_names_can_be_skipped() -> None:
+    source = "La ligne transportera environ 65 000 voyageurs pour 480 millions d'euros à Lyon."
+    assert absent_terms("The line will carry 65,000 riders in Lyon.", source) == ["The"]
+    assert absent_terms("It will carry 66,000 riders.", source, names=False) == ["66,000"]
+    assert absent_terms("The Metropole approved it.", source, names=False) == []
