@@ -287,7 +287,8 @@ def _emit(report: Report, fmt: Format, output: Path | None) -> None:
 @app.command(epilog=EXIT_CODES)
 def batch(
     folder: Annotated[
-        Path, typer.Argument(help="Folder of articles (.txt, .md), read recursively.")
+        Path,
+        typer.Argument(help="Folder of articles (.txt .md .html .pdf, .gz of those), recursively."),
     ],
     output: Annotated[
         Path, typer.Option("--output", "-o", help="Folder for the reports and the manifest.")
