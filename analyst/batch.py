@@ -163,8 +163,8 @@ def summarize_folder(
     """Write a report for every article below ``folder`` into ``out_dir``, mirroring the tree.
 
     ``pattern`` is a glob relative to ``folder`` (``**`` for any depth); without it every .txt,
-    .md, .html, .htm, .pdf file (and .gz of one) is read. Articles done in an earlier run (same bytes, same settings and prompts)
-    are skipped; ``retry_failed`` takes up only those that failed last time; ``force`` redoes
+    .md, .html, .htm, .pdf file (and .gz of one) is read. Articles done in an earlier run (same
+    bytes, same settings and prompts) are skipped; ``retry_failed`` takes up only those that failed last time; ``force`` redoes
     everything. ``concurrency`` defaults to 4 for a server, and to the embedded server's slots.
     ``budget_tokens`` caps the tokens of the whole run: once spent, no new article starts (those
     under way finish) and the result says ``budget_exhausted``.
