@@ -165,9 +165,10 @@ def summarize_folder(
     ``pattern`` is a glob relative to ``folder`` (``**`` for any depth); without it every .txt,
     .md, .html, .htm, .pdf file (and .gz of one) is read. Articles done in an earlier run (same
     bytes, same settings and prompts) are skipped; ``retry_failed`` takes up only those that
-    failed last time; ``force`` redoes everything. ``concurrency`` defaults to 4 for a server, and to the embedded server's slots.
-    ``budget_tokens`` caps the tokens of the whole run: once spent, no new article starts (those
-    under way finish) and the result says ``budget_exhausted``.
+    failed last time; ``force`` redoes everything. ``concurrency`` defaults to 4 for a server,
+    and to the embedded server's slots. ``budget_tokens`` caps the tokens of the whole run: once
+    spent, no new article starts (those under way finish) and the result says
+    ``budget_exhausted``.
     Runs its own event loop; inside one, ``await asummarize_folder(...)``.
     """
     return asyncio.run(
