@@ -63,3 +63,9 @@ def test_the_key_reaches_the_server_and_nothing_else(
     assert (tmp_path / "out" / "manifest.sqlite").exists()
     assert any("refused the API key" in o for o in outputs)
     assert any("***" in o for o in outputs)  # the echoed key was scrubbed, not dropped silently
+
+
+def test_tracebacks_of_bugs_never_show_locals() -> None:
+    # A bug's traceback is kept (it is a bug), but Typer must not print the frames' locals,
+    # where a Settings or a key could sit.
+    assert app.pretty_exceptions_show_locals is False
