@@ -23,7 +23,6 @@ import asyncio
 import contextlib
 import fcntl
 import hashlib
-import heapq
 import json
 import signal
 import threading
@@ -65,6 +64,7 @@ from analyst.prompts import Prompts
 from analyst.render import to_json, to_markdown
 from analyst.schema import SCHEMA_VERSION, Report, Usage
 from analyst.settings import Settings
+from analyst.slots import Gate, Slots, Withdrawn
 from analyst.sources import load_article
 from analyst.structured import Meter
 
@@ -291,7 +291,7 @@ class _Batch:
         run_id = manifest.begin_run(config, self._describe(identity))
         self.on_event(BatchEvent("planned", self.result))
         queue = iter(self.paths)
-        slots = _Slots(concurrency)
+        slots = Slots(concurrency)
         job = _Job(client, cache, manifest, identity, config, failed_before, slots)
         try:
             with self._signals():
@@ -425,7 +425,7 @@ class _Batch:
                 meter=meter,
             )
             self._opened += 1
-            gate = _Gate(self, job.slots, self._opened)
+            gate = Gate(lambda: self.stopping, job.slots, self._opened)
             report = await drive.arun(calls, job.client, job.cache, job.identity, gate)
             outputs = await asyncio.to_thread(self._write, relative, report)
         except AnalystError as exc:
@@ -433,7 +433,7 @@ class _Batch:
             if isinstance(exc, _FATAL):
                 raise
             return
-        except _Withdrawn:  # Ctrl-C came before its first request: nothing to finish
+        except Withdrawn:  # Ctrl-C came before its first request: nothing to finish
             job.manifest.finish(name, status="interrupted", usage=self._usage(meter, job, started))
             self.on_event(BatchEvent("finished", self.result, name, "interrupted"))
             return
@@ -535,75 +535,7 @@ class _Job:
     identity: str
     config: str
     failed_before: set[str]
-    slots: _Slots  # requests in flight
-
-
-class _Withdrawn(Exception):
-    """An article gave up its place: the batch is stopping and it had not asked anything yet."""
-
-
-class _Slots:
-    """The requests in flight, bounded; a freed slot goes to the article that started first.
-
-    A plain FIFO semaphore would let newly opened articles' first requests queue ahead of the
-    second request of articles half done, so every open article would be half done at once:
-    slower reports, more to redo after a kill, and nothing left to withdraw on Ctrl-C.
-    """
-
-    def __init__(self, size: int) -> None:
-        self._free = size
-        self._waiting: list[tuple[int, asyncio.Future[None]]] = []
-
-    async def acquire(self, rank: int) -> None:
-        if self._free and not self._waiting:
-            self._free -= 1
-            return
-        future = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._waiting, (rank, future))
-        try:
-            await future
-        except asyncio.CancelledError:
-            if future.done() and not future.cancelled():
-                self.release()  # the slot was handed over just as we were cancelled
-            raise
-
-    def release(self) -> None:
-        while self._waiting:
-            _, future = heapq.heappop(self._waiting)
-            if not future.done():
-                future.set_result(None)  # hand the slot over
-                return
-        self._free += 1
-
-
-class _Gate:
-    """One article's way to the shared request slots.
-
-    Once the batch is stopping, an article that has not yet sent a request withdraws instead of
-    taking a slot; one that has finishes (its next requests go through).
-    """
-
-    def __init__(self, batch: _Batch, slots: _Slots, rank: int) -> None:
-        self._batch = batch
-        self._slots = slots
-        self._rank = rank
-        self._sent = 0
-
-    async def __aenter__(self) -> None:
-        if self._batch.stopping and not self._sent:
-            raise _Withdrawn
-        # Articles under way come before new ones; among each, the earlier started first.
-        await self._slots.acquire(self._rank if self._sent else self._rank + _NEW)
-        if self._batch.stopping and not self._sent:
-            self._slots.release()
-            raise _Withdrawn
-        self._sent += 1
-
-    async def __aexit__(self, *exc: object) -> None:
-        self._slots.release()
-
-
-_NEW = 1 << 40  # ranks a first request after every request of an article under way
+    slots: Slots  # requests in flight
 
 
 async def _close(client: Client) -> None:
