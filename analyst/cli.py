@@ -22,11 +22,12 @@ from analyst.backends import local
 from analyst.backends.local import DEFAULT_MODEL, MODELS, is_assembled, log_file
 from analyst.backends.local import runtime_available as local_runtime
 from analyst.batch import summarize_folder
+from analyst.evaluate import ArticleScore, evaluate_articles, load_articles
 from analyst.fetch import is_url
 from analyst.files import write_atomic
 from analyst.pipeline import summarize_file, summarize_text, summarize_url
 from analyst.progress import BatchProgress, summary_table
-from analyst.render import to_json, to_markdown, to_rich
+from analyst.render import eval_table, to_json, to_markdown, to_rich
 from analyst.schema import Report, report_json_schema
 from analyst.settings import Settings
 
@@ -401,6 +402,57 @@ def batch(
             file=sys.stderr,
         )
         raise typer.Exit(8)
+
+
+@app.command(name="eval", epilog=EXIT_CODES)
+def evaluate(
+    articles: Annotated[
+        Path,
+        typer.Argument(help="JSONL: id, text, and optionally reference_summary and title."),
+    ],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="rich (a table) or json.")] = "rich",
+    model: ModelOpt = None,
+    model_path: ModelPathOpt = None,
+    base_url: BaseUrlOpt = None,
+    api_key: ApiKeyOpt = None,
+    timeout: TimeoutOpt = None,
+    max_retries: RetriesOpt = None,
+    prompts: PromptsOpt = None,
+    no_cache: NoCacheOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Score reports against human reference summaries (ROUGE, lead-3, grounding, cost)."""
+    if fmt not in ("rich", "json"):
+        _fail(errors.ConfigError(f"--format is rich or json, not {fmt!r}"), verbose)
+    err = Console(stderr=True)
+    try:
+        settings = Settings.from_env(
+            os.environ,
+            model=model,
+            model_path=model_path,
+            base_url=base_url,
+            api_key=api_key,
+            timeout=timeout,
+            max_retries=max_retries,
+            prompts_dir=prompts,
+            cache=not no_cache,
+        )
+        rows = load_articles(articles)
+        with err.status(f"evaluating {len(rows)} articles", spinner="dots") as status:
+            done = 0
+
+            def on_article(score: ArticleScore) -> None:
+                nonlocal done
+                done += 1
+                status.update(f"evaluated {done}/{len(rows)}: {score.id}")
+
+            result = evaluate_articles(rows, settings=settings, on_article=on_article)
+    except errors.AnalystError as exc:
+        _fail(exc, verbose)
+    if fmt == "json":
+        sys.stdout.write(result.to_json())
+    else:
+        Console().print(eval_table(result))
 
 
 @app.command()

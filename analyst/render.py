@@ -11,6 +11,7 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
+from analyst.evaluate import EvalResult
 from analyst.schema import Fact, Report
 
 
@@ -110,3 +111,52 @@ def to_markdown(report: Report) -> str:
         out += ["", "## Warnings", ""] + [f"- {w}" for w in report.warnings]
     out += ["", "---", "", f"*{_footer(report)}*", ""]
     return "\n".join(out)
+
+
+def eval_table(result: EvalResult) -> Table:
+    """`analyst eval`: one row per article, then the means (ROUGE as F-measure x 100)."""
+    table = Table(title="analyst eval", title_justify="left")
+    for name in ("article", "R-1", "R-2", "R-L", "lead-3 R-1", "facts", "grounded", "absent"):
+        table.add_column(name, justify="left" if name == "article" else "right")
+    table.add_column("calls", justify="right")
+    table.add_column("tokens", justify="right")
+    table.add_column("s", justify="right")
+
+    def pct(value: float | None) -> str:
+        return "-" if value is None else f"{100 * value:.1f}"
+
+    for a in result.articles:
+        if a.error is not None:
+            table.add_row(a.id, f"failed: {a.error[:60]}", *[""] * 9)
+            continue
+        r = a.rouge or {}
+        lead = a.lead3_rouge or {}
+        table.add_row(
+            a.id,
+            pct(r.get("rouge1")),
+            pct(r.get("rouge2")),
+            pct(r.get("rougeL")),
+            pct(lead.get("rouge1")),
+            str(a.facts),
+            pct(a.grounded_rate),
+            str(a.facts_with_absent_terms),
+            str(a.calls),
+            f"{a.tokens:,}",
+            f"{a.seconds:.1f}",
+        )
+    o = result.overall()
+    table.add_section()
+    table.add_row(
+        f"mean of {o['articles']} ({o['failed']} failed)",
+        pct(o["rouge1"]),
+        pct(o["rouge2"]),
+        pct(o["rougeL"]),
+        pct(o["lead3_rouge1"]),
+        "-" if o["facts_per_article"] is None else f"{o['facts_per_article']:.1f}",
+        pct(o["grounded_rate"]),
+        str(o["facts_with_absent_terms"]),
+        str(o["calls"]),
+        f"{o['tokens']:,}",
+        f"{o['seconds']:.1f}",
+    )
+    return table
