@@ -22,12 +22,18 @@ from analyst.backends import local
 from analyst.backends.local import DEFAULT_MODEL, MODELS, is_assembled, log_file
 from analyst.backends.local import runtime_available as local_runtime
 from analyst.batch import summarize_folder
-from analyst.evaluate import ArticleScore, evaluate_articles, load_articles
+from analyst.evaluate import (
+    ArticleScore,
+    evaluate_articles,
+    evaluate_claims,
+    load_articles,
+    load_claims,
+)
 from analyst.fetch import is_url
 from analyst.files import write_atomic
 from analyst.pipeline import summarize_file, summarize_text, summarize_url
 from analyst.progress import BatchProgress, summary_table
-from analyst.render import eval_table, to_json, to_markdown, to_rich
+from analyst.render import claims_table, eval_table, to_json, to_markdown, to_rich
 from analyst.schema import Report, report_json_schema
 from analyst.settings import Settings
 
@@ -408,8 +414,15 @@ def batch(
 def evaluate(
     articles: Annotated[
         Path,
-        typer.Argument(help="JSONL: id, text, and optionally reference_summary and title."),
+        typer.Argument(
+            help="JSONL: id, text, and optionally reference_summary and title; with --claims: "
+            "id, text, claim, label_supported."
+        ),
     ],
+    claims: Annotated[
+        bool,
+        typer.Option("--claims", help="Judge claims with the fact verifier against the labels."),
+    ] = False,
     fmt: Annotated[str, typer.Option("--format", "-f", help="rich (a table) or json.")] = "rich",
     model: ModelOpt = None,
     model_path: ModelPathOpt = None,
@@ -421,7 +434,7 @@ def evaluate(
     no_cache: NoCacheOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
-    """Score reports against human reference summaries (ROUGE, lead-3, grounding, cost)."""
+    """Score reports against reference summaries, or (--claims) the fact verifier against labels."""
     if fmt not in ("rich", "json"):
         _fail(errors.ConfigError(f"--format is rich or json, not {fmt!r}"), verbose)
     err = Console(stderr=True)
@@ -437,6 +450,19 @@ def evaluate(
             prompts_dir=prompts,
             cache=not no_cache,
         )
+        if claims:
+            claim_rows = load_claims(articles)
+            with err.status(f"judging {len(claim_rows)} claims", spinner="dots") as status:
+                judged = evaluate_claims(
+                    claim_rows,
+                    settings=settings,
+                    on_claim=lambda c: status.update(f"judged {c.id}"),
+                )
+            if fmt == "json":
+                sys.stdout.write(judged.to_json())
+            else:
+                Console().print(claims_table(judged))
+            return
         rows = load_articles(articles)
         with err.status(f"evaluating {len(rows)} articles", spinner="dots") as status:
             done = 0

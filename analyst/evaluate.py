@@ -23,12 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from analyst.backends import ChatClient
-from analyst.errors import AnalystError, InputError
+from analyst.errors import AnalystError, AuthenticationError, InputError, UnknownModelError
 from analyst.pipeline import summarize_text
 from analyst.reading import Kind, read_article
 from analyst.settings import Settings
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL")
+# Errors every row would hit the same way: stop the evaluation instead of recording each.
+_STOPPERS = (AuthenticationError, UnknownModelError)
 _SENTENCE = re.compile(r"[^.!?。！？]+[.!?。！？]+[\"”’')\]]*|[^.!?。！？]+$")
 
 
@@ -181,4 +183,151 @@ def evaluate_articles(
         result.articles.append(score)
         if on_article is not None:
             on_article(score)
+    return result
+
+
+# ---- claims: the fact verifier against human labels ----------------------------------------
+
+
+@dataclass(frozen=True)
+class EvalClaim:
+    """A claim about a text, labelled by people as supported or not."""
+
+    id: str
+    text: str
+    claim: str
+    label_supported: bool
+
+
+@dataclass
+class ClaimScore:
+    """The verifier's view of one claim beside its label."""
+
+    id: str
+    label_supported: bool
+    verdict: str | None
+    support: float | None
+    error: str | None = None
+
+
+@dataclass
+class ClaimsResult:
+    """Per-claim verdicts and accuracy, balanced accuracy and AUROC against the labels."""
+
+    claims: list[ClaimScore] = field(default_factory=list)
+
+    def overall(self) -> dict[str, Any]:
+        """The figures: a claim counts as judged supported when its verdict says so."""
+        done = [c for c in self.claims if c.support is not None]
+        positives = [c for c in done if c.label_supported]
+        negatives = [c for c in done if not c.label_supported]
+
+        def rate(group: list[ClaimScore], want: bool) -> float | None:
+            if not group:
+                return None
+            return sum((c.verdict == "supported") == want for c in group) / len(group)
+
+        tpr, tnr = rate(positives, True), rate(negatives, False)
+        correct = sum((c.verdict == "supported") == c.label_supported for c in done)
+        return {
+            "claims": len(self.claims),
+            "failed": len(self.claims) - len(done),
+            "supported_labels": len(positives),
+            "accuracy": round(correct / len(done), 4) if done else None,
+            "balanced_accuracy": round((tpr + tnr) / 2, 4)
+            if tpr is not None and tnr is not None
+            else None,
+            "auroc": auroc(
+                [c.support for c in positives if c.support is not None],
+                [c.support for c in negatives if c.support is not None],
+            ),
+        }
+
+    def to_json(self) -> str:
+        """Per-claim verdicts and the overall figures, as JSON."""
+        body = {"overall": self.overall(), "claims": [asdict(c) for c in self.claims]}
+        return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
+
+
+def auroc(positives: list[float], negatives: list[float]) -> float | None:
+    """Area under the ROC curve: the chance that a random supported claim scores above a random
+    unsupported one, ties counting half (the Mann-Whitney U statistic, normalised)."""
+    if not positives or not negatives:
+        return None
+    wins = 0.0
+    for p in positives:
+        for n in negatives:
+            wins += 1.0 if p > n else 0.5 if p == n else 0.0
+    return round(wins / (len(positives) * len(negatives)), 4)
+
+
+def load_claims(path: Path) -> list[EvalClaim]:
+    """Read a claims JSONL (id, text, claim, label_supported); a bad line names itself."""
+    rows: list[EvalClaim] = []
+    for number, line in enumerate(_lines(path), start=1):
+        try:
+            data = json.loads(line)
+            rows.append(
+                EvalClaim(
+                    str(data["id"]),
+                    str(data["text"]),
+                    str(data["claim"]),
+                    bool(data["label_supported"]),
+                )
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InputError(f"{path}:{number}: not a claim row ({exc})") from None
+    if not rows:
+        raise InputError(f"{path} has no rows")
+    return rows
+
+
+def evaluate_claims(
+    rows: list[EvalClaim],
+    *,
+    settings: Settings,
+    client: ChatClient | None = None,
+    on_claim: Callable[[ClaimScore], None] | None = None,
+) -> ClaimsResult:
+    """Judge every claim with the fact verifier (one call each, cached) and compare to labels."""
+    from analyst import drive
+    from analyst.backends import make_client
+    from analyst.cache import CallCache
+    from analyst.structured import Meter
+    from analyst.tokens import get_encoder
+    from analyst.verify import check_claims
+
+    owned = client is None
+    chat = client or make_client(settings)
+    cache = CallCache(settings.cache_dir / "calls.sqlite") if settings.cache else None
+    encoder = get_encoder(chat.model, settings.cache_dir)
+    result = ClaimsResult()
+    try:
+        for row in rows:
+            calls = check_claims(
+                [row.claim],
+                row.text,
+                max_tokens=200,
+                temperature=settings.temperature,
+                repairs=settings.repairs,
+                context_window=settings.effective_context_window,
+                encoder=encoder,
+                meter=Meter(),
+            )
+            try:
+                (check,) = drive.run(calls, chat, cache, settings.identity(chat.model))
+            except AnalystError as exc:
+                if isinstance(exc, _STOPPERS):
+                    raise
+                score = ClaimScore(row.id, row.label_supported, None, None, str(exc))
+            else:
+                score = ClaimScore(row.id, row.label_supported, check.verdict, check.support)
+            result.claims.append(score)
+            if on_claim is not None:
+                on_claim(score)
+    finally:
+        if cache is not None:
+            cache.close()
+        if owned:
+            chat.close()
     return result

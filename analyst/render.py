@@ -11,7 +11,7 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from analyst.evaluate import EvalResult
+from analyst.evaluate import ClaimsResult, EvalResult
 from analyst.schema import Fact, Report
 
 
@@ -159,4 +159,18 @@ def eval_table(result: EvalResult) -> Table:
         f"{o['tokens']:,}",
         f"{o['seconds']:.1f}",
     )
+    return table
+
+
+def claims_table(result: ClaimsResult) -> Table:
+    """`analyst eval --claims`: the verifier's figures against the human labels."""
+    o = result.overall()
+    table = Table(title="analyst eval --claims", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    table.add_row("claims", f"{o['claims']:,} ({o['supported_labels']:,} labelled supported)")
+    table.add_row("failed", f"{o['failed']:,}")
+    for key in ("accuracy", "balanced_accuracy", "auroc"):
+        value = o[key]
+        table.add_row(key.replace("_", " "), "-" if value is None else f"{value:.3f}")
     return table

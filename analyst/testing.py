@@ -98,6 +98,7 @@ class FakeChatClient:
 
 
 _SECTION = re.compile(r'<section id="([^"]+)"[^>]*>\n(.*?)\n</section>', re.DOTALL)
+_CLAIM = re.compile(r'<claim id="([^"]+)">(.*?)</claim>\n<passages>(.*?)</passages>', re.DOTALL)
 _FACT = re.compile(r"^(f\d+): (.*)$", re.MULTILINE)
 _SENTENCE = re.compile(r"[^.!?。！？]+[.!?。！？]?")
 
@@ -105,6 +106,14 @@ _SENTENCE = re.compile(r"[^.!?。！？]+[.!?。！？]?")
 def extractive_responder(messages: Sequence[Message], schema: OutputSchema) -> dict[str, Any]:
     """Answer analyst's prompts without a model: quote sections, cite the facts given."""
     prompt = next(m["content"] for m in messages if m["role"] == "user")
+    if schema.name == "judgements":
+        from analyst.verify import overlap
+
+        judgements = [
+            {"claim": cid, "verdict": "supported" if overlap(claim, ctx) >= 0.8 else "unsupported"}
+            for cid, claim, ctx in _CLAIM.findall(prompt)
+        ]
+        return {"judgements": judgements}
     if schema.name == "extraction":
         facts = []
         for section_id, body in _SECTION.findall(prompt):
