@@ -5,10 +5,16 @@ hired: the quote was real, the fact was not. The verifier judges each fact again
 the sentences of the article that share the most words with it — in one model call per article,
 and combines that judgement with two cheap signals that need no model:
 
-- overlap: the share of the fact's content words that occur in its context;
+- lexical support: the share of the fact's word pairs and triples that occur in the article
+  (order matters: a swapped name or an added "not" breaks them where single words would not);
 - absent terms: numbers or names in the fact that the article never mentions.
 
 ``support`` is a number in [0, 1] (for ranking, and AUROC); ``verdict`` is what a reader sees.
+Measured on the 411 dev claims (SummaC: FactCC and SummEval), lexical support alone ranks
+supported above unsupported claims with an AUROC of 0.917; the 1.5B model's own verdict, on a
+60-claim sample, 0.57 — it calls nearly everything supported — so the model's vote weighs 0.3.
+The verdict thresholds (supported at 0.85, unsupported below 0.6) were chosen on those dev
+claims; they are not a held-out measurement.
 """
 
 from __future__ import annotations
@@ -93,17 +99,36 @@ def overlap(claim: str, context: str) -> float:
     return len(words & content_words(context)) / len(words) if words else 1.0
 
 
+def lexical_support(claim: str, source: str) -> float:
+    """Mean share of the claim's word bigrams and trigrams that occur in ``source``."""
+    claim_words = _WORD.findall(claim.lower())
+    source_words = _WORD.findall(source.lower())
+    shares = []
+    for n in (2, 3):
+        grams = set(zip(*(claim_words[i:] for i in range(n)), strict=False))
+        if grams:
+            found = set(zip(*(source_words[i:] for i in range(n)), strict=False))
+            shares.append(len(grams & found) / len(grams))
+    return sum(shares) / len(shares) if shares else overlap(claim, source)
+
+
 _MODEL_SCORE = {"supported": 1.0, "uncertain": 0.5, "unsupported": 0.0}
+MODEL_WEIGHT = 0.3
+SUPPORTED_AT = 0.85
+UNSUPPORTED_BELOW = 0.6
 
 
 def combine(verdict: Verdict, lexical: float, absent: Sequence[str]) -> Check:
-    """The model's verdict, moderated by the cheap signals: invented terms pull support down."""
-    support = 0.6 * _MODEL_SCORE[verdict] + 0.4 * lexical
+    """The model's vote and the lexical support, pulled down by invented terms; the verdict
+    follows the combined support."""
+    support = MODEL_WEIGHT * _MODEL_SCORE[verdict] + (1 - MODEL_WEIGHT) * lexical
     if absent:
         support *= 0.5
-    final: Verdict = verdict
-    if absent and verdict == "supported":
-        final = "uncertain"  # the model said yes, but the claim names what the article does not
+    final: Verdict = "uncertain"
+    if support >= SUPPORTED_AT:
+        final = "supported"
+    elif support < UNSUPPORTED_BELOW:
+        final = "unsupported"
     return Check(final, round(support, 4), round(lexical, 4), list(absent))
 
 
@@ -142,8 +167,12 @@ def check_claims(
     )
     verdicts: dict[str, Verdict] = {j.claim: j.verdict for j in reply.judgements}
     return [
-        combine(verdicts.get(cid, "uncertain"), overlap(claim, ctx), absent_terms(claim, source))
-        for cid, claim, ctx in zip(ids, claims, contexts, strict=True)
+        combine(
+            verdicts.get(cid, "uncertain"),
+            lexical_support(claim, source),
+            absent_terms(claim, source),
+        )
+        for cid, claim in zip(ids, claims, strict=True)
     ]
 
 

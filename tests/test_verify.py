@@ -14,7 +14,7 @@ from analyst.evaluate import auroc
 from analyst.structured import Meter
 from analyst.testing import FakeChatClient, extractive_responder
 from analyst.tokens import get_encoder
-from analyst.verify import check_claims, combine, context_for, overlap
+from analyst.verify import check_claims, combine, context_for, lexical_support, overlap
 from tests.fakeserver import FakeOpenAIServer, reply
 
 SOURCE = (
@@ -29,14 +29,18 @@ def test_context_is_the_most_related_sentences_in_order() -> None:
     assert context == f"{first}. {second}."
 
 
-def test_overlap_and_combination() -> None:
+def test_overlap_lexical_support_and_combination() -> None:
     assert overlap("council voted Tuesday", SOURCE) == 1.0
     assert overlap("mayor resigned Friday", SOURCE) == 0.0
+    assert lexical_support("Local shops asked for compensation.", SOURCE) == 1.0
+    # The same words in another order (who voted for what) lose their pairs.
+    assert lexical_support("Compensation asked for local shops.", SOURCE) < 0.5
     supported = combine("supported", 1.0, [])
     assert supported.verdict == "supported" and supported.support == 1.0
-    invented = combine("supported", 0.9, ["Paris"])  # the model says yes, the text lacks a name
-    assert invented.verdict == "uncertain" and invented.support < supported.support
-    assert combine("unsupported", 0.2, []).support == pytest.approx(0.08)
+    invented = combine("supported", 1.0, ["Paris"])  # the model says yes; the text lacks a name
+    assert invented.verdict == "unsupported" and invented.support == 0.5
+    assert combine("unsupported", 1.0, []).verdict == "uncertain"  # 0.7: between the thresholds
+    assert combine("unsupported", 0.2, []).support == pytest.approx(0.14)
 
 
 def test_one_call_judges_every_claim_with_ids_limited_to_them() -> None:
