@@ -132,7 +132,9 @@ def fit_input(article: Article, settings: Settings) -> Article:
     """Apply ``max_input_tokens``: refuse a longer article, or with ``truncate`` keep the body
     paragraphs that fit (the rest stays in the text, outside the body)."""
     limit = settings.max_input_tokens
-    if limit is None:
+    # A byte-level BPE never makes more tokens than the text has UTF-8 bytes: most articles
+    # need no counting here at all.
+    if limit is None or len(article.text.encode("utf-8")) <= limit:
         return article
     encoder = get_encoder(settings.model_name, settings.cache_dir)
     sizes = [count(encoder, b.text) for b in article.body]
