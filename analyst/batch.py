@@ -353,6 +353,10 @@ class _Batch:
             "temperature": s.temperature,
             "repairs": s.repairs,
             "keep_ungrounded": s.keep_ungrounded,
+            "language": s.language,
+            "include_text": s.include_text,
+            "max_input_tokens": s.max_input_tokens,
+            "truncate": s.truncate,
         }
 
     @contextlib.contextmanager

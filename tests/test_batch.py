@@ -380,3 +380,14 @@ def test_a_dead_server_stops_the_batch_instead_of_failing_every_article(tmp_path
     assert "cannot connect" in result.stderr
     statuses = [r["status"] for r in _rows(out).values()]
     assert statuses.count("failed") < 30 and "ok" not in statuses
+
+
+def test_a_setting_that_changes_reports_redoes_them(
+    server: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    folder, out = _folder(tmp_path), tmp_path / "reports"
+    summarize_folder(folder, out_dir=out, settings=_settings(server))
+    again = summarize_folder(folder, out_dir=out, settings=_settings(server, language="fr"))
+    assert again.ok == 4 and again.skipped == 0
+    report = json.loads((out / "bridge.txt.json").read_text("utf-8"))
+    assert report["language"] == "fr"
