@@ -89,6 +89,7 @@ def test_a_model_that_obeys_the_injection_is_caught_by_grounding(
 
 
 @pytest.mark.model
+@pytest.mark.timeout(900)  # a CPU model on a busy 2-core machine can take minutes
 def test_the_real_embedded_model_does_not_follow_an_injected_instruction() -> None:
     try:
         local.part_paths(local.MODELS["qwen2.5-coder-0.5b"])

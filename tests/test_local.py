@@ -149,6 +149,7 @@ def small_model() -> None:
 
 
 @pytest.mark.model
+@pytest.mark.timeout(900)  # a CPU model on a busy 2-core machine can take minutes
 @pytest.mark.usefixtures("small_model")
 def test_real_embedded_model_end_to_end() -> None:
     # Offline: the network guard allows loopback only; the model comes from the part packages.
