@@ -18,6 +18,7 @@ Only section text is searched: headings, bylines and an existing "AI Analysis" a
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -209,6 +210,12 @@ _SEPARATORS = re.compile(r"(?<=\d)[,.\u00a0\u202f ](?=\d)")
 _NAME = re.compile(r"\b[A-Z][\w\-]*(?:['’]s)?")
 
 
+@functools.lru_cache(maxsize=4)
+def _digits(source: str) -> str:
+    # Once per article, not once per fact: every fact of a report checks the same source.
+    return _SEPARATORS.sub("", source)
+
+
 def absent_terms(fact: str, source: str, *, names: bool = True) -> list[str]:
     """Numbers and (with ``names``) capitalised names in ``fact`` that never occur in ``source``.
 
@@ -219,7 +226,7 @@ def absent_terms(fact: str, source: str, *, names: bool = True) -> list[str]:
     """
     missing: list[str] = []
     lowered = source.lower()
-    digits = _SEPARATORS.sub("", source)
+    digits = _digits(source)
     for num in _NUMBER.findall(fact):
         if num not in source and _SEPARATORS.sub("", num) not in digits:
             missing.append(num)
