@@ -33,7 +33,7 @@ from analyst.errors import (
     UnknownModelError,
 )
 from analyst.pipeline import summarize_file, summarize_text, summarize_url
-from analyst.schema import Fact, Implication, Report
+from analyst.schema import Fact, Implication, Report, Verification
 from analyst.settings import Settings
 
 __all__ = [
@@ -59,6 +59,7 @@ __all__ = [
     "Settings",
     "StructuredMode",
     "UnknownModelError",
+    "Verification",
     "__version__",
     "asummarize_folder",
     "summarize_file",

@@ -354,6 +354,7 @@ class _Batch:
             "temperature": s.temperature,
             "repairs": s.repairs,
             "keep_ungrounded": s.keep_ungrounded,
+            "verify": s.verify,
             "language": s.language,
             "include_text": s.include_text,
             "max_input_tokens": s.max_input_tokens,

@@ -142,6 +142,13 @@ PromptsOpt = Annotated[
     Path | None, typer.Option(help="Folder of prompt files overriding the packaged ones.")
 ]
 KeepOpt = Annotated[bool, typer.Option(help="Keep facts whose quote was not found, marked.")]
+VerifyOpt = Annotated[
+    bool,
+    typer.Option(
+        help="Check each fact against the article (one more call); mark it verified, uncertain "
+        "or unsupported, and write the analysis without the unsupported ones."
+    ),
+]
 NoCacheOpt = Annotated[
     bool, typer.Option("--no-cache", help="Do not reuse or store replies in the call cache.")
 ]
@@ -200,6 +207,7 @@ def summarize(
     pack_tokens: PackOpt = None,
     prompts: PromptsOpt = None,
     keep_ungrounded: KeepOpt = False,
+    verify: VerifyOpt = False,
     language: LanguageOpt = None,
     include_text: IncludeTextOpt = False,
     max_input_tokens: MaxInputOpt = None,
@@ -223,6 +231,7 @@ def summarize(
             pack_tokens=pack_tokens,
             prompts_dir=prompts,
             keep_ungrounded=keep_ungrounded or None,
+            verify=verify or None,
             language=language,
             include_text=include_text or None,
             max_input_tokens=max_input_tokens,
@@ -334,6 +343,7 @@ def batch(
     pack_tokens: PackOpt = None,
     prompts: PromptsOpt = None,
     keep_ungrounded: KeepOpt = False,
+    verify: VerifyOpt = False,
     language: LanguageOpt = None,
     include_text: IncludeTextOpt = False,
     max_input_tokens: MaxInputOpt = None,
@@ -359,6 +369,7 @@ def batch(
             pack_tokens=pack_tokens,
             prompts_dir=prompts,
             keep_ungrounded=keep_ungrounded or None,
+            verify=verify or None,
             language=language,
             include_text=include_text or None,
             max_input_tokens=max_input_tokens,
@@ -431,6 +442,7 @@ def evaluate(
     timeout: TimeoutOpt = None,
     max_retries: RetriesOpt = None,
     prompts: PromptsOpt = None,
+    verify: VerifyOpt = False,
     no_cache: NoCacheOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -448,6 +460,7 @@ def evaluate(
             timeout=timeout,
             max_retries=max_retries,
             prompts_dir=prompts,
+            verify=verify or None,
             cache=not no_cache,
         )
         if claims:

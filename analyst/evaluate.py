@@ -8,6 +8,7 @@ report is scored:
   the lead-3 baseline — the article's first three sentences — scored the same way beside it;
 - facts kept, and the share of the model's proposed facts whose quote was found (grounded rate);
 - facts that mention a number or name the article never does;
+- with ``--verify``, the facts the verifier judged supported and unsupported;
 - calls, tokens and seconds.
 """
 
@@ -60,6 +61,8 @@ class ArticleScore:
     tokens: int
     seconds: float
     error: str | None = None
+    verified: int | None = None  # with --verify: facts judged supported
+    unsupported: int | None = None  # with --verify: facts judged unsupported
 
 
 @dataclass
@@ -86,6 +89,9 @@ class EvalResult:
         out["facts_per_article"] = self.mean(lambda a: a.facts if a.error is None else None)
         out["grounded_rate"] = self.mean(lambda a: a.grounded_rate)
         out["facts_with_absent_terms"] = sum(a.facts_with_absent_terms for a in scored)
+        if any(a.verified is not None for a in scored):
+            out["verified_facts"] = sum(a.verified or 0 for a in scored)
+            out["unsupported_facts"] = sum(a.unsupported or 0 for a in scored)
         out["calls"] = sum(a.calls for a in self.articles)
         out["tokens"] = sum(a.tokens for a in self.articles)
         out["seconds"] = round(sum(a.seconds for a in self.articles), 1)
@@ -180,6 +186,10 @@ def evaluate_articles(
                 tokens=report.usage.prompt_tokens + report.usage.completion_tokens,
                 seconds=report.usage.seconds,
             )
+            if settings.verify:
+                verdicts = [f.verification.verdict for f in report.facts if f.verification]
+                score.verified = verdicts.count("supported")
+                score.unsupported = verdicts.count("unsupported")
         result.articles.append(score)
         if on_article is not None:
             on_article(score)
@@ -207,6 +217,8 @@ class ClaimScore:
     label_supported: bool
     verdict: str | None
     support: float | None
+    lexical: float | None = None
+    model_verdict: str | None = None  # the model's own vote, before the cheap signals
     error: str | None = None
 
 
@@ -293,6 +305,7 @@ def evaluate_claims(
     from analyst import drive
     from analyst.backends import make_client
     from analyst.cache import CallCache
+    from analyst.prompts import Prompts
     from analyst.structured import Meter
     from analyst.tokens import get_encoder
     from analyst.verify import check_claims
@@ -301,12 +314,14 @@ def evaluate_claims(
     chat = client or make_client(settings)
     cache = CallCache(settings.cache_dir / "calls.sqlite") if settings.cache else None
     encoder = get_encoder(chat.model, settings.cache_dir)
+    system = Prompts.load(settings.prompts_dir).render("verify")
     result = ClaimsResult()
     try:
         for row in rows:
             calls = check_claims(
                 [row.claim],
                 row.text,
+                system=system,
                 max_tokens=200,
                 temperature=settings.temperature,
                 repairs=settings.repairs,
@@ -319,9 +334,16 @@ def evaluate_claims(
             except AnalystError as exc:
                 if isinstance(exc, _STOPPERS):
                     raise
-                score = ClaimScore(row.id, row.label_supported, None, None, str(exc))
+                score = ClaimScore(row.id, row.label_supported, None, None, error=str(exc))
             else:
-                score = ClaimScore(row.id, row.label_supported, check.verdict, check.support)
+                score = ClaimScore(
+                    row.id,
+                    row.label_supported,
+                    check.verdict,
+                    check.support,
+                    check.lexical,
+                    check.model,
+                )
             result.claims.append(score)
             if on_claim is not None:
                 on_claim(score)

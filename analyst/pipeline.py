@@ -35,6 +35,7 @@ from analyst.schema import (
     SourceInfo,
     Synthesis,
     Usage,
+    Verification,
     strict_json_schema,
 )
 from analyst.sections import Section, build_sections, pack
@@ -42,6 +43,7 @@ from analyst.settings import Settings
 from analyst.sources import load_article
 from analyst.structured import Calls, Meter, OutputTooLong, ask, prompt_tokens
 from analyst.tokens import Encoder, count, get_encoder
+from analyst.verify import check_claims, fact_context
 
 StageCallback = Callable[[str], None]
 
@@ -220,8 +222,13 @@ class _Run:
         self.notify("grounding quotes")
         facts = self._ground(extracted, sections)
         grounded = [f for f in facts if f.grounded]
+        if self.settings.verify and grounded:
+            self.notify("verifying facts")
+            grounded = yield from self._verify(grounded)
+            facts = [next((g for g in grounded if g.id == f.id), f) for f in facts]
+        passed = [f for f in grounded if not _failed(f)]
         self.notify("writing the analysis")
-        synthesis = yield from self._synthesize(grounded)
+        synthesis = yield from self._synthesize(passed)
         sentences = len(_SENTENCE.findall(synthesis.summary))
         if sentences < 2:
             # Not a validation error: the 1.5B model kept one long sentence through three
@@ -425,6 +432,47 @@ class _Run:
             self.warnings.append("no fact could be grounded in the article")
         return facts
 
+    # ---- verification -------------------------------------------------------------------------
+
+    def _verify(self, facts: list[Fact]) -> Calls[list[Fact]]:
+        """Mark each grounded fact with the verifier's verdict (one call for all of them)."""
+        source = self.article.text
+        texts = [f.text for f in facts]
+        contexts = [fact_context(f.start or 0, f.end or 0, f.text, source) for f in facts]
+        checks = yield from check_claims(
+            texts,
+            source,
+            system=self.prompts.render("verify"),
+            contexts=contexts,
+            comparable=self._same_language(),
+            absent=[f.absent_terms for f in facts],
+            # About 20 tokens a judgement, and room for the JSON around them.
+            max_tokens=64 + 24 * len(facts),
+            temperature=self.settings.temperature,
+            repairs=self.settings.repairs,
+            context_window=self.settings.effective_context_window,
+            encoder=self.encoder,
+            meter=self.meter,
+        )
+        marked = []
+        for fact, check in zip(facts, checks, strict=True):
+            verification = Verification(
+                verdict=check.verdict, support=check.support, lexical=check.lexical
+            )
+            marked.append(fact.model_copy(update={"verification": verification}))
+        failed = [f.id for f in marked if _failed(f)]
+        if failed:
+            self.warnings.append(
+                f"the verifier found {', '.join(failed)} unsupported by the article; "
+                "they are marked and left out of the implications and the analysis"
+            )
+        return marked
+
+    def _same_language(self) -> bool:
+        article = (self.article.language or "").lower()
+        report = (self.settings.language or article).lower()
+        return report in (article, "")
+
     # ---- synthesis ----------------------------------------------------------------------------
 
     def _synthesize(self, facts: list[Fact]) -> Calls[Synthesis]:
@@ -469,6 +517,10 @@ _SENTENCE = re.compile(r"[^.!?。！？]+[.!?。！？]")
 # article would become a real turn boundary.
 _TAGS = ("<article", "</article", "<section", "</section", "<facts", "</facts", "<|")
 _TAG = re.compile("|".join(re.escape(tag) for tag in _TAGS), re.IGNORECASE)
+
+
+def _failed(fact: Fact) -> bool:
+    return fact.verification is not None and fact.verification.verdict == "unsupported"
 
 
 def _escape(text: str) -> str:

@@ -16,7 +16,7 @@ from string import Template
 
 from analyst.errors import ConfigError
 
-NAMES = ("system", "extract", "extract_input", "synthesize", "synthesize_input")
+NAMES = ("system", "extract", "extract_input", "synthesize", "synthesize_input", "verify")
 
 
 @functools.cache

@@ -32,6 +32,10 @@ def _facts_by_section(report: Report) -> Iterator[tuple[str | None, list[Fact]]]
 def _footer(report: Report) -> str:
     u = report.usage
     grounded = sum(1 for f in report.facts if f.grounded)
+    verified = ""
+    if any(f.verification for f in report.facts):
+        n = sum(1 for f in report.facts if f.verification and f.verification.verdict == "supported")
+        verified = f" · verified {n}/{grounded}"
     cost = f"${u.cost_usd:.4f}" if u.cost_usd is not None else "cost unknown"
     tokens = f"{u.prompt_tokens + u.completion_tokens:,} tokens"
     if u.tokens_estimated:
@@ -39,8 +43,19 @@ def _footer(report: Report) -> str:
     repairs = f" · {u.repairs} re-asks" if u.repairs else ""
     return (
         f"{report.model.name} ({report.model.backend}) · {u.calls} calls{repairs} · {tokens} · "
-        f"{u.seconds:.1f} s · {cost} · facts grounded {grounded}/{report.facts_extracted}"
+        f"{u.seconds:.1f} s · {cost} · facts grounded {grounded}/{report.facts_extracted}{verified}"
     )
+
+
+_VERDICT_NOTE = {
+    "supported": "verified",
+    "uncertain": "not verified: the article may not say this",
+    "unsupported": "unsupported: the article does not say this; left out of the analysis",
+}
+
+
+def _verdict(fact: Fact) -> str | None:
+    return _VERDICT_NOTE[fact.verification.verdict] if fact.verification else None
 
 
 def _cites(ids: list[str]) -> str:
@@ -69,6 +84,12 @@ def to_rich(report: Report) -> RenderableType:
             body = Text(fact.text)
             if not fact.grounded:
                 body.append(" (quote not found in the article)", "red")
+            note = _verdict(fact)
+            if note and fact.verification:
+                style = {"supported": "green", "uncertain": "yellow"}.get(
+                    fact.verification.verdict, "red"
+                )
+                body.append(f" ({note})", style)
             quote = Text(f'"{fact.evidence}"', style="dim italic")
             grid.add_row(mark, fact.id, Group(body, quote))
         parts.append(grid)
@@ -100,6 +121,9 @@ def to_markdown(report: Report) -> str:
             out += [f"### {heading}", ""]
         for fact in facts:
             mark = "✓" if fact.grounded else "✗ (quote not found in the article)"
+            note = _verdict(fact)
+            if note:
+                mark += f" *({note})*"
             out.append(f"- **{fact.id}** {fact.text} {mark}")
             out.append(f"  > {fact.evidence}")
         out.append("")

@@ -125,6 +125,19 @@ class SectionInfo(BaseModel):
     tokens: int
 
 
+class Verification(BaseModel):
+    """What ``--verify`` concluded: does the fact follow from the article, not only its quote?"""
+
+    verdict: Literal["supported", "unsupported", "uncertain"] = Field(
+        description="unsupported facts are left out of the implications and the analysis"
+    )
+    support: float = Field(ge=0, le=1, description="the verifier's score, for ranking")
+    lexical: float | None = Field(
+        description="the word-overlap signal in it; null when the fact and the article are in "
+        "different languages and the model's verdict stands alone"
+    )
+
+
 class Fact(BaseModel):
     """A key fact with the quote that proves it; ``source[start:end]`` is the quote as matched."""
 
@@ -139,6 +152,9 @@ class Fact(BaseModel):
     absent_terms: list[str] = Field(
         default_factory=list,
         description="numbers or names in the fact's text that the article never mentions",
+    )
+    verification: Verification | None = Field(
+        default=None, description="set when the report was written with --verify"
     )
 
     @model_validator(mode="after")

@@ -57,6 +57,9 @@ class Settings:
     temperature: float = 0.0
     prompts_dir: Path | None = None
     keep_ungrounded: bool = False
+    # Check each grounded fact against the article (one more call); unsupported ones are marked
+    # and kept out of the implications and the analysis.
+    verify: bool = False
     # The language reports are written in (a code such as "en", or a name); None: the article's.
     language: str | None = None
     include_text: bool = False  # put the text the offsets refer to into the report

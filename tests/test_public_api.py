@@ -36,6 +36,7 @@ def test_exported_members() -> None:
         "Settings",
         "StructuredMode",
         "UnknownModelError",
+        "Verification",
         "__version__",
         "asummarize_folder",
         "summarize_file",

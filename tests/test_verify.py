@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from analyst import drive
+from analyst import Settings, drive, summarize_text
 from analyst.cli import app
 from analyst.evaluate import auroc
+from analyst.prompts import Prompts
+from analyst.render import to_markdown
 from analyst.structured import Meter
 from analyst.testing import FakeChatClient, extractive_responder
 from analyst.tokens import get_encoder
@@ -48,6 +50,7 @@ def test_one_call_judges_every_claim_with_ids_limited_to_them() -> None:
     calls = check_claims(
         ["The council voted 7-2 on Tuesday.", "The mayor of Paris resigned on Friday."],
         SOURCE,
+        system=Prompts.load().render("verify"),
         max_tokens=200,
         temperature=0.0,
         repairs=1,
@@ -102,3 +105,90 @@ def test_eval_claims_command(server: FakeOpenAIServer, tmp_path: Path) -> None:
     overall = body["overall"]
     assert overall["accuracy"] == 1.0 and overall["balanced_accuracy"] == 1.0
     assert overall["auroc"] == 1.0 and overall["failed"] == 0
+
+
+# ---- --verify in reports ---------------------------------------------------------------------
+
+VOTE = "The Riverton city council voted 7–2 on Tuesday night to replace the Harbor Bridge"
+STATE = "The state will cover $250 million through its infrastructure fund"
+ARROYO = "City finance director Miguel Arroyo told the council that the bond will add about $38"
+SYNTH = {
+    "summary": "The council approved a new bridge. The state pays most of it.",
+    "implications": [{"text": "Work can start.", "facts": ["f1", "f2"]}] * 3,
+    "analysis": {"text": "A long argument ends.", "facts": ["f1", "f2"]},
+}
+
+
+def _extraction(*facts: tuple[str, str]) -> dict[str, object]:
+    return {"facts": [{"section": "s1", "evidence": e, "text": t} for e, t in facts]}
+
+
+def test_verify_marks_facts_and_writes_the_analysis_without_unsupported_ones(bridge: str) -> None:
+    fake = FakeChatClient(
+        [
+            _extraction(
+                (VOTE, "The council voted 7–2 to replace the Harbor Bridge."),
+                (STATE, "The state will cover $250 million of the cost."),
+                # A real quote under a fact it does not prove: the small-model failure.
+                (ARROYO, "Governor Whitfield appointed Miguel Arroyo state treasurer."),
+            ),
+            # The model waves every claim through; the absent name still sinks the third.
+            {"judgements": [{"claim": f"c{n}", "verdict": "supported"} for n in (1, 2, 3)]},
+            SYNTH,
+        ]
+    )
+    report = summarize_text(bridge, client=fake, settings=Settings(verify=True))
+    verdicts = [f.verification.verdict if f.verification else None for f in report.facts]
+    assert verdicts == ["supported", "supported", "unsupported"]
+    invented = report.facts[2]
+    assert invented.verification is not None and invented.verification.support < 0.55
+    assert any("f3 unsupported" in w for w in report.warnings)
+    judge, synth = fake.calls[1], fake.calls[2]
+    assert judge.schema.name == "judgements" and report.usage.calls == 3
+    # Each fact is judged against its quote's sentence and the ones around it.
+    assert "since 1958" in judge.messages[1]["content"]  # the rest of the vote sentence
+    assert "A federal grant of $95 million" in judge.messages[1]["content"]  # the next one
+    synth_prompt = synth.messages[1]["content"]
+    assert "Whitfield" not in synth_prompt and "f2: The state will cover" in synth_prompt
+    enum = synth.schema.schema["$defs"]["CitedText"]["properties"]["facts"]["items"]["enum"]
+    assert enum == ["f1", "f2"]
+    markdown = to_markdown(report)
+    assert "*(verified)*" in markdown and "*(unsupported: the article does not say" in markdown
+    assert "verified 2/3" in markdown
+
+
+def test_without_verify_there_is_no_extra_call(bridge: str) -> None:
+    fake = FakeChatClient(responder=extractive_responder)
+    report = summarize_text(bridge, client=fake)
+    assert [c.schema.name for c in fake.calls] == ["extraction", "synthesis"]
+    assert all(f.verification is None for f in report.facts)
+
+
+def test_a_fact_in_another_language_is_judged_by_the_model_alone(bridge: str) -> None:
+    fake = FakeChatClient(
+        [
+            _extraction((VOTE, "Le conseil a voté pour remplacer le pont.")),
+            {"judgements": [{"claim": "c1", "verdict": "uncertain"}]},
+            dict(
+                SYNTH,
+                implications=[{"text": "x", "facts": ["f1"]}] * 3,
+                analysis={"text": "y", "facts": ["f1"]},
+            ),
+        ]
+    )
+    report = summarize_text(bridge, client=fake, settings=Settings(verify=True, language="fr"))
+    (fact,) = report.facts
+    assert fact.verification is not None
+    assert (fact.verification.verdict, fact.verification.lexical) == ("uncertain", None)
+
+
+def test_verify_flag_through_the_loopback_server(server: FakeOpenAIServer, tmp_path: Path) -> None:
+    article = tmp_path / "a.txt"
+    article.write_text(SOURCE.replace(". ", ".\n\n"), "utf-8")
+    args = ["summarize", str(article), "--verify", "--format", "json", "--no-cache"]
+    result = CliRunner().invoke(app, [*args, "--base-url", server.base_url, "--model", "m"])
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert body["facts"] and all(f["verification"]["verdict"] for f in body["facts"])
+    names = [r["response_format"]["json_schema"]["name"] for r in server.chat_requests]
+    assert names == ["extraction", "judgements", "synthesis"]
