@@ -63,6 +63,7 @@ from analyst.pricing import cost_usd
 from analyst.prompts import Prompts
 from analyst.reading import Article
 from analyst.render import to_json, to_markdown
+from analyst.rounds import MAX_ROUND, BatchRequestError, ExportClient, Exported, RoundClient
 from analyst.schema import SCHEMA_VERSION, Report, Usage
 from analyst.settings import Settings
 from analyst.slots import Gate, Slots, Withdrawn
@@ -73,6 +74,9 @@ from analyst.structured import Meter
 DEFAULT_CONCURRENCY = 4
 # Slots of the embedded server in a batch: llama.cpp decodes them together (see the README).
 LOCAL_SLOTS = 2
+# Articles open at once when the requests go to a provider batch (each round holds one request
+# of each): enough for large rounds, few enough to keep their texts in memory.
+ROUND_ARTICLES = 2000
 
 FORMATS: dict[str, tuple[str, Callable[[Report], str]]] = {
     "json": (".json", to_json),
@@ -101,6 +105,7 @@ class BatchResult:
     total: int = 0
     ok: int = 0
     skipped: int = 0  # done in an earlier run (or, with retry_failed, not failed earlier)
+    waiting: int = 0  # their next request was exported (--export-batch): no report yet
     failed: dict[str, int] = field(default_factory=dict)  # by error kind
     failures: list[tuple[str, str, str]] = field(default_factory=list)  # path, kind, message
     calls: int = 0
@@ -122,7 +127,7 @@ class BatchResult:
     @property
     def done(self) -> int:
         """Articles finished one way or another in this run."""
-        return self.ok + self.skipped + self.failed_count
+        return self.ok + self.skipped + self.failed_count + self.waiting
 
     def _add(self, usage: Usage) -> None:
         self.calls += usage.calls
@@ -210,8 +215,13 @@ async def asummarize_folder(
     unknown = sorted(set(formats) - set(FORMATS))
     if unknown or not formats:
         raise ConfigError(f"batch formats are json and md, not {', '.join(unknown) or 'none'}")
-    if concurrency is not None and not 1 <= concurrency <= 256:
-        raise ConfigError("concurrency must be between 1 and 256")
+    rounds = isinstance(client, RoundClient | ExportClient)
+    most = MAX_ROUND if rounds else 256
+    if concurrency is not None and not 1 <= concurrency <= most:
+        raise ConfigError(f"concurrency must be between 1 and {most}")
+    if rounds:
+        # A provider batch round holds one request of every open article.
+        concurrency = concurrency or ROUND_ARTICLES
     if client is None and settings.uses_local:
         # The embedded server decodes `slots` requests together: keep that many in flight.
         concurrency = concurrency or LOCAL_SLOTS
@@ -299,8 +309,14 @@ class _Batch:
                 # `concurrency` bounds the requests in flight; four times as many articles are
                 # open, so that while one is between calls (reading, grounding, writing) another
                 # has its request ready for the freed slot.
+                workers = (
+                    concurrency
+                    if isinstance(client, RoundClient | ExportClient)
+                    else 4 * concurrency
+                )
                 self._tasks = [
-                    asyncio.create_task(self._worker(queue, job)) for _ in range(4 * concurrency)
+                    asyncio.create_task(self._worker(queue, job))
+                    for _ in range(min(workers, len(self.paths)))
                 ]
                 await asyncio.gather(*self._tasks, return_exceptions=True)
         finally:
@@ -442,6 +458,12 @@ class _Batch:
             if isinstance(exc, _FATAL):
                 raise
             return
+        except Exported:  # --export-batch: its next request is in the file; no report yet
+            job.manifest.finish(name, status="waiting", usage=self._usage(meter, job, started))
+            self.result.waiting += 1
+            self.result._add(self._usage(meter, job, started))
+            self.on_event(BatchEvent("finished", self.result, name, "waiting"))
+            return
         except Withdrawn:  # Ctrl-C came before its first request: nothing to finish
             job.manifest.finish(name, status="interrupted", usage=self._usage(meter, job, started))
             self.on_event(BatchEvent("finished", self.result, name, "interrupted"))
@@ -521,7 +543,7 @@ class _Batch:
         job.manifest.finish(
             name, status="failed", usage=usage, error_kind=kind, error=detail or message
         )
-        if kind == "model-server":
+        if kind == "model-server" and not isinstance(exc, BatchRequestError):
             self._server_streak += 1
             if self._server_streak >= _SERVER_STREAK and self.fatal is None:
                 # The SDK already retried each of these: the server is down, not unlucky.

@@ -6,22 +6,24 @@ This is the only place where errors become exit codes and the only reader of ``o
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import os
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from analyst import __version__, errors
+from analyst import __version__, errors, rounds
 from analyst.backends import local
 from analyst.backends.local import DEFAULT_MODEL, MODELS, is_assembled, log_file
 from analyst.backends.local import runtime_available as local_runtime
-from analyst.batch import summarize_folder
+from analyst.batch import BatchResult, asummarize_folder
 from analyst.evaluate import (
     ArticleScore,
     evaluate_articles,
@@ -332,6 +334,33 @@ def batch(
         int | None,
         typer.Option(help="Tokens the whole run may cost; then no new article starts."),
     ] = None,
+    submit: Annotated[
+        str | None,
+        typer.Option(
+            help="openai-batch: send the requests as provider batches (half the price, answers "
+            "within 24 h), polling until every report is written."
+        ),
+    ] = None,
+    export_batch: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write the requests that have no reply yet to this JSONL (OpenAI Batch and "
+            "vllm run-batch format) instead of calling the model; their articles wait."
+        ),
+    ] = None,
+    stage: Annotated[
+        str | None,
+        typer.Option(
+            help="With --export-batch, only requests of this stage: facts, verify or synthesis."
+        ),
+    ] = None,
+    import_batch: Annotated[
+        list[Path] | None,
+        typer.Option(help="Replies from a batch result file (repeatable); kept in the manifest."),
+    ] = None,
+    poll_seconds: Annotated[
+        float, typer.Option(help="With --submit: seconds between polls of a batch.")
+    ] = 30.0,
     model: ModelOpt = None,
     model_path: ModelPathOpt = None,
     base_url: BaseUrlOpt = None,
@@ -379,19 +408,37 @@ def batch(
         )
         if verbose and settings.uses_local:
             print(f"analyst: embedded server log: {log_file(settings.cache_dir)}", file=sys.stderr)
-        with BatchProgress(err) as progress:
-            result = summarize_folder(
-                folder,
-                out_dir=output,
-                settings=settings,
-                concurrency=concurrency,
-                formats=formats,
-                pattern=glob,
-                retry_failed=retry_failed,
-                force=force,
-                budget_tokens=batch_budget_tokens,
-                on_event=progress,
+        client = None
+        if submit or export_batch or import_batch:
+            client = rounds.open_client(
+                settings,
+                output,
+                submit=submit,
+                export=export_batch is not None,
+                stage=stage,
+                imports=import_batch or [],
+                poll_seconds=poll_seconds,
+                on_progress=lambda message: err.print(f"analyst: {escape(message)}"),
             )
+        with BatchProgress(err) as progress:
+            result = asyncio.run(
+                _run_batch(
+                    folder,
+                    out_dir=output,
+                    settings=settings,
+                    client=client,
+                    concurrency=concurrency,
+                    formats=formats,
+                    pattern=glob,
+                    retry_failed=retry_failed,
+                    force=force,
+                    budget_tokens=batch_budget_tokens,
+                    on_event=progress,
+                )
+            )
+        if isinstance(client, rounds.ExportClient) and export_batch is not None:
+            written = client.write(export_batch)
+            print(f"analyst: wrote {written} requests to {export_batch}", file=sys.stderr)
     except errors.AnalystError as exc:
         _fail(exc, verbose)
     for warning in result.warnings:
@@ -412,6 +459,13 @@ def batch(
             file=sys.stderr,
         )
         raise typer.Exit(130)
+    if result.waiting:
+        print(
+            f"analyst: {result.waiting} articles wait for batch replies: run the requests "
+            "(OpenAI Batch, or vllm run-batch -i REQUESTS -o RESULTS), then run this again "
+            "with --import-batch RESULTS (and --export-batch for the next round)",
+            file=sys.stderr,
+        )
     if result.failed_count:
         print(
             f"analyst: {result.failed_count} of {result.total} articles failed; "
@@ -419,6 +473,17 @@ def batch(
             file=sys.stderr,
         )
         raise typer.Exit(8)
+
+
+async def _run_batch(
+    folder: Path, *, client: rounds.RoundClient | rounds.ExportClient | None, **options: Any
+) -> BatchResult:
+    """The batch on one event loop, which also closes a batch-API client made for it."""
+    try:
+        return await asummarize_folder(folder, client=client, **options)
+    finally:
+        if client is not None:
+            await client.aclose()
 
 
 @app.command(name="eval", epilog=EXIT_CODES)

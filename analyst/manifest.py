@@ -25,7 +25,7 @@ CREATE TABLE IF NOT EXISTS files (
     path TEXT PRIMARY KEY,          -- relative to the input folder, '/'-separated
     sha256 TEXT NOT NULL,           -- of the article's bytes
     config TEXT NOT NULL,           -- hash of the model, settings and prompts
-    status TEXT NOT NULL,           -- running | ok | failed | interrupted
+    status TEXT NOT NULL,           -- running | ok | failed | interrupted | waiting
     error_kind TEXT,                -- input | model-server | model-output | context | internal
     error TEXT,
     outputs TEXT,                   -- JSON list of the report files written

@@ -93,6 +93,8 @@ def summary_table(result: BatchResult) -> Table:
     table.add_row("articles", f"{result.total:,}")
     table.add_row("reports written", f"{result.ok:,}")
     table.add_row("skipped (done earlier)", f"{result.skipped:,}")
+    if result.waiting:
+        table.add_row("waiting for batch replies", f"{result.waiting:,}")
     for kind, n in sorted(result.failed.items()):
         table.add_row(f"failed: {kind}", f"{n:,}")
     if result.interrupted or result.budget_exhausted:

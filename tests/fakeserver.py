@@ -3,10 +3,18 @@
 Each test queues what the server answers (``reply``, ``error``), or lets it answer by itself from
 the prompt (``extractive_responder``). It records every request body, can reject structured-output
 modes the way some servers do, and lists models at ``/v1/models``.
+
+It also serves OpenAI's Batch API: ``/v1/files`` (upload, content) and ``/v1/batches`` (create,
+retrieve). A batch answers each line as a chat request would be answered (scripted replies
+included) once it has been polled ``BatchPlan.polls`` times; a plan can make it expire after some
+lines, or fail validation.
 """
 
 from __future__ import annotations
 
+import email.parser
+import email.policy
+import itertools
 import json
 import socket
 import struct
@@ -62,6 +70,17 @@ def fault(kind: str, seconds: float = 0.0) -> Scripted:
     return Scripted(fault=kind, seconds=seconds)
 
 
+@dataclass
+class BatchPlan:
+    """How the next batch behaves: ``polls`` retrievals report it in progress first; with
+    ``expire_after`` only that many lines are answered and the batch ends ``expired``; with
+    ``invalid`` it fails validation with that message."""
+
+    polls: int = 1
+    expire_after: int | None = None
+    invalid: str | None = None
+
+
 class _Server(ThreadingHTTPServer):
     # The default listen backlog (5) drops the SYNs of a batch opening 16 connections at once,
     # and each dropped SYN costs the client a 1 s retransmit; real servers queue far more.
@@ -83,9 +102,14 @@ class FakeOpenAIServer:
         # Answers for requests whose messages contain a marker, before the queue (batch tests).
         self.routed: list[tuple[str, deque[Scripted]]] = []
         self.delay = 0.0  # seconds each chat completion takes, like a real model
+        self.files: dict[str, bytes] = {}
+        self.batches: dict[str, dict[str, Any]] = {}
+        self.batch_plans: deque[BatchPlan] = deque()  # for the next batches, in order
+        self.batch_lines: list[dict[str, Any]] = []  # every request line of every batch
+        self._ids = itertools.count(1)
         self.in_flight = 0
         self.peak_in_flight = 0  # the most chat requests served at once
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # the batch runner answers lines under it
         self._httpd = _Server(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
@@ -157,6 +181,100 @@ class FakeOpenAIServer:
             }
         return 200, payload, {}
 
+    # ---- the Batch API -------------------------------------------------------------------------
+
+    def _upload(self, content_type: str, raw: bytes) -> tuple[int, dict[str, Any], dict[str, str]]:
+        head = f"Content-Type: {content_type}\r\n\r\n".encode()
+        message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + raw)
+        data = b""
+        for part in message.iter_parts():
+            if part.get_param("name", header="content-disposition") == "file":
+                payload = part.get_payload(decode=True)
+                data = payload if isinstance(payload, bytes) else b""
+        file_id = f"file-{next(self._ids)}"
+        self.files[file_id] = data
+        return 200, self._file(file_id, "batch"), {}
+
+    def _file(self, file_id: str, purpose: str) -> dict[str, Any]:
+        return {
+            "id": file_id,
+            "object": "file",
+            "bytes": len(self.files[file_id]),
+            "created_at": int(time.time()),
+            "filename": f"{file_id}.jsonl",
+            "purpose": purpose,
+            "status": "processed",
+        }
+
+    def _create_batch(self, body: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        if body.get("input_file_id") not in self.files:
+            return 404, {"error": {"message": "no such file"}}, {}
+        batch_id = f"batch_{next(self._ids)}"
+        plan = self.batch_plans.popleft() if self.batch_plans else BatchPlan()
+        self.batches[batch_id] = {
+            "id": batch_id,
+            "object": "batch",
+            "endpoint": body["endpoint"],
+            "input_file_id": body["input_file_id"],
+            "completion_window": body["completion_window"],
+            "created_at": int(time.time()),
+            "status": "validating",
+            "metadata": body.get("metadata"),
+            "_plan": plan,
+        }
+        return 200, self._public(batch_id), {}
+
+    def _public(self, batch_id: str) -> dict[str, Any]:
+        return {k: v for k, v in self.batches[batch_id].items() if not k.startswith("_")}
+
+    def _poll_batch(self, batch_id: str) -> tuple[int, dict[str, Any], dict[str, str]]:
+        batch = self.batches.get(batch_id)
+        if batch is None:
+            return 404, {"error": {"message": "no such batch"}}, {}
+        plan: BatchPlan = batch["_plan"]
+        if batch["status"] in ("validating", "in_progress"):
+            if plan.polls > 0:
+                plan.polls -= 1
+                batch["status"] = "in_progress"
+            else:
+                self._run_batch(batch, plan)
+        return 200, self._public(batch_id), {}
+
+    def _run_batch(self, batch: dict[str, Any], plan: BatchPlan) -> None:
+        if plan.invalid is not None:
+            batch["status"] = "failed"
+            batch["errors"] = {
+                "object": "list",
+                "data": [{"code": "invalid", "message": plan.invalid}],
+            }
+            return
+        lines = [
+            json.loads(x) for x in self.files[batch["input_file_id"]].splitlines() if x.strip()
+        ]
+        out: list[dict[str, Any]] = []
+        bad: list[dict[str, Any]] = []
+        for n, line in enumerate(lines):
+            self.batch_lines.append(line)
+            if plan.expire_after is not None and n >= plan.expire_after:
+                expired = {"code": "batch_expired", "message": "the completion window expired"}
+                bad.append({"custom_id": line["custom_id"], "response": None, "error": expired})
+                continue
+            status, payload, _ = self._answer(line["body"], self._take(line["body"]))
+            result = {
+                "id": f"batch_req_{n}",
+                "custom_id": line["custom_id"],
+                "response": {"status_code": status, "request_id": f"req_{n}", "body": payload},
+                "error": None,
+            }
+            (out if status == 200 else bad).append(result)
+        for key, rows in (("output_file_id", out), ("error_file_id", bad)):
+            if rows:
+                file_id = f"file-{next(self._ids)}"
+                self.files[file_id] = "".join(json.dumps(r) + "\n" for r in rows).encode()
+                batch[key] = file_id
+        batch["status"] = "expired" if plan.expire_after is not None else "completed"
+        batch["request_counts"] = {"total": len(lines), "completed": len(out), "failed": len(bad)}
+
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         server = self
 
@@ -218,6 +336,23 @@ class FakeOpenAIServer:
                 self.wfile.write(raw)
 
             def do_GET(self) -> None:
+                parts = self.path.rstrip("/").split("/")
+                if parts[-3:-1] == ["files", parts[-2]] and parts[-1] == "content":
+                    content = server.files.get(parts[-2])
+                    if content is None:
+                        self._send(404, {"error": {"message": "no such file"}}, {})
+                        return
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/octet-stream")
+                    self.send_header("Content-Length", str(len(content)))
+                    self.end_headers()
+                    self.wfile.write(content)
+                    return
+                if len(parts) >= 2 and parts[-2] == "batches":
+                    with server._lock:
+                        answer = server._poll_batch(parts[-1])
+                    self._send(*answer)
+                    return
                 if self.path.rstrip("/").endswith("/models"):
                     data = [{"id": m, "object": "model", "owned_by": "test"} for m in server.models]
                     self._send(200, {"object": "list", "data": data}, {})
@@ -226,7 +361,18 @@ class FakeOpenAIServer:
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
-                body = json.loads(self.rfile.read(length) or b"{}")
+                raw = self.rfile.read(length)
+                if self.path.rstrip("/").endswith("/files"):
+                    with server._lock:
+                        answer = server._upload(self.headers.get("Content-Type", ""), raw)
+                    self._send(*answer)
+                    return
+                body = json.loads(raw or b"{}")
+                if self.path.rstrip("/").endswith("/batches"):
+                    with server._lock:
+                        created = server._create_batch(body)
+                    self._send(*created)
+                    return
                 with server._lock:
                     server.requests.append(body)
                     server.headers.append({k.lower(): v for k, v in self.headers.items()})

@@ -153,7 +153,9 @@ def small_model() -> None:
 @pytest.mark.usefixtures("small_model")
 def test_real_embedded_model_end_to_end() -> None:
     # Offline: the network guard allows loopback only; the model comes from the part packages.
-    settings = Settings(model="local:qwen2.5-coder-0.5b", cache_dir=default_cache_dir())
+    settings = Settings(
+        model="local:qwen2.5-coder-0.5b", cache_dir=default_cache_dir(), verify=True
+    )
     article = EXAMPLES / "grid-battery.txt"
     text = article.read_text("utf-8")
     report = summarize_file(article, settings=settings)
@@ -166,7 +168,12 @@ def test_real_embedded_model_end_to_end() -> None:
         assert fact.start is not None and text[fact.start : fact.end] == fact.evidence
     assert 3 <= len(report.implications) <= 5
     assert report.analysis.text.strip() and report.summary.strip()
-    assert report.usage.calls >= 2 and not report.usage.tokens_estimated
+    # --verify judged every grounded fact, and the analysis cites only those that passed.
+    passed = {f.id for f in grounded if f.verification and f.verification.verdict != "unsupported"}
+    assert all(f.verification for f in grounded)
+    assert set(report.analysis.facts) <= passed
+    assert all(set(i.facts) <= passed for i in report.implications)
+    assert report.usage.calls >= 3 and not report.usage.tokens_estimated
     local.stop_all()
 
 

@@ -32,6 +32,7 @@ __all__ = [
     "OutputSchema",
     "StructuredMode",
     "local_base_url",
+    "make_batch_api",
     "make_client",
 ]
 
@@ -65,6 +66,36 @@ def make_client(settings: Settings) -> ModelClient:
     client = _remote(settings, "")
     served = client.list_models()
     return client.with_model(served[0] if served else "default")
+
+
+def make_batch_api(settings: Settings, *, contact: bool = True) -> OpenAIChatClient:
+    """The client for a provider's batch endpoints (``/files``, ``/batches``): OpenAI, or a
+    server at ``base_url`` that has them. With ``contact=False`` (writing a batch file for
+    ``vllm run-batch``) no server is asked anything, so the model must be named."""
+    from analyst.errors import ConfigError
+
+    if contact and settings.uses_local:
+        raise ConfigError(
+            "--submit needs OpenAI (OPENAI_API_KEY) or a server with the Batch API (--base-url); "
+            "the embedded model has none: use --export-batch and run the file with vllm run-batch"
+        )
+    if not contact:
+        if not settings.model_name:
+            raise ConfigError("name the model the batch will run with --model")
+        from analyst.backends.openai_client import OpenAIChatClient
+
+        backend = "openai" if settings.backend == "openai" else "openai-compatible"
+        # Never contacted: the placeholder address only satisfies the SDK's constructor.
+        return OpenAIChatClient(
+            model=settings.model_name,
+            base_url=settings.base_url or "http://127.0.0.1:1/v1",
+            backend=backend,
+        )
+    client = _remote(settings, settings.model_name)
+    if not settings.model_name:
+        served = client.list_models()
+        client = client.with_model(served[0] if served else "default")
+    return client
 
 
 def _remote(settings: Settings, model: str) -> OpenAIChatClient:

@@ -55,6 +55,25 @@ class Completion:
 
 
 @dataclass(frozen=True, slots=True)
+class BatchState:
+    """Where a provider batch (OpenAI's Batch API) stands."""
+
+    id: str
+    status: str  # validating, in_progress, finalizing, completed, failed, expired, cancelled...
+    total: int = 0
+    completed: int = 0
+    failed: int = 0
+    output_file_id: str | None = None
+    error_file_id: str | None = None
+    errors: tuple[str, ...] = ()  # why a batch failed validation
+
+    @property
+    def finished(self) -> bool:
+        """No more answers will come."""
+        return self.status in ("completed", "failed", "expired", "cancelled")
+
+
+@dataclass(frozen=True, slots=True)
 class ChatRequest:
     """One call the pipeline wants made; a driver sends it to a client (or answers from cache)."""
 

@@ -19,7 +19,7 @@ import openai
 from openai.types.chat import ChatCompletion
 
 from analyst import errors
-from analyst.backends.base import Completion, Message, OutputSchema, StructuredMode
+from analyst.backends.base import BatchState, Completion, Message, OutputSchema, StructuredMode
 from analyst.schema import openai_strict
 
 _LADDER = [StructuredMode.JSON_SCHEMA, StructuredMode.JSON_OBJECT, StructuredMode.PROMPT]
@@ -118,12 +118,11 @@ class OpenAIChatClient:
         temperature: float,
     ) -> Completion:
         """``complete`` on the asynchronous SDK client, for batches (same ladder, same errors)."""
-        if self._async_sdk is None:
-            self._async_sdk = openai.AsyncOpenAI(**self._sdk_options)
+        sdk = self._async()
         while True:
             mode = self._mode
             try:
-                response = await self._async_sdk.post(
+                response = await sdk.post(
                     "/chat/completions",
                     body=self._body(messages, schema, max_tokens, temperature, mode),
                     cast_to=ChatCompletion,
@@ -133,6 +132,83 @@ class OpenAIChatClient:
                 self._step_down_or_raise(exc, mode)
             except ValueError as exc:  # a 200 whose body is not JSON
                 raise self._malformed(exc) from None
+
+    # ---- provider batches (OpenAI's Batch API; `vllm run-batch` reads the same lines) -------
+
+    def batch_line(
+        self,
+        custom_id: str,
+        messages: Sequence[Message],
+        *,
+        schema: OutputSchema,
+        max_tokens: int,
+        temperature: float,
+    ) -> dict[str, Any]:
+        """One line of a batch input file: the request ``complete`` would send, with schema."""
+        body = self._body(messages, schema, max_tokens, temperature, StructuredMode.JSON_SCHEMA)
+        return {
+            "custom_id": custom_id,
+            "method": "POST",
+            "url": "/v1/chat/completions",
+            "body": body,
+        }
+
+    async def submit_batch(self, jsonl: bytes, *, description: str) -> str:
+        """Upload a request file and start a batch on it; returns the batch id."""
+        sdk = self._async()
+        try:
+            uploaded = await sdk.files.create(
+                file=("analyst-requests.jsonl", jsonl, "application/jsonl"), purpose="batch"
+            )
+            batch = await sdk.batches.create(
+                input_file_id=uploaded.id,
+                endpoint="/v1/chat/completions",
+                completion_window="24h",
+                metadata={"description": description[:512]},
+            )
+        except openai.APIError as exc:
+            raise self._translate(exc) from None
+        return batch.id
+
+    async def batch_state(self, batch_id: str) -> BatchState:
+        """Poll one batch."""
+        try:
+            batch = await self._async().batches.retrieve(batch_id)
+        except openai.APIError as exc:
+            raise self._translate(exc) from None
+        counts = batch.request_counts
+        problems = batch.errors.data if batch.errors and batch.errors.data else []
+        return BatchState(
+            id=batch.id,
+            status=batch.status,
+            total=counts.total if counts else 0,
+            completed=counts.completed if counts else 0,
+            failed=counts.failed if counts else 0,
+            output_file_id=batch.output_file_id,
+            error_file_id=batch.error_file_id,
+            errors=tuple(self._scrub(p.message or p.code or "?") for p in problems),
+        )
+
+    async def batch_file(self, file_id: str) -> str:
+        """The text of a batch's output or error file."""
+        try:
+            content = await self._async().files.content(file_id)
+        except openai.APIError as exc:
+            raise self._translate(exc) from None
+        return content.content.decode("utf-8", errors="replace")
+
+    def completion_from_body(self, body: dict[str, Any]) -> Completion:
+        """A chat completion body from a batch result file, as a ``Completion``."""
+        try:
+            response = ChatCompletion.model_validate(body)
+        except ValueError as exc:
+            raise self._malformed(exc) from None
+        return self._clean(_completion(response, StructuredMode.JSON_SCHEMA))
+
+    def _async(self) -> openai.AsyncOpenAI:
+        if self._async_sdk is None:
+            self._async_sdk = openai.AsyncOpenAI(**self._sdk_options)
+        return self._async_sdk
 
     def _clean(self, completion: Completion) -> Completion:
         # A reply that repeats the key (an echoing server or model) must not carry it into
