@@ -352,30 +352,10 @@ class _Batch:
         return "interrupted" if self.result.interrupted else None
 
     def _config(self, identity: str) -> str:
-        """The hash of everything besides the article that decides its report."""
-        blob = json.dumps(self._describe(identity), sort_keys=True)
-        return hashlib.sha256(blob.encode()).hexdigest()
+        return config_hash(self._describe(identity))
 
     def _describe(self, identity: str) -> dict[str, object]:
-        s = self.settings
-        return {
-            "analyst": __version__,
-            "schema_version": SCHEMA_VERSION,
-            "model": identity,  # backend, server and model; never the key
-            "prompts_sha256": self.prompts.sha256,
-            "context_window": s.effective_context_window,
-            "pack_tokens": s.pack_tokens,
-            "extract_max_tokens": s.extract_max_tokens,
-            "synth_max_tokens": s.synth_max_tokens,
-            "temperature": s.temperature,
-            "repairs": s.repairs,
-            "keep_ungrounded": s.keep_ungrounded,
-            "verify": s.verify,
-            "language": s.language,
-            "include_text": s.include_text,
-            "max_input_tokens": s.max_input_tokens,
-            "truncate": s.truncate,
-        }
+        return describe_config(self.settings, self.prompts, identity)
 
     @contextlib.contextmanager
     def _signals(self) -> Iterator[None]:
@@ -493,25 +473,19 @@ class _Batch:
         return fit_input(load_article(data, name=name), self.settings)
 
     def _skip(self, row: Row | None, sha256: str, job: _Job) -> bool:
-        if self.force:
-            return False
-        if self.retry_failed:
-            return row is None or row.path not in job.failed_before
-        if row is None or row.status != "ok" or (row.sha256, row.config) != (sha256, job.config):
-            return False
-        # Done, unless a format asked for now was not written then (or was deleted since).
-        wanted = {FORMATS[f][0] for f in self.formats}
-        written = {o for o in row.outputs if (self.out / o).is_file()}
-        return all(any(o.endswith(suffix) for o in written) for suffix in wanted)
+        return is_done(
+            row,
+            sha256,
+            job.config,
+            out=self.out,
+            formats=self.formats,
+            force=self.force,
+            retry_failed=self.retry_failed,
+            failed_before=job.failed_before,
+        )
 
     def _write(self, relative: PurePath, report: Report) -> list[str]:
-        outputs = []
-        for fmt in self.formats:
-            suffix, render = FORMATS[fmt]
-            target = mirror(self.out, relative, suffix)
-            write_atomic(target, render(report))
-            outputs.append(display(target.relative_to(self.out)))
-        return outputs
+        return write_outputs(self.out, relative, report, self.formats)
 
     def _usage(self, meter: Meter, job: _Job, started: float) -> Usage:
         return Usage(
@@ -535,10 +509,7 @@ class _Batch:
         started: float,
         detail: str | None = None,
     ) -> None:
-        kind = next((k for cls, k in ERROR_KINDS if isinstance(exc, cls)), "internal")
-        message = " ".join(str(exc).split()) or type(exc).__name__
-        if kind == "internal":
-            message = f"{type(exc).__name__}: {message} (a bug in analyst; please report it)"
+        kind, message = classify(exc)
         usage = self._usage(meter, job, started)
         job.manifest.finish(
             name, status="failed", usage=usage, error_kind=kind, error=detail or message
@@ -557,6 +528,82 @@ class _Batch:
         self.result._add(usage)
         self._spend_check()
         self.on_event(BatchEvent("finished", self.result, name, "failed"))
+
+
+def describe_config(settings: Settings, prompts: Prompts, identity: str) -> dict[str, object]:
+    """Everything besides the article that decides its report (never the API key)."""
+    s = settings
+    return {
+        "analyst": __version__,
+        "schema_version": SCHEMA_VERSION,
+        "model": identity,  # backend, server and model; never the key
+        "prompts_sha256": prompts.sha256,
+        "context_window": s.effective_context_window,
+        "pack_tokens": s.pack_tokens,
+        "extract_max_tokens": s.extract_max_tokens,
+        "synth_max_tokens": s.synth_max_tokens,
+        "temperature": s.temperature,
+        "repairs": s.repairs,
+        "keep_ungrounded": s.keep_ungrounded,
+        "verify": s.verify,
+        "language": s.language,
+        "include_text": s.include_text,
+        "max_input_tokens": s.max_input_tokens,
+        "truncate": s.truncate,
+    }
+
+
+def config_hash(description: dict[str, object]) -> str:
+    """The hash a report's manifest row keeps: a change to any setting redoes the report."""
+    blob = json.dumps(description, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def is_done(
+    row: Row | None,
+    sha256: str,
+    config: str,
+    *,
+    out: Path,
+    formats: Sequence[str],
+    force: bool,
+    retry_failed: bool,
+    failed_before: set[str],
+) -> bool:
+    """Whether an article can be skipped: its report is written for these bytes and settings
+    (or, with ``retry_failed``, it did not fail last time)."""
+    if force:
+        return False
+    if retry_failed:
+        return row is None or row.path not in failed_before
+    if row is None or row.status != "ok" or (row.sha256, row.config) != (sha256, config):
+        return False
+    # Done, unless a format asked for now was not written then (or was deleted since).
+    wanted = {FORMATS[f][0] for f in formats}
+    written = {o for o in row.outputs if (out / o).is_file()}
+    return all(any(o.endswith(suffix) for o in written) for suffix in wanted)
+
+
+def write_outputs(
+    out: Path, relative: PurePath, report: Report, formats: Sequence[str]
+) -> list[str]:
+    """Write the report in each format under ``out``, mirroring ``relative``, atomically."""
+    outputs = []
+    for fmt in formats:
+        suffix, render = FORMATS[fmt]
+        target = mirror(out, relative, suffix)
+        write_atomic(target, render(report))
+        outputs.append(display(target.relative_to(out)))
+    return outputs
+
+
+def classify(exc: BaseException) -> tuple[str, str]:
+    """The manifest's error kind and one-line message for ``exc``."""
+    kind = next((k for cls, k in ERROR_KINDS if isinstance(exc, cls)), "internal")
+    message = " ".join(str(exc).split()) or type(exc).__name__
+    if kind == "internal":
+        message = f"{type(exc).__name__}: {message} (a bug in analyst; please report it)"
+    return kind, message
 
 
 @dataclass(frozen=True)

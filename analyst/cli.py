@@ -361,9 +361,22 @@ def batch(
     poll_seconds: Annotated[
         float, typer.Option(help="With --submit: seconds between polls of a batch.")
     ] = 30.0,
+    engine: Annotated[
+        str, typer.Option(help="local (this process) or ray (a Ray cluster; extra: ray).")
+    ] = "local",
+    ray_address: Annotated[
+        str | None, typer.Option(help="With --engine ray: the cluster to join, e.g. auto.")
+    ] = None,
+    workers: Annotated[int, typer.Option(help="With --engine ray: analyst worker processes.")] = 2,
     model: ModelOpt = None,
     model_path: ModelPathOpt = None,
-    base_url: BaseUrlOpt = None,
+    base_url: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="OpenAI-compatible server [env: OPENAI_BASE_URL]; with --engine ray, repeat it "
+            "for several replicas and the articles are spread over them."
+        ),
+    ] = None,
     api_key: ApiKeyOpt = None,
     timeout: TimeoutOpt = None,
     max_retries: RetriesOpt = None,
@@ -389,7 +402,7 @@ def batch(
             os.environ,
             model=model,
             model_path=model_path,
-            base_url=base_url,
+            base_url=base_url[0] if base_url else None,
             api_key=api_key,
             timeout=timeout,
             max_retries=max_retries,
@@ -408,6 +421,32 @@ def batch(
         )
         if verbose and settings.uses_local:
             print(f"analyst: embedded server log: {log_file(settings.cache_dir)}", file=sys.stderr)
+        if engine not in ("local", "ray"):
+            raise errors.ConfigError(f"--engine is local or ray, not {engine!r}")
+        if len(base_url or []) > 1 and engine != "ray":
+            raise errors.ConfigError("several --base-url need --engine ray")
+        if engine == "ray":
+            if submit or export_batch or import_batch:
+                raise errors.ConfigError("provider batches run with --engine local")
+            from analyst.ray_engine import run_ray
+
+            with BatchProgress(err) as progress:
+                result = run_ray(
+                    folder,
+                    out_dir=output,
+                    settings=settings,
+                    base_urls=base_url or [],
+                    formats=formats,
+                    pattern=glob,
+                    retry_failed=retry_failed,
+                    force=force,
+                    workers=workers,
+                    concurrency=concurrency or 4,
+                    address=ray_address,
+                    on_event=progress,
+                )
+            _batch_exit(result, batch_budget_tokens)
+            return
         client = None
         if submit or export_batch or import_batch:
             client = rounds.open_client(
@@ -441,6 +480,11 @@ def batch(
             print(f"analyst: wrote {written} requests to {export_batch}", file=sys.stderr)
     except errors.AnalystError as exc:
         _fail(exc, verbose)
+    _batch_exit(result, batch_budget_tokens)
+
+
+def _batch_exit(result: BatchResult, batch_budget_tokens: int | None) -> None:
+    """The end of a batch: warnings, the table, and the exit code."""
     for warning in result.warnings:
         print(f"analyst: skipped {warning}", file=sys.stderr)
     Console().print(summary_table(result))
