@@ -140,21 +140,22 @@ def to_markdown(report: Report) -> str:
 def eval_table(result: EvalResult) -> Table:
     """`analyst eval`: one row per article, then the means (ROUGE as F-measure x 100)."""
     table = Table(title="analyst eval", title_justify="left")
-    for name in ("article", "R-1", "R-2", "R-L", "lead-3 R-1", "facts", "grounded", "absent"):
+    verified = any(a.verified is not None for a in result.articles)
+    names = ["article", "R-1", "R-2", "R-L", "lead-3 R-1", "facts", "grounded", "absent"]
+    names += ["verified", "unsupported"] if verified else []
+    for name in [*names, "calls", "tokens", "s"]:
         table.add_column(name, justify="left" if name == "article" else "right")
-    table.add_column("calls", justify="right")
-    table.add_column("tokens", justify="right")
-    table.add_column("s", justify="right")
 
     def pct(value: float | None) -> str:
         return "-" if value is None else f"{100 * value:.1f}"
 
     for a in result.articles:
         if a.error is not None:
-            table.add_row(a.id, f"failed: {a.error[:60]}", *[""] * 9)
+            table.add_row(a.id, f"failed: {a.error[:60]}", *[""] * (len(names) + 1))
             continue
         r = a.rouge or {}
         lead = a.lead3_rouge or {}
+        checks = [str(a.verified), str(a.unsupported)] if verified else []
         table.add_row(
             a.id,
             pct(r.get("rouge1")),
@@ -164,12 +165,14 @@ def eval_table(result: EvalResult) -> Table:
             str(a.facts),
             pct(a.grounded_rate),
             str(a.facts_with_absent_terms),
+            *checks,
             str(a.calls),
             f"{a.tokens:,}",
             f"{a.seconds:.1f}",
         )
     o = result.overall()
     table.add_section()
+    checks = [str(o["verified_facts"]), str(o["unsupported_facts"])] if verified else []
     table.add_row(
         f"mean of {o['articles']} ({o['failed']} failed)",
         pct(o["rouge1"]),
@@ -179,6 +182,7 @@ def eval_table(result: EvalResult) -> Table:
         "-" if o["facts_per_article"] is None else f"{o['facts_per_article']:.1f}",
         pct(o["grounded_rate"]),
         str(o["facts_with_absent_terms"]),
+        *checks,
         str(o["calls"]),
         f"{o['tokens']:,}",
         f"{o['seconds']:.1f}",

@@ -73,3 +73,22 @@ def test_eval_command_scores_reports_against_references(
     table = CliRunner().invoke(app, args, env={"COLUMNS": "200"})  # the table, from the cache
     assert table.exit_code == 0 and "mean of 2" in table.stdout
     assert len(server.chat_requests) == 4
+
+
+def test_eval_with_verify_counts_verified_and_unsupported_facts(
+    server: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    text = (EXAMPLES / "harbor-bridge.txt").read_text("utf-8")
+    path = tmp_path / "articles.jsonl"
+    path.write_text(json.dumps({"id": "bridge", "text": text}) + "\n", "utf-8")
+    args = ["eval", str(path), "--base-url", server.base_url, "--model", "m", "--verify"]
+    result = CliRunner().invoke(app, [*args, "--format", "json", "--no-cache"])
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    (article,) = body["articles"]
+    # The stand-in quotes sentences as facts: every one is verified, none unsupported.
+    assert article["calls"] == 3 and article["verified"] == article["facts"] > 0
+    assert body["overall"]["verified_facts"] == article["facts"]
+    assert body["overall"]["unsupported_facts"] == 0
+    table = CliRunner().invoke(app, args, env={"COLUMNS": "220"})
+    assert table.exit_code == 0 and "verified" in table.stdout and "unsupported" in table.stdout
