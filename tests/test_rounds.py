@@ -266,3 +266,23 @@ def test_scripted_reply_shapes_are_validated_like_any_other(
     assert result.exit_code == 0, result.output
     assert len(_reports(tmp_path / "out")) == 3
     assert [b["request_counts"]["total"] for b in server.batches.values()] == [3, 3, 1]
+
+
+def test_verify_adds_a_third_round(server: FakeOpenAIServer, folder: Path, tmp_path: Path) -> None:
+    result = _batch(
+        server,
+        folder,
+        tmp_path / "out",
+        "--submit",
+        "openai-batch",
+        "--poll-seconds",
+        "0.01",
+        "--verify",
+    )
+    assert result.exit_code == 0, result.output
+    schemas = [
+        line["body"]["response_format"]["json_schema"]["name"] for line in server.batch_lines
+    ]
+    assert schemas == ["extraction"] * 3 + ["judgements"] * 3 + ["synthesis"] * 3
+    reports = _reports(tmp_path / "out")
+    assert all(f["verification"] for r in reports.values() for f in r["facts"])
