@@ -130,7 +130,7 @@ def fact_context(start: int, end: int, claim: str, source: str) -> str:
 
 _MODEL_SCORE = {"supported": 1.0, "uncertain": 0.5, "unsupported": 0.0}
 MODEL_WEIGHT = 0.3
-SUPPORTED_AT = 0.8
+SUPPORTED_AT = 0.9
 UNSUPPORTED_BELOW = 0.55
 
 
