@@ -139,7 +139,8 @@ def test_verify_marks_facts_and_writes_the_analysis_without_unsupported_ones(bri
     )
     report = summarize_text(bridge, client=fake, settings=Settings(verify=True))
     verdicts = [f.verification.verdict if f.verification else None for f in report.facts]
-    assert verdicts == ["supported", "supported", "unsupported"]
+    # A paraphrase the words cannot confirm is uncertain: marked, and still used.
+    assert verdicts == ["supported", "uncertain", "unsupported"]
     invented = report.facts[2]
     assert invented.verification is not None and invented.verification.support < 0.55
     assert any("f3 unsupported" in w for w in report.warnings)
@@ -154,7 +155,8 @@ def test_verify_marks_facts_and_writes_the_analysis_without_unsupported_ones(bri
     assert enum == ["f1", "f2"]
     markdown = to_markdown(report)
     assert "*(verified)*" in markdown and "*(unsupported: the article does not say" in markdown
-    assert "verified 2/3" in markdown
+    assert "*(not verified: the article may not say this)*" in markdown
+    assert "verified 1/3" in markdown
 
 
 def test_without_verify_there_is_no_extra_call(bridge: str) -> None:
