@@ -69,6 +69,9 @@ INSTALL_HINT = 'the Ray engine needs the ray extra: pip install "analyst[ray]"'
 # Articles per block handed to a worker: small enough that a restarted worker redoes little.
 BLOCK = 8
 WORKER_CPUS = 0.25
+# Blocks a worker runs at once (each up to four batches of BLOCK articles, Ray Data's default for
+# async functions): enough to keep `concurrency` requests in flight.
+TASKS_PER_WORKER = 4
 
 
 def identity_of(settings: Settings, model: str, base_urls: Sequence[str]) -> str:
@@ -103,17 +106,27 @@ class Worker:
         self.clients = [
             make_client(dataclasses.replace(self.settings, base_url=url)) for url in urls
         ]
-        self.loop = asyncio.new_event_loop()
+        self.limit: asyncio.Semaphore | None = None
 
-    def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
+    async def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
+        # Async: Ray Data runs several blocks at once on this actor's event loop, and the
+        # semaphore keeps this worker's requests in flight at `concurrency` across all of them.
+        if self.limit is None:
+            self.limit = asyncio.Semaphore(self.job["concurrency"])
         cache: _Recording | None = None
         if self.settings.cache:
             try:
                 cache = _Recording(Path(self.job["out"]) / "manifest.sqlite")
             except Exception:  # noqa: BLE001 — the cache is an optimisation; go on without it
                 cache = None
-        # Ray calls this from a thread of its own: the loop is this worker's, run here.
-        rows = self.loop.run_until_complete(self._all(batch, cache))
+        rows = await asyncio.gather(
+            *(
+                self._one(str(path), bytes(data), int(index), cache, self.limit)
+                for path, data, index in zip(
+                    batch["path"], batch["bytes"], batch["index"], strict=True
+                )
+            )
+        )
         if cache is not None:
             replies = json.dumps(cache.new)
             cache.close()
@@ -123,17 +136,6 @@ class Worker:
         # All of this block's accepted replies travel with its first row.
         columns["replies"] = [replies] + ["[]"] * (len(rows) - 1)
         return columns
-
-    async def _all(self, batch: dict[str, Any], cache: _Recording | None) -> list[dict[str, Any]]:
-        limit = asyncio.Semaphore(self.job["concurrency"])
-        return await asyncio.gather(
-            *(
-                self._one(str(path), bytes(data), int(index), cache, limit)
-                for path, data, index in zip(
-                    batch["path"], batch["bytes"], batch["index"], strict=True
-                )
-            )
-        )
 
     async def _one(
         self, path: str, data: bytes, index: int, cache: _Recording | None, limit: asyncio.Semaphore
@@ -282,7 +284,9 @@ def run_ray(
             Worker,
             fn_constructor_args=(job,),
             batch_size=BLOCK,
-            compute=ray.data.ActorPoolStrategy(size=workers),
+            compute=ray.data.ActorPoolStrategy(
+                size=workers, max_tasks_in_flight_per_actor=TASKS_PER_WORKER
+            ),
             # A worker mostly waits on model servers: a quarter CPU each leaves the rest to
             # reading files (and a whole CPU each starved the read tasks on a 2-core machine).
             num_cpus=WORKER_CPUS,
