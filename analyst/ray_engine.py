@@ -28,6 +28,7 @@ import asyncio
 import dataclasses
 import hashlib
 import json
+import math
 import time
 from collections.abc import Sequence
 from pathlib import Path, PurePath
@@ -68,10 +69,8 @@ from analyst.structured import Meter
 INSTALL_HINT = 'the Ray engine needs the ray extra: pip install "analyst[ray]"'
 # Articles per block handed to a worker: small enough that a restarted worker redoes little.
 BLOCK = 8
+MAX_BLOCKS = 20_000
 WORKER_CPUS = 0.25
-# Blocks a worker runs at once (each up to four batches of BLOCK articles, Ray Data's default for
-# async functions): enough to keep `concurrency` requests in flight.
-TASKS_PER_WORKER = 4
 
 
 def identity_of(settings: Settings, model: str, base_urls: Sequence[str]) -> str:
@@ -277,15 +276,23 @@ def run_ray(
         ray.init(address=address, include_dashboard=False, log_to_driver=False)
     try:
         paths = [str(folder.resolve() / p) for p in found.paths]
-        ds = ray.data.read_binary_files(paths, include_paths=True)
+        # One block per BLOCK articles: Ray would pack a thousand small files into one block,
+        # and one block goes to one worker.
+        blocks = min(max(1, math.ceil(len(paths) / BLOCK)), MAX_BLOCKS)
+        ds = ray.data.read_binary_files(paths, include_paths=True, override_num_blocks=blocks)
         order = {p: i for i, p in enumerate(paths)}
         ds = ds.map_batches(lambda b: {**b, "index": [order[p] for p in b["path"]]})
+        blocks_at_once = max(2, 2 * math.ceil(concurrency / BLOCK))
         results = ds.map_batches(
             Worker,
             fn_constructor_args=(job,),
             batch_size=BLOCK,
             compute=ray.data.ActorPoolStrategy(
-                size=workers, max_tasks_in_flight_per_actor=TASKS_PER_WORKER
+                size=workers,
+                # Twice the blocks that hold `concurrency` articles (one request in flight
+                # each), run at once on the actor's loop; its semaphore does the bounding.
+                max_tasks_in_flight_per_actor=blocks_at_once,
+                max_concurrent_calls_per_actor=blocks_at_once,
             ),
             # A worker mostly waits on model servers: a quarter CPU each leaves the rest to
             # reading files (and a whole CPU each starved the read tasks on a 2-core machine).
