@@ -276,9 +276,9 @@ def run_ray(
         ray.init(address=address, include_dashboard=False, log_to_driver=False)
     try:
         paths = [str(folder.resolve() / p) for p in found.paths]
-        # One block per BLOCK articles: Ray would pack a thousand small files into one block,
-        # and one block goes to one worker.
-        blocks = min(max(1, math.ceil(len(paths) / BLOCK)), MAX_BLOCKS)
+        # One block per BLOCK articles (Ray would pack a thousand small files into one block,
+        # and one block goes to one worker), and at least two per worker.
+        blocks = min(len(paths), max(2 * workers, math.ceil(len(paths) / BLOCK)), MAX_BLOCKS)
         ds = ray.data.read_binary_files(paths, include_paths=True, override_num_blocks=blocks)
         order = {p: i for i, p in enumerate(paths)}
         ds = ds.map_batches(lambda b: {**b, "index": [order[p] for p in b["path"]]})
