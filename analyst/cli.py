@@ -428,6 +428,11 @@ def batch(
         if engine == "ray":
             if submit or export_batch or import_batch:
                 raise errors.ConfigError("provider batches run with --engine local")
+            if batch_budget_tokens is not None:
+                raise errors.ConfigError(
+                    "--batch-budget-tokens runs with --engine local (--budget-tokens, per "
+                    "article, works with both)"
+                )
             from analyst.ray_engine import run_ray
 
             with BatchProgress(err) as progress:
