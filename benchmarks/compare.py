@@ -363,6 +363,9 @@ def main() -> None:
     parser.add_argument("--base-url")
     parser.add_argument("--model")
     parser.add_argument("--no-cache", action="store_true", help="do not use the call cache")
+    parser.add_argument(
+        "--only", choices=STRATEGIES, action="append", help="run only these strategies"
+    )
     args = parser.parse_args()
     settings = Settings.from_env(os.environ, base_url=args.base_url, model=args.model)
     done: list[Row] = []
@@ -373,7 +376,7 @@ def main() -> None:
     cache = None if args.no_cache else CallCache(settings.cache_dir / "calls.sqlite")
     try:
         for name, text, reference in articles(args.n):
-            for strategy in STRATEGIES:
+            for strategy in args.only or STRATEGIES:
                 if (name, strategy) in have:
                     continue
                 row = run_one(
