@@ -187,9 +187,9 @@ class Worker:
             row.update(status="failed", kind=kind, error=message)
             row["fatal"] = isinstance(exc, AuthenticationError | UnknownModelError | ConfigError)
         else:
-            row.update(status="ok", outputs=json.dumps(outputs))
-            meter_usage = report.usage
-            row["usage"] = meter_usage.model_dump_json()
+            row.update(
+                status="ok", outputs=json.dumps(outputs), usage=report.usage.model_dump_json()
+            )
             return row
         usage = Usage(
             calls=meter.calls,
