@@ -36,7 +36,7 @@ from typing import Any
 
 from analyst import drive
 from analyst.backends import AsyncChatClient, ChatClient, make_client
-from analyst.backends.base import Completion
+from analyst.backends.base import Completion, StructuredMode
 from analyst.batch import (
     BatchEvent,
     BatchResult,
@@ -301,7 +301,7 @@ def run_ray(
         for out in results.iter_rows():
             for key, reply_model, fields in json.loads(out["replies"]):
                 if cache is not None:
-                    fields["mode"] = _mode(fields["mode"])
+                    fields["mode"] = StructuredMode(fields["mode"])
                     cache.put(key, reply_model, Completion(**fields))
             status = out["status"]
             name = out["name"]
@@ -354,12 +354,6 @@ class _Snapshot:
 
     def get(self, name: str) -> Row | None:
         return self.rows.get(name)
-
-
-def _mode(value: str) -> Any:
-    from analyst.backends.base import StructuredMode
-
-    return StructuredMode(value)
 
 
 def _close(client: ChatClient | AsyncChatClient) -> None:

@@ -47,7 +47,8 @@ from analyst.evaluate import lead3, rouge  # noqa: E402
 from analyst.grounding import Grounder  # noqa: E402
 from analyst.pipeline import report_calls  # noqa: E402
 from analyst.prompts import Prompts  # noqa: E402
-from analyst.schema import strict_json_schema  # noqa: E402
+from analyst.reading import Article  # noqa: E402
+from analyst.schema import Report, strict_json_schema  # noqa: E402
 from analyst.settings import Settings  # noqa: E402
 from analyst.sources import load_article  # noqa: E402
 from analyst.structured import Calls, Meter, ask  # noqa: E402
@@ -260,17 +261,7 @@ def run_one(
         row.lead3_rouge1 = rouge(lead3(text), reference)["rouge1"]
     try:
         if strategy == "analyst":
-            calls = report_calls(
-                article,
-                text,
-                settings=settings,
-                prompts=Prompts.load(),
-                model=client.model,
-                backend=client.backend,
-                path=name,
-                meter=meter,
-            )
-            report = drive.run(calls, client, cache, identity)
+            report = analyst_report(article, text, client, settings, meter, cache, identity)
             summary = report.summary
             row.facts = report.facts_extracted
             row.grounded = sum(1 for f in report.facts if f.grounded)
@@ -293,6 +284,29 @@ def run_one(
     return row
 
 
+def analyst_report(
+    article: Article,
+    text: str,
+    client: ChatClient,
+    settings: Settings,
+    meter: Meter,
+    cache: CallCache | None = None,
+    identity: str = "",
+) -> Report:
+    """analyst's own pipeline on ``client``, counted by ``meter``."""
+    calls = report_calls(
+        article,
+        text,
+        settings=settings,
+        prompts=Prompts.load(),
+        model=client.model,
+        backend=client.backend,
+        path=None,
+        meter=meter,
+    )
+    return drive.run(calls, client, cache, identity)
+
+
 def fixed_overhead(settings: Settings) -> int:
     """analyst's prompt tokens around the article: its prompts on a one-line article."""
     fake = FakeChatClient(responder=extractive_responder)
@@ -300,17 +314,7 @@ def fixed_overhead(settings: Settings) -> int:
     encoder = get_encoder(fake.model, settings.cache_dir)
     meter = Meter()
     article = load_article(tiny)
-    calls = report_calls(
-        article,
-        tiny,
-        settings=settings,
-        prompts=Prompts.load(),
-        model=fake.model,
-        backend=fake.backend,
-        path=None,
-        meter=meter,
-    )
-    drive.run(calls, fake)
+    analyst_report(article, tiny, fake, settings, meter)
     return meter.prompt_tokens - count(encoder, article.text)
 
 
