@@ -23,6 +23,7 @@ from analyst.pricing import cost_usd
 from analyst.prompts import Prompts
 from analyst.reading import Article, Block, Kind
 from analyst.schema import (
+    FACTS_PER_CALL,
     Analysis,
     ExtractedFact,
     Extraction,
@@ -233,7 +234,9 @@ class _Run:
         if sentences < 2:
             # Not a validation error: the 1.5B model kept one long sentence through three
             # re-asks on an example article, and failing the whole report for it helps no one.
-            self.warnings.append(f"the summary has {sentences} sentence(s), not the 2-3 asked for")
+            self.warnings.append(
+                f"the summary has {sentences} sentence(s); a paragraph was asked for"
+            )
         kept = facts if self.settings.keep_ungrounded else grounded
         seconds = round(time.perf_counter() - started, 3)
         return Report(
@@ -365,7 +368,12 @@ class _Run:
             left = yield from self._extract(halves[0])
             right = yield from self._extract(halves[1])
             return left + right
-        return reply.facts
+        if len(reply.facts) > FACTS_PER_CALL:
+            self.warnings.append(
+                f"the model gave {len(reply.facts)} facts for one call; kept the first "
+                f"{FACTS_PER_CALL}"
+            )
+        return reply.facts[:FACTS_PER_CALL]
 
     # ---- grounding ----------------------------------------------------------------------------
 
@@ -491,6 +499,7 @@ class _Run:
                     title=_escape(self.article.title or "(none)"),
                     dek=_escape(self.article.dek or "(none)"),
                     facts=listing,
+                    summary_words=str(summary_words(count(self.encoder, self.article.text))),
                     language=self._language(),
                 ),
             },
@@ -517,6 +526,18 @@ _SENTENCE = re.compile(r"[^.!?。！？]+[.!?。！？]")
 # article would become a real turn boundary.
 _TAGS = ("<article", "</article", "<section", "</section", "<facts", "</facts", "<|")
 _TAG = re.compile("|".join(re.escape(tag) for tag in _TAGS), re.IGNORECASE)
+
+
+def summary_words(article_tokens: int) -> int:
+    """The summary's length: a third of the article's words, within 60 to 150.
+
+    A fixed 40 to 80 words read as a headline on long articles, and it scored ROUGE-1 0.135 on
+    five BBC dev articles whose human summaries run to 46 % of the article (median 128 of 279
+    words); the facts the same reports held, read one after another, scored 0.27 to 0.61.
+    Tokens, not words, so that languages written without spaces get a length too.
+    """
+    words = round(article_tokens * 0.75 / 3)
+    return max(60, min(150, words))
 
 
 def _failed(fact: Fact) -> bool:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from analyst import ContextOverflowError, ModelOutputError, Report, Settings, summarize_text
+from analyst.pipeline import summary_words
 from analyst.testing import FakeChatClient, extractive_responder
 from tests.fakeserver import FakeOpenAIServer, reply
 
@@ -171,7 +172,7 @@ def test_headline_summary_is_kept_with_a_warning(bridge: str) -> None:
     )
     report = summarize_text(bridge, client=fake)
     assert report.summary == "Riverton Approves Bridge Replacement" and report.usage.repairs == 0
-    assert any("0 sentence(s), not the 2-3" in w for w in report.warnings)
+    assert any("0 sentence(s); a paragraph" in w for w in report.warnings)
 
 
 def test_unknown_citation_is_reasked_then_fixed(bridge: str) -> None:
@@ -263,3 +264,31 @@ def test_synthesis_schema_allows_only_the_grounded_fact_ids(bridge: str) -> None
     synthesis = fake.calls[-1].schema
     items = synthesis.schema["$defs"]["CitedText"]["properties"]["facts"]["items"]
     assert items["enum"] == [f.id for f in report.facts] and len(items["enum"]) >= 3
+
+
+def test_a_call_keeps_at_most_eight_facts_and_says_so(bridge: str) -> None:
+    # A server that does not enforce the schema's maxItems: the first eight are kept, since the
+    # prompt asks for the most important first, and the report says what was dropped.
+    words = bridge.split()
+    start = words.index("Riverton", 20)  # the first body sentence, past the title and dek
+    quotes = [" ".join(words[start + i : start + i + 6]) for i in range(11)]
+    many = _facts(*[("s1", q, f"The council voted, point {i}.") for i, q in enumerate(quotes)])
+    fake = FakeChatClient([many, SYNTH1])
+    report = summarize_text(bridge, client=fake)
+    assert report.facts_extracted == 8 and len(report.facts) == 8
+    assert report.facts[-1].text == "The council voted, point 7."
+    assert any("gave 11 facts for one call; kept the first 8" in w for w in report.warnings)
+    schema = fake.calls[0].schema
+    assert schema is not None and schema.schema["properties"]["facts"]["maxItems"] == 8
+
+
+@pytest.mark.parametrize(("tokens", "words"), [(100, 60), (372, 93), (560, 140), (5000, 150)])
+def test_summary_length_follows_the_article(tokens: int, words: int) -> None:
+    assert summary_words(tokens) == words
+
+
+def test_synthesis_asks_for_the_summary_length(bridge: str) -> None:
+    fake = FakeChatClient(responder=extractive_responder)
+    report = summarize_text(bridge, client=fake)
+    wanted = summary_words(report.source.tokens)
+    assert f"summary (about {wanted} words)" in fake.calls[-1].messages[1]["content"]
