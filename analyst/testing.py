@@ -125,10 +125,13 @@ def extractive_responder(messages: Sequence[Message], schema: OutputSchema) -> d
     found = _FACT.findall(prompt)
     ids = [fact_id for fact_id, _ in found]
     texts = [text for _, text in found]
-    lead = texts[0].rstrip(".") + "." if texts else "It reports nothing that could be verified."
-    summary = f"The article makes {len(ids)} verifiable points. {lead}"
+    # As many sentences as the schema holds the summary to (the json_object fallback has none).
+    wanted = schema.schema.get("properties", {}).get("summary", {}).get("minItems", 2)
+    sentences = [f"The article makes {len(ids)} verifiable points."]
+    sentences += [t.rstrip(".") + "." for t in texts[: wanted - 1]]
+    sentences += ["It reports nothing more that could be verified."] * (wanted - len(sentences))
     return {
-        "summary": summary,
+        "summary": sentences,
         "implications": [
             {"text": f"Consequence {n} of what was reported.", "facts": ids[n - 1 : n]}
             for n in range(1, 4)

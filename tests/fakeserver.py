@@ -403,4 +403,4 @@ def _schema_of(body: dict[str, Any]) -> OutputSchema:
     if name is None:
         user = next(m["content"] for m in body["messages"] if m["role"] == "user")
         name = "extraction" if "<section id=" in user else "synthesis"
-    return OutputSchema(name, {})
+    return OutputSchema(name, (fmt.get("json_schema") or {}).get("schema") or {})

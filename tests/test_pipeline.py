@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from analyst import ContextOverflowError, ModelOutputError, Report, Settings, summarize_text
-from analyst.pipeline import summary_words
+from analyst.pipeline import facts_per_call, summary_sentences
 from analyst.testing import FakeChatClient, extractive_responder
 from tests.fakeserver import FakeOpenAIServer, reply
 
@@ -266,8 +266,8 @@ def test_synthesis_schema_allows_only_the_grounded_fact_ids(bridge: str) -> None
     assert items["enum"] == [f.id for f in report.facts] and len(items["enum"]) >= 3
 
 
-def test_a_call_keeps_at_most_eight_facts_and_says_so(bridge: str) -> None:
-    # A server that does not enforce the schema's maxItems: the first eight are kept, since the
+def test_a_call_keeps_at_most_its_fact_limit_and_says_so(bridge: str) -> None:
+    # A server that does not enforce the schema's maxItems: the first ones are kept, since the
     # prompt asks for the most important first, and the report says what was dropped.
     words = bridge.split()
     start = words.index("Riverton", 20)  # the first body sentence, past the title and dek
@@ -275,20 +275,42 @@ def test_a_call_keeps_at_most_eight_facts_and_says_so(bridge: str) -> None:
     many = _facts(*[("s1", q, f"The council voted, point {i}.") for i, q in enumerate(quotes)])
     fake = FakeChatClient([many, SYNTH1])
     report = summarize_text(bridge, client=fake)
-    assert report.facts_extracted == 8 and len(report.facts) == 8
-    assert report.facts[-1].text == "The council voted, point 7."
-    assert any("gave 11 facts for one call; kept the first 8" in w for w in report.warnings)
+    limit = facts_per_call(report.source.tokens, 1)
+    assert limit == 8  # a 680-token article read in one call
+    assert report.facts_extracted == limit and len(report.facts) == limit
+    assert report.facts[-1].text == f"The council voted, point {limit - 1}."
+    assert any(f"gave 11 facts for one call; kept the first {limit}" in w for w in report.warnings)
     schema = fake.calls[0].schema
-    assert schema is not None and schema.schema["properties"]["facts"]["maxItems"] == 8
+    assert schema is not None and schema.schema["properties"]["facts"]["maxItems"] == limit
+    assert f"at most {limit} key facts" in fake.calls[0].messages[1]["content"]
 
 
-@pytest.mark.parametrize(("tokens", "words"), [(100, 60), (372, 93), (560, 140), (5000, 150)])
-def test_summary_length_follows_the_article(tokens: int, words: int) -> None:
-    assert summary_words(tokens) == words
+@pytest.mark.parametrize(
+    ("tokens", "calls", "limit"), [(100, 1, 3), (454, 1, 6), (600, 1, 8), (3000, 2, 8), (500, 2, 4)]
+)
+def test_fact_limit_follows_the_article(tokens: int, calls: int, limit: int) -> None:
+    assert facts_per_call(tokens, calls) == limit
 
 
-def test_synthesis_asks_for_the_summary_length(bridge: str) -> None:
+@pytest.mark.parametrize(("tokens", "sentences"), [(100, 3), (454, 4), (560, 5), (5000, 6)])
+def test_summary_length_follows_the_article(tokens: int, sentences: int) -> None:
+    assert summary_sentences(tokens) == sentences
+
+
+def test_the_summary_is_held_to_its_sentences(bridge: str) -> None:
     fake = FakeChatClient(responder=extractive_responder)
     report = summarize_text(bridge, client=fake)
-    wanted = summary_words(report.source.tokens)
-    assert f"summary (about {wanted} words)" in fake.calls[-1].messages[1]["content"]
+    wanted = summary_sentences(report.source.tokens)
+    synthesis = fake.calls[-1]
+    assert f"summary ({wanted} sentences)" in synthesis.messages[1]["content"]
+    summary = synthesis.schema.schema["properties"]["summary"]
+    assert (summary["minItems"], summary["maxItems"]) == (wanted, wanted)
+    # The sentences come back as one paragraph.
+    assert report.summary.startswith("The article makes") and report.summary.count(". ") >= 2
+
+
+def test_a_summary_sent_as_one_string_is_taken(bridge: str) -> None:
+    fake = FakeChatClient(
+        [_facts(("s1", "The Riverton city council voted 7–2", "It voted.")), SYNTH1]
+    )
+    assert summarize_text(bridge, client=fake).summary == SYNTH1["summary"]

@@ -136,8 +136,10 @@ def _run_requests(path: Path) -> str:
     for n, line in enumerate(path.read_text("utf-8").splitlines()):
         request = json.loads(line)
         body = request["body"]
-        name = body["response_format"]["json_schema"]["name"]
-        content = json.dumps(extractive_responder(body["messages"], OutputSchema(name, {})))
+        fmt = body["response_format"]["json_schema"]
+        content = json.dumps(
+            extractive_responder(body["messages"], OutputSchema(fmt["name"], fmt["schema"]))
+        )
         completion = {
             "id": f"cmpl-{n}",
             "object": "chat.completion",
