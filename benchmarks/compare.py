@@ -152,6 +152,22 @@ class Timed:
             self.seconds += time.perf_counter() - started
 
 
+class WriteOnly(CallCache):
+    """A call cache that never answers, so every figure is a real call, and still stores."""
+
+    def __init__(self, inner: CallCache) -> None:  # noqa: D107 — wraps, does not open
+        self._inner = inner
+
+    def get(self, key: str) -> Completion | None:
+        return None
+
+    def put(self, key: str, model: str, completion: Completion) -> None:
+        self._inner.put(key, model, completion)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
 def articles(n: int) -> list[tuple[str, str, str | None]]:
     """(name, text, reference summary) of the seed article and the first ``n`` BBC articles."""
     found: list[tuple[str, str, str | None]] = []
@@ -368,6 +384,11 @@ def main() -> None:
     parser.add_argument("--model")
     parser.add_argument("--no-cache", action="store_true", help="do not use the call cache")
     parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="ask the model for every call, but keep its replies in the call cache (for eval)",
+    )
+    parser.add_argument(
         "--only", choices=STRATEGIES, action="append", help="run only these strategies"
     )
     args = parser.parse_args()
@@ -378,6 +399,8 @@ def main() -> None:
     have = {(r.article, r.strategy) for r in done if r.error is None}
     client = Timed(make_client(settings))
     cache = None if args.no_cache else CallCache(settings.cache_dir / "calls.sqlite")
+    if cache is not None and args.fresh:
+        cache = WriteOnly(cache)
     try:
         for name, text, reference in articles(args.n):
             for strategy in args.only or STRATEGIES:
