@@ -292,7 +292,9 @@ def test_fact_limit_follows_the_article(tokens: int, calls: int, limit: int) -> 
     assert facts_per_call(tokens, calls) == limit
 
 
-@pytest.mark.parametrize(("tokens", "sentences"), [(100, 3), (347, 4), (386, 5), (454, 6), (5000, 6)])
+@pytest.mark.parametrize(
+    ("tokens", "sentences"), [(100, 3), (347, 4), (386, 5), (454, 6), (5000, 6)]
+)
 def test_summary_length_follows_the_article(tokens: int, sentences: int) -> None:
     assert summary_sentences(tokens) == sentences
 
