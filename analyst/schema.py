@@ -40,10 +40,10 @@ class ExtractedFact(_Strict):
     text: str = Field(min_length=1, description="the fact in one plain sentence")
 
 
-# The prompt asks for the 3 to 8 most important facts of a call. The 1.5B model still wrote 16
-# near-copies of sentences for one 548-token BBC article: a third of its time went on them, and
-# the synthesis re-read them all. Servers that enforce the schema stop at this many; the pipeline
-# keeps the first this many from servers that do not (the prompt asks for most important first).
+# The most facts an extraction call may give. Asked for "3 to 8", the 1.5B model still wrote 16
+# near-copies of sentences for one 548-token BBC article, and the synthesis re-read them all. The
+# pipeline sets each article's own, lower, limit (``pipeline.facts_per_call``) in the request and
+# in the schema's maxItems, and keeps the first that many from servers that do not enforce it.
 FACTS_PER_CALL = 8
 
 
