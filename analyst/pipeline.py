@@ -251,7 +251,7 @@ class _Run:
                 path=path,
                 sha256=sha256,
                 chars=len(self.article.text),
-                tokens=count(self.encoder, self.article.text),
+                tokens=tokens,
                 url=self.article.url,
                 format=self.article.kind,
                 text=self.article.text if self.settings.include_text else None,
