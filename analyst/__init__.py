@@ -11,13 +11,13 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from analyst.backends import (
-    AsyncChatClient,
-    ChatClient,
-    Completion,
-    Message,
-    OutputSchema,
-    StructuredMode,
+from analyst.api import (
+    asummarize_file,
+    asummarize_text,
+    asummarize_url,
+    summarize_file,
+    summarize_text,
+    summarize_url,
 )
 from analyst.batch import BatchEvent, BatchResult, asummarize_folder, summarize_folder
 from analyst.errors import (
@@ -32,8 +32,18 @@ from analyst.errors import (
     ModelServerError,
     UnknownModelError,
 )
-from analyst.pipeline import summarize_file, summarize_text, summarize_url
+from analyst.model.seam import (
+    AsyncChatClient,
+    ChatClient,
+    ChatRequest,
+    ClientInfo,
+    Completion,
+    Message,
+    OutputSchema,
+    StructuredMode,
+)
 from analyst.schema import Fact, Implication, Report, Verification
+from analyst.session import Session
 from analyst.settings import Settings
 
 __all__ = [
@@ -41,9 +51,11 @@ __all__ = [
     "AsyncChatClient",
     "AuthenticationError",
     "BatchEvent",
-    "BudgetError",
     "BatchResult",
+    "BudgetError",
     "ChatClient",
+    "ChatRequest",
+    "ClientInfo",
     "Completion",
     "ConfigError",
     "ContextOverflowError",
@@ -56,12 +68,16 @@ __all__ = [
     "ModelServerError",
     "OutputSchema",
     "Report",
+    "Session",
     "Settings",
     "StructuredMode",
     "UnknownModelError",
     "Verification",
     "__version__",
+    "asummarize_file",
     "asummarize_folder",
+    "asummarize_text",
+    "asummarize_url",
     "summarize_file",
     "summarize_folder",
     "summarize_text",

@@ -1,38 +1,69 @@
-"""The exceptions analyst raises.
+"""The exceptions analyst raises; each class carries its own meaning.
 
 Every error analyst raises on purpose derives from one root, so callers can catch it in one place::
 
-    AnalystError
-    ├── ConfigError            your settings or prompt files are wrong           (CLI exit 2)
-    ├── InputError             the article is missing, empty, binary, undecodable (CLI exit 3)
-    ├── ModelServerError       the server failed: connection, auth, rate limit, 5xx (CLI exit 4)
-    │   ├── AuthenticationError
-    │   ├── MalformedReplyError
-    │   └── UnknownModelError
-    ├── ModelOutputError       the model's reply stayed invalid after the re-asks (CLI exit 5)
-    ├── ContextOverflowError   the article cannot fit the context window even split (CLI exit 6)
-    └── BudgetError            the token budget would be exceeded                 (CLI exit 7)
+    AnalystError                                                 exit  kind
+    ├── ConfigError          settings, flags or prompt files wrong     2   config        (stops)
+    ├── InputError           the article is missing, empty, binary     3   input
+    ├── ModelServerError     the server failed after the SDK retries   4   model-server
+    │   ├── AuthenticationError  the key was refused                   4                 (stops)
+    │   ├── UnknownModelError    the server lacks the model            4                 (stops)
+    │   ├── MalformedReplyError  a 200 that is not a completion        4
+    │   └── BatchRequestError    a provider batch failed one request   4
+    ├── ModelOutputError     the reply stayed invalid after re-asks    5   model-output
+    │   └── OutputTooLong        hit max_tokens with no room left      5
+    ├── ContextOverflowError the article cannot fit the context        6   context
+    └── BudgetError          the token budget would be exceeded        7   budget
 
+(stops): ``stops_batch`` — every other article would fail the same way.
+
+``exit_code`` is what the CLI exits with, ``kind`` what a batch manifest records, ``stops_batch``
+whether every other article would fail the same way (so a batch stops instead of recording each).
+The CLI, the batch engines and ``analyst eval`` read these attributes; there is no other table.
 Anything else that escapes is a bug in analyst and keeps its traceback.
 """
 
 from __future__ import annotations
 
+from typing import ClassVar
+
+# Exit codes that are not errors: the CLI's own.
+EXIT_OK = 0
+EXIT_BATCH_FAILURES = 8  # a batch finished, but some articles failed
+EXIT_INTERRUPTED = 130
+
 
 class AnalystError(Exception):
     """Root of every error analyst raises on purpose."""
+
+    exit_code: ClassVar[int] = 1
+    kind: ClassVar[str] = "internal"
+    stops_batch: ClassVar[bool] = False
+    # A model-server failure that says the server is down when several articles in a row hit it.
+    server_down: ClassVar[bool] = False
 
 
 class ConfigError(AnalystError):
     """A setting, flag or prompt file is wrong; fix the configuration."""
 
+    exit_code = 2
+    kind = "config"
+    stops_batch = True
+
 
 class InputError(AnalystError):
     """The article cannot be read: missing, empty, binary or undecodable."""
 
+    exit_code = 3
+    kind = "input"
+
 
 class ModelServerError(AnalystError):
     """The model server failed after the SDK's own retries."""
+
+    exit_code = 4
+    kind = "model-server"
+    server_down = True
 
     def __init__(self, message: str, *, status_code: int | None = None) -> None:
         super().__init__(message)
@@ -41,6 +72,8 @@ class ModelServerError(AnalystError):
 
 class AuthenticationError(ModelServerError):
     """The server refused the API key (never retried)."""
+
+    stops_batch = True
 
 
 class MalformedReplyError(ModelServerError):
@@ -51,9 +84,18 @@ class MalformedReplyError(ModelServerError):
 class UnknownModelError(ModelServerError):
     """The server does not serve the requested model."""
 
+    stops_batch = True
+
     def __init__(self, message: str, *, available: list[str] | None = None) -> None:
         super().__init__(message, status_code=404)
         self.available = available or []
+
+
+class BatchRequestError(ModelServerError):
+    """A provider batch answered this one request with an error: that article fails, the server
+    is not down."""
+
+    server_down = False
 
 
 class ModelOutputError(AnalystError):
@@ -62,15 +104,37 @@ class ModelOutputError(AnalystError):
     ``raw`` holds the last reply as the model wrote it and ``attempts`` how many were made.
     """
 
+    exit_code = 5
+    kind = "model-output"
+
     def __init__(self, message: str, *, raw: str, attempts: int) -> None:
         super().__init__(message)
         self.raw = raw
         self.attempts = attempts
 
 
-class BudgetError(AnalystError):
-    """The token budget (``--budget-tokens``) would be exceeded; nothing more was spent."""
+class OutputTooLong(ModelOutputError):
+    """The reply hit ``max_tokens`` and the context leaves no room to ask for more; the
+    extraction stage then reads its sections in two halves."""
 
 
 class ContextOverflowError(AnalystError):
     """A request cannot fit the model's context window, even after splitting the article."""
+
+    exit_code = 6
+    kind = "context"
+
+
+class BudgetError(AnalystError):
+    """The token budget (``--budget-tokens``) would be exceeded; nothing more was spent."""
+
+    exit_code = 7
+    kind = "budget"
+
+
+def describe(exc: BaseException) -> tuple[str, str]:
+    """The manifest's error kind and a one-line message for ``exc`` (a bug says so)."""
+    message = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, AnalystError) and exc.kind != "internal":
+        return exc.kind, message
+    return "internal", f"{type(exc).__name__}: {message} (a bug in analyst; please report it)"

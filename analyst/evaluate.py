@@ -21,17 +21,18 @@ import statistics
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from analyst.backends import ChatClient
-from analyst.errors import AnalystError, AuthenticationError, InputError, UnknownModelError
-from analyst.pipeline import summarize_text
-from analyst.reading import Kind, read_article
+from analyst.errors import AnalystError, ConfigError, InputError
+from analyst.reading.text import Kind, read_article
+from analyst.session import Client, Session
 from analyst.settings import Settings
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL")
-# Errors every row would hit the same way: stop the evaluation instead of recording each.
-_STOPPERS = (AuthenticationError, UnknownModelError)
+if TYPE_CHECKING:
+    from analyst.schema import Report
+
+EVAL_HINT = 'analyst eval scores with rouge-score, in the eval extra: pip install "analyst[eval]"'
 _SENTENCE = re.compile(r"[^.!?。！？]+[.!?。！？]+[\"”’')\]]*|[^.!?。！？]+$")
 
 
@@ -146,7 +147,10 @@ def lead3(text: str) -> str:
 
 def rouge(candidate: str, reference: str) -> dict[str, float]:
     """ROUGE-1/2/L F-measures of ``candidate`` against ``reference`` (stemmed, as usual)."""
-    from rouge_score import rouge_scorer
+    try:
+        from rouge_score import rouge_scorer
+    except ImportError:
+        raise ConfigError(EVAL_HINT) from None
 
     scorer = rouge_scorer.RougeScorer(list(ROUGE_TYPES), use_stemmer=True)
     scores = scorer.score(reference, candidate)  # rouge-score takes (target, prediction)
@@ -157,43 +161,52 @@ def evaluate_articles(
     rows: list[EvalArticle],
     *,
     settings: Settings,
-    client: ChatClient | None = None,
+    client: Client | None = None,
     on_article: Callable[[ArticleScore], None] | None = None,
 ) -> EvalResult:
-    """Run the pipeline on every row and score each report; a failed article is recorded."""
+    """Run the pipeline on every row and score each report; a failed article is recorded (an
+    error that would fail every row alike stops the evaluation)."""
     result = EvalResult()
-    for row in rows:
-        text = f"{row.title}\n\n{row.text}" if row.title else row.text
-        try:
-            report = summarize_text(text, settings=settings, client=client, path=row.id)
-        except AnalystError as exc:
-            score = ArticleScore(row.id, None, None, 0, 0, None, 0, 0, 0, 0, 0.0, str(exc))
-        else:
-            reference = row.reference_summary
-            grounded = sum(1 for f in report.facts if f.grounded)
-            score = ArticleScore(
-                id=row.id,
-                rouge=rouge(report.summary, reference) if reference else None,
-                lead3_rouge=rouge(lead3(text), reference) if reference else None,
-                facts=len(report.facts),
-                facts_extracted=report.facts_extracted,
-                grounded_rate=(
-                    round(grounded / report.facts_extracted, 4) if report.facts_extracted else None
-                ),
-                facts_with_absent_terms=sum(1 for f in report.facts if f.absent_terms),
-                calls=report.usage.calls,
-                cache_hits=report.usage.cache_hits,
-                tokens=report.usage.prompt_tokens + report.usage.completion_tokens,
-                seconds=report.usage.seconds,
-            )
-            if settings.verify:
-                verdicts = [f.verification.verdict for f in report.facts if f.verification]
-                score.verified = verdicts.count("supported")
-                score.unsupported = verdicts.count("unsupported")
-        result.articles.append(score)
-        if on_article is not None:
-            on_article(score)
+    with Session(settings, client=client) as session:
+        for row in rows:
+            text = f"{row.title}\n\n{row.text}" if row.title else row.text
+            try:
+                report = session.report(session.read(text, name=row.id), raw=text, path=row.id)
+            except AnalystError as exc:
+                if exc.stops_batch:
+                    raise
+                score = ArticleScore(row.id, None, None, 0, 0, None, 0, 0, 0, 0, 0.0, str(exc))
+            else:
+                score = _score(row, text, report, verify=settings.verify)
+            result.articles.append(score)
+            if on_article is not None:
+                on_article(score)
     return result
+
+
+def _score(row: EvalArticle, text: str, report: Report, *, verify: bool) -> ArticleScore:
+    reference = row.reference_summary
+    grounded = sum(1 for f in report.facts if f.grounded)
+    score = ArticleScore(
+        id=row.id,
+        rouge=rouge(report.summary, reference) if reference else None,
+        lead3_rouge=rouge(lead3(text), reference) if reference else None,
+        facts=len(report.facts),
+        facts_extracted=report.facts_extracted,
+        grounded_rate=(
+            round(grounded / report.facts_extracted, 4) if report.facts_extracted else None
+        ),
+        facts_with_absent_terms=sum(1 for f in report.facts if f.absent_terms),
+        calls=report.usage.calls,
+        cache_hits=report.usage.cache_hits,
+        tokens=report.usage.prompt_tokens + report.usage.completion_tokens,
+        seconds=report.usage.seconds,
+    )
+    if verify:
+        verdicts = [f.verification.verdict for f in report.facts if f.verification]
+        score.verified = verdicts.count("supported")
+        score.unsupported = verdicts.count("unsupported")
+    return score
 
 
 # ---- claims: the fact verifier against human labels ----------------------------------------
@@ -298,41 +311,34 @@ def evaluate_claims(
     rows: list[EvalClaim],
     *,
     settings: Settings,
-    client: ChatClient | None = None,
+    client: Client | None = None,
     on_claim: Callable[[ClaimScore], None] | None = None,
 ) -> ClaimsResult:
     """Judge every claim with the fact verifier (one call each, cached) and compare to labels."""
-    from analyst import drive
-    from analyst.backends import make_client
-    from analyst.cache import CallCache
-    from analyst.prompts import Prompts
-    from analyst.structured import Meter
-    from analyst.tokens import get_encoder
-    from analyst.verify import check_claims
+    from analyst.model.ask import AskPolicy
+    from analyst.model.usage import Meter
+    from analyst.stages.verify import check_claims
+    from analyst.text.tokens import get_encoder
 
-    owned = client is None
-    chat = client or make_client(settings)
-    cache = CallCache(settings.cache_dir / "calls.sqlite") if settings.cache else None
-    encoder = get_encoder(chat.model, settings.cache_dir)
-    system = Prompts.load(settings.prompts_dir).render("verify")
     result = ClaimsResult()
-    try:
+    with Session(settings, client=client) as session:
+        encoder = get_encoder(session.info.model, settings.cache_dir)
         for row in rows:
-            calls = check_claims(
-                [row.claim],
-                row.text,
-                system=system,
-                max_tokens=200,
+            policy = AskPolicy(
                 temperature=settings.temperature,
                 repairs=settings.repairs,
                 context_window=settings.effective_context_window,
                 encoder=encoder,
                 meter=Meter(),
+                reask=lambda error: session.prompts.render("reask", error=error),
+            )
+            calls = check_claims(
+                [row.claim], row.text, policy=policy, prompts=session.prompts, max_tokens=200
             )
             try:
-                (check,) = drive.run(calls, chat, cache, settings.identity(chat.model))
+                (check,) = session.run(calls)
             except AnalystError as exc:
-                if isinstance(exc, _STOPPERS):
+                if exc.stops_batch:
                     raise
                 score = ClaimScore(row.id, row.label_supported, None, None, error=str(exc))
             else:
@@ -347,9 +353,4 @@ def evaluate_claims(
             result.claims.append(score)
             if on_claim is not None:
                 on_claim(score)
-    finally:
-        if cache is not None:
-            cache.close()
-        if owned:
-            chat.close()
     return result

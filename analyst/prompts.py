@@ -1,4 +1,7 @@
-"""Prompt files: loaded by name from the package, optionally overridden from a folder.
+"""Prompt files: every prompt text analyst sends, one file each, loaded by name.
+
+Their source is the repository's top-level ``prompts/`` folder; the wheel ships it as the
+``analyst._prompts`` package (see ``pyproject.toml``). ``--prompts DIR`` overrides any of them.
 
 Templates use ``$name`` placeholders (``$$`` for a literal dollar sign). Rendering with a variable
 missing fails with the variable's and the file's names. The hash of all prompt texts goes into
@@ -11,17 +14,32 @@ import functools
 import hashlib
 from dataclasses import dataclass
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from string import Template
 
 from analyst.errors import ConfigError
 
-NAMES = ("system", "extract", "extract_input", "synthesize", "synthesize_input", "verify")
+NAMES = (
+    "system",
+    "extract",
+    "extract_input",
+    "synthesize",
+    "synthesize_input",
+    "verify",
+    "verify_input",
+    "reask",
+    "schema_in_prompt",
+)
 
 
 @functools.cache
 def _packaged() -> tuple[tuple[str, str], ...]:
-    folder = resources.files("analyst").joinpath("prompts")
+    folder: Traversable
+    try:
+        folder = resources.files("analyst._prompts")
+    except ModuleNotFoundError:  # a source checkout on sys.path, not installed
+        folder = Path(__file__).resolve().parent.parent / "prompts"
     return tuple((name, folder.joinpath(f"{name}.md").read_text("utf-8")) for name in NAMES)
 
 

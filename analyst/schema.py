@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from analyst.grounding import MatchKind
+from analyst.text.quotes import MatchKind
 
 SCHEMA_VERSION: Literal["1"] = "1"
 

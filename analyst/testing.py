@@ -4,7 +4,7 @@
     fake = FakeChatClient()
     fake.enqueue({"facts": [...]}, {"summary": ..., "implications": [...], "analysis": {...}})
     report = analyst.summarize_text(text, client=fake)
-    assert fake.calls[0].schema.name == "extraction"
+    assert fake.calls[0].schema.name == "extraction"   # each call is the ChatRequest sent
 
 With ``responder=extractive_responder`` it answers any analyst prompt by itself, quoting the
 first sentences of each section: a zero-latency stand-in for a model.
@@ -16,27 +16,24 @@ import json
 import re
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from analyst.backends.base import Completion, Message, OutputSchema, StructuredMode
+from analyst.model.seam import (
+    ChatRequest,
+    ClientInfo,
+    Completion,
+    Message,
+    OutputSchema,
+    StructuredMode,
+)
 
 Reply = str | dict[str, Any] | Completion
 Responder = Callable[[Sequence[Message], OutputSchema], Reply]
 
 
-@dataclass(frozen=True)
-class FakeCall:
-    """One request the fake received."""
-
-    messages: list[Message]
-    schema: OutputSchema
-    max_tokens: int
-    temperature: float
-
-
 class FakeChatClient:
-    """A ``ChatClient`` that answers from a queue (then from ``responder``) and records calls."""
+    """A ``ChatClient`` that answers from a queue (then from ``responder``) and records every
+    ``ChatRequest`` it was sent in ``calls``."""
 
     def __init__(
         self,
@@ -48,41 +45,21 @@ class FakeChatClient:
     ) -> None:
         self._queue: deque[Reply] = deque(replies)
         self._responder = responder
-        self._model = model
-        self._backend = backend
-        self.calls: list[FakeCall] = []
-
-    @property
-    def model(self) -> str:
-        """The model name reports will show."""
-        return self._model
-
-    @property
-    def backend(self) -> str:
-        """The backend name reports will show."""
-        return self._backend
-
-    def close(self) -> None:
-        """Nothing to release."""
+        self.info = ClientInfo(model, backend)
+        self.calls: list[ChatRequest] = []
 
     def enqueue(self, *replies: Reply) -> None:
         """Queue replies: JSON text, a dict (sent as JSON) or a full ``Completion``."""
         self._queue.extend(replies)
 
-    def complete(
-        self,
-        messages: Sequence[Message],
-        *,
-        schema: OutputSchema,
-        max_tokens: int,
-        temperature: float,
-    ) -> Completion:
-        """Record the call and return the next reply."""
-        self.calls.append(FakeCall(list(messages), schema, max_tokens, temperature))
+    def complete(self, request: ChatRequest) -> Completion:
+        """Record the request and return the next reply."""
+        self.calls.append(request)
+        messages = request.messages
         if self._queue:
             reply = self._queue.popleft()
         elif self._responder is not None:
-            reply = self._responder(messages, schema)
+            reply = self._responder(messages, request.schema)
         else:
             raise LookupError(f"FakeChatClient has no reply queued for call {len(self.calls)}")
         if isinstance(reply, Completion):
@@ -107,7 +84,7 @@ def extractive_responder(messages: Sequence[Message], schema: OutputSchema) -> d
     """Answer analyst's prompts without a model: quote sections, cite the facts given."""
     prompt = next(m["content"] for m in messages if m["role"] == "user")
     if schema.name == "judgements":
-        from analyst.verify import overlap
+        from analyst.stages.verify import overlap
 
         judgements = [
             {"claim": cid, "verdict": "supported" if overlap(claim, ctx) >= 0.8 else "unsupported"}

@@ -40,20 +40,20 @@ from pydantic import BaseModel
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from analyst import drive  # noqa: E402
-from analyst.backends import ChatClient, Completion, Message, OutputSchema, make_client  # noqa: E402
-from analyst.cache import CallCache  # noqa: E402
 from analyst.evaluate import lead3, rouge  # noqa: E402
-from analyst.grounding import Grounder  # noqa: E402
+from analyst.model import drive  # noqa: E402
+from analyst.model.ask import Calls, Meter, ask  # noqa: E402
+from analyst.model.cache import CallCache  # noqa: E402
+from analyst.model.clients import ChatClient, Completion, Message, OutputSchema, make_client  # noqa: E402
 from analyst.pipeline import report_calls  # noqa: E402
 from analyst.prompts import Prompts  # noqa: E402
-from analyst.reading import Article  # noqa: E402
+from analyst.reading.formats import load_article  # noqa: E402
+from analyst.reading.text import Article  # noqa: E402
 from analyst.schema import Report, strict_json_schema  # noqa: E402
 from analyst.settings import Settings  # noqa: E402
-from analyst.sources import load_article  # noqa: E402
-from analyst.structured import Calls, Meter, ask  # noqa: E402
 from analyst.testing import FakeChatClient, extractive_responder  # noqa: E402
-from analyst.tokens import Encoder, count, get_encoder  # noqa: E402
+from analyst.text.quotes import Grounder  # noqa: E402
+from analyst.text.tokens import Encoder, count, get_encoder  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 STRATEGIES = ("analyst", "stuff", "map-reduce")

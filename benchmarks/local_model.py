@@ -30,11 +30,11 @@ from analyst import (  # noqa: E402
     drive,  # noqa: E402
     summarize_text,
 )
-from analyst.backends import ChatClient, Completion, Message, OutputSchema, make_client  # noqa: E402
+from analyst.model.ask import Meter, ask  # noqa: E402
+from analyst.model.clients import ChatClient, Completion, Message, OutputSchema, make_client  # noqa: E402
 from analyst.schema import CitedText, ExtractedFact, strict_json_schema  # noqa: E402
 from analyst.settings import default_cache_dir  # noqa: E402
-from analyst.structured import Meter, ask  # noqa: E402
-from analyst.tokens import get_encoder  # noqa: E402
+from analyst.text.tokens import get_encoder  # noqa: E402
 
 
 class Recorder:
@@ -121,7 +121,7 @@ def cold_start(model: str) -> float:
     code = (
         "import time; t=time.perf_counter()\n"
         "from analyst import Settings\n"
-        "from analyst.backends import local_base_url\n"
+        "from analyst.model.clients import local_base_url\n"
         "from pathlib import Path\n"
         f"cache = Path({str(default_cache_dir())!r})\n"
         f"local_base_url(Settings(model={model!r}, cache_dir=cache))\n"

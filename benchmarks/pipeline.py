@@ -22,10 +22,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from analyst import Settings, summarize_text  # noqa: E402
-from analyst.backends import make_client  # noqa: E402
-from analyst.structured import prompt_tokens  # noqa: E402
+from analyst.model.ask import prompt_tokens  # noqa: E402
+from analyst.model.clients import make_client  # noqa: E402
 from analyst.testing import FakeChatClient, extractive_responder  # noqa: E402
-from analyst.tokens import count, get_encoder  # noqa: E402
+from analyst.text.tokens import count, get_encoder  # noqa: E402
 from tests.fakeserver import FakeOpenAIServer  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"

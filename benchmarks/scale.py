@@ -51,7 +51,7 @@ def main() -> None:
         import ray
     except ImportError:
         sys.exit('benchmarks/scale.py needs the ray extra: pip install ".[ray]"')
-    from analyst.ray_engine import run_ray
+    from analyst.batch.ray_engine import run_ray
 
     servers = [start_server(args.latency) for _ in range(2)]
     urls = [url for _, url in servers]

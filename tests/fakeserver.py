@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from analyst.backends.base import OutputSchema
+from analyst.model.seam import OutputSchema
 from analyst.testing import extractive_responder
 
 

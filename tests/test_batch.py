@@ -19,9 +19,9 @@ from typer.testing import CliRunner
 
 from analyst import Report, Settings
 from analyst.batch import summarize_folder
+from analyst.batch.folders import find_articles
 from analyst.cli import app
 from analyst.errors import ConfigError, InputError
-from analyst.files import find_articles
 from analyst.testing import FakeChatClient, extractive_responder
 from tests.conftest import EXAMPLES
 from tests.fakeserver import FakeOpenAIServer, error, reply

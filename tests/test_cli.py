@@ -136,7 +136,7 @@ def test_exit_3_input(
 
 def test_exit_4_no_backend(monkeypatch: pytest.MonkeyPatch) -> None:
     # As on an install without the `local` extra: no llama.cpp runtime, no key, no server.
-    monkeypatch.setattr("analyst.backends.local.runtime_available", lambda: False)
+    monkeypatch.setattr("analyst.model.local.runtime_available", lambda: False)
     result = runner.invoke(app, ["summarize", ARTICLE])
     assert result.exit_code == 4
     line = _one_error_line(result.stderr)
@@ -234,7 +234,7 @@ def test_models_lists_local_models_and_the_remote_backend(monkeypatch: pytest.Mo
 
 
 def test_exit_2_missing_model_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("analyst.backends.local.runtime_available", lambda: True)
+    monkeypatch.setattr("analyst.model.local.runtime_available", lambda: True)
     result = runner.invoke(app, ["summarize", ARTICLE, "--model-path", str(tmp_path / "x.gguf")])
     assert result.exit_code == 2
     assert "does not exist" in _one_error_line(result.stderr)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analyst.grounding import Grounder, MatchKind, absent_terms
+from analyst.text.quotes import Grounder, MatchKind, absent_terms
 
 SOURCE = (
     "Heading\n"

@@ -10,8 +10,8 @@ from dataclasses import replace
 import pytest
 
 from analyst import Report, Settings, summarize_text
-from analyst.backends import local
-from analyst.language import detect_language
+from analyst.model import local
+from analyst.reading.language import detect_language
 from analyst.settings import default_cache_dir
 from tests.conftest import EXAMPLES
 from tests.fakeserver import FakeOpenAIServer

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from analyst import Report, Settings, summarize_file
-from analyst.backends import local
 from analyst.errors import ModelServerError
+from analyst.model import local
 from analyst.settings import default_cache_dir
 from tests.conftest import EXAMPLES
 
@@ -102,7 +102,7 @@ def test_two_concurrent_first_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         import sys
         sys.path.insert(0, {str(tmp_path / "site")!r})
         from pathlib import Path
-        from analyst.backends import local
+        from analyst.model import local
         model = local.LocalModel(**{model.__dict__!r})
         print(local.ensure_model_file(model, Path({str(cache)!r})))
         """
@@ -178,7 +178,7 @@ def test_real_embedded_model_end_to_end() -> None:
 
 
 def test_embedded_server_starts_only_on_the_first_request(monkeypatch: pytest.MonkeyPatch) -> None:
-    from analyst.backends import make_client
+    from analyst.model.clients import make_client
 
     started: list[Settings] = []
 
@@ -186,8 +186,8 @@ def test_embedded_server_starts_only_on_the_first_request(monkeypatch: pytest.Mo
         started.append(settings)
         return "http://127.0.0.1:9/v1"
 
-    monkeypatch.setattr("analyst.backends.local.runtime_available", lambda: True)
-    monkeypatch.setattr("analyst.backends.local_base_url", fake_start)
+    monkeypatch.setattr("analyst.model.local.runtime_available", lambda: True)
+    monkeypatch.setattr("analyst.model.clients.local_base_url", fake_start)
     client = make_client(Settings())
-    assert (client.model, client.backend, started) == ("qwen2.5-coder-1.5b", "local", [])
+    assert (client.info.model, client.info.backend, started) == ("qwen2.5-coder-1.5b", "local", [])
     client.close()

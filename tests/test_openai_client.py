@@ -6,13 +6,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from analyst.backends.base import OutputSchema, StructuredMode
-from analyst.backends.openai_client import OpenAIChatClient
 from analyst.errors import AuthenticationError, ModelServerError, UnknownModelError
+from analyst.model.openai_client import OpenAIChatClient
+from analyst.model.seam import ChatRequest, Message, OutputSchema, StructuredMode
 from tests.fakeserver import FakeOpenAIServer, error, reply
 
 SCHEMA = OutputSchema("extraction", {"type": "object"})
-MSGS = [{"role": "user", "content": "hi, reply in JSON"}]
+MSGS: list[Message] = [{"role": "user", "content": "hi, reply in JSON"}]
 
 
 _open: list[OpenAIChatClient] = []
@@ -34,7 +34,7 @@ def _client(server: FakeOpenAIServer, **kw: object) -> OpenAIChatClient:
 
 
 def _complete(client: OpenAIChatClient) -> str:
-    return client.complete(MSGS, schema=SCHEMA, max_tokens=100, temperature=0).content  # type: ignore[arg-type]
+    return client.complete(ChatRequest(MSGS, SCHEMA, 100, 0)).content
 
 
 def test_sends_strict_json_schema(server: FakeOpenAIServer) -> None:
@@ -54,7 +54,7 @@ def test_falls_back_down_the_ladder_and_remembers(server: FakeOpenAIServer) -> N
     server.reject_modes = {"json_schema", "json_object"}
     server.enqueue(reply({"a": 1}), reply({"a": 2}))
     client = _client(server)
-    completion = client.complete(MSGS, schema=SCHEMA, max_tokens=100, temperature=0)  # type: ignore[arg-type]
+    completion = client.complete(ChatRequest(MSGS, SCHEMA, 100, 0))
     assert completion.mode is StructuredMode.PROMPT
     assert [r.get("response_format", {}).get("type") for r in server.chat_requests] == [
         "json_schema",
@@ -128,7 +128,7 @@ def test_connection_refused_is_a_server_error() -> None:
 
 def test_missing_usage_is_none(server: FakeOpenAIServer) -> None:
     server.enqueue(reply({"a": 1}, usage=False))
-    c = _client(server).complete(MSGS, schema=SCHEMA, max_tokens=100, temperature=0)  # type: ignore[arg-type]
+    c = _client(server).complete(ChatRequest(MSGS, SCHEMA, 100, 0))
     assert c.prompt_tokens is None and c.completion_tokens is None
 
 
@@ -146,6 +146,6 @@ def test_length_keywords_go_to_enforcing_servers_but_not_to_openai(
     for backend, kept in (("openai-compatible", True), ("openai", False)):
         server.enqueue(reply({"q": "a"}))
         client = _client(server, backend=backend)
-        client.complete(MSGS, schema=schema, max_tokens=10, temperature=0)  # type: ignore[arg-type]
+        client.complete(ChatRequest(MSGS, schema, 10, 0))
         sent = server.chat_requests[-1]["response_format"]["json_schema"]["schema"]
         assert ("maxLength" in sent["properties"]["q"]) is kept

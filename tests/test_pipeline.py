@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from analyst import ContextOverflowError, ModelOutputError, Report, Settings, summarize_text
-from analyst.pipeline import facts_per_call, summary_sentences
+from analyst.stages.extract import facts_per_call
+from analyst.stages.synthesize import summary_sentences
 from analyst.testing import FakeChatClient, extractive_responder
 from tests.fakeserver import FakeOpenAIServer, reply
 

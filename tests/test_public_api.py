@@ -8,7 +8,7 @@ import pytest
 
 import analyst
 from analyst import Settings
-from analyst.backends import ChatClient
+from analyst.model.seam import ChatClient
 from analyst.testing import FakeChatClient
 
 
@@ -21,6 +21,8 @@ def test_exported_members() -> None:
         "BatchResult",
         "BudgetError",
         "ChatClient",
+        "ChatRequest",
+        "ClientInfo",
         "Completion",
         "ConfigError",
         "ContextOverflowError",
@@ -33,12 +35,16 @@ def test_exported_members() -> None:
         "ModelServerError",
         "OutputSchema",
         "Report",
+        "Session",
         "Settings",
         "StructuredMode",
         "UnknownModelError",
         "Verification",
         "__version__",
+        "asummarize_file",
         "asummarize_folder",
+        "asummarize_text",
+        "asummarize_url",
         "summarize_file",
         "summarize_folder",
         "summarize_text",

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from analyst.batch.manifest import Manifest
 from analyst.cli import app
-from analyst.manifest import Manifest
 from tests.fakeserver import FakeOpenAIServer
 
 pytestmark = pytest.mark.timeout(600)

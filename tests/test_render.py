@@ -7,7 +7,8 @@ import io
 from rich.console import Console
 
 from analyst import Report, Settings, summarize_text
-from analyst.render import to_json, to_markdown, to_rich
+from analyst.output.plain import to_json, to_markdown
+from analyst.output.terminal import to_rich
 from analyst.testing import FakeChatClient
 
 FACTS = {

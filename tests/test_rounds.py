@@ -57,7 +57,8 @@ def _reports(out: Path) -> dict[str, dict[str, Any]]:
 def test_submit_gives_the_reports_of_direct_calls_in_two_rounds(
     server: FakeOpenAIServer, folder: Path, tmp_path: Path
 ) -> None:
-    direct = _batch(server, folder, tmp_path / "direct")
+    # --no-cache: the reference run must not answer the rounds from the shared call cache.
+    direct = _batch(server, folder, tmp_path / "direct", "--no-cache")
     assert direct.exit_code == 0, direct.output
     sent_directly = len(server.chat_requests)
     result = _batch(
@@ -130,7 +131,7 @@ def test_submit_refuses_the_embedded_model(folder: Path, tmp_path: Path) -> None
 
 def _run_requests(path: Path) -> str:
     """What `vllm run-batch` or OpenAI would write for a request file (extractive answers)."""
-    from analyst.backends.base import OutputSchema
+    from analyst.model.seam import OutputSchema
 
     out = []
     for n, line in enumerate(path.read_text("utf-8").splitlines()):
@@ -168,7 +169,8 @@ def _run_requests(path: Path) -> str:
 def test_export_and_import_rounds_write_the_same_reports(
     server: FakeOpenAIServer, folder: Path, tmp_path: Path
 ) -> None:
-    direct = _batch(server, folder, tmp_path / "direct")
+    # --no-cache: the reference run must not answer the rounds from the shared call cache.
+    direct = _batch(server, folder, tmp_path / "direct", "--no-cache")
     assert direct.exit_code == 0
     out, sent = tmp_path / "out", len(server.requests)
     facts = tmp_path / "facts.jsonl"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from analyst.reading import read_article
-from analyst.sections import build_sections, pack
-from analyst.tokens import count, get_encoder
+from analyst.reading.text import read_article
+from analyst.text.sections import build_sections, pack
+from analyst.text.tokens import count, get_encoder
 
 ENC = get_encoder("gpt-4o-mini", Path("/tmp/analyst-test-cache"))
 

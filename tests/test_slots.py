@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
-from analyst.slots import NEW, Gate, Slots, Withdrawn
+from analyst.batch.slots import NEW, Gate, Slots
 
 
 def test_a_freed_slot_goes_to_the_lowest_rank() -> None:
@@ -50,14 +48,12 @@ def test_an_article_that_has_not_asked_withdraws_when_stopping() -> None:
     async def main() -> None:
         slots = Slots(2)
         started = Gate(lambda: stopping[0], slots, 1)
-        async with started:
-            pass  # it has sent a request: it may finish
+        assert await started.enter()  # it has sent a request: it may finish
+        started.leave()
         stopping[0] = True
         fresh = Gate(lambda: stopping[0], slots, 2)
-        with pytest.raises(Withdrawn):
-            async with fresh:
-                pass
-        async with started:  # its next request still goes through
-            pass
+        assert not await fresh.enter()  # it withdraws
+        assert await started.enter()  # its next request still goes through
+        started.leave()
 
     asyncio.run(main())

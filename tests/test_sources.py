@@ -15,11 +15,11 @@ from rapidfuzz import fuzz
 from typer.testing import CliRunner
 
 from analyst import Report, Settings, summarize_file, summarize_text
+from analyst.api import summarize_url
 from analyst.batch import summarize_folder
 from analyst.cli import app
 from analyst.errors import InputError
-from analyst.pipeline import summarize_url
-from analyst.sources import load_article
+from analyst.reading.formats import load_article
 from tests.conftest import EXAMPLES, SHARED
 from tests.fakeserver import FakeOpenAIServer
 
@@ -226,7 +226,7 @@ def test_gzip_is_detected_by_its_magic_bytes(bridge: str, tmp_path: Path) -> Non
 
 
 def test_a_gzip_bomb_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("analyst.sources.MAX_INFLATED", 1000)
+    monkeypatch.setattr("analyst.reading.formats.MAX_INFLATED", 1000)
     with pytest.raises(InputError, match="inflates to more than"):
         load_article(gzip.compress(b"a" * 100_000))
 

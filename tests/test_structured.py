@@ -6,13 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from analyst import drive
-from analyst.backends.base import Completion, Message, OutputSchema, StructuredMode
-from analyst.errors import ContextOverflowError, ModelOutputError
+from analyst.errors import ContextOverflowError, ModelOutputError, OutputTooLong
+from analyst.model import drive
+from analyst.model.ask import AskPolicy, ask, parse_json
+from analyst.model.seam import Completion, Message, OutputSchema, StructuredMode
+from analyst.model.usage import Meter
 from analyst.schema import Extraction, Synthesis, strict_json_schema
-from analyst.structured import Meter, OutputTooLong, ask, parse_json
 from analyst.testing import FakeChatClient
-from analyst.tokens import get_encoder
+from analyst.text.tokens import get_encoder
 
 ENC = get_encoder("gpt-4o-mini", Path("/tmp/analyst-test-cache"))
 SCHEMA = OutputSchema("extraction", strict_json_schema(Extraction))
@@ -24,17 +25,10 @@ GOOD = {"facts": [{"section": "s1", "evidence": "a quote", "text": "a fact"}]}
 
 
 def _ask(fake: FakeChatClient, meter: Meter, repairs: int = 2, window: int = 8192) -> Extraction:
-    calls = ask(
-        MESSAGES,
-        Extraction,
-        schema=SCHEMA,
-        max_tokens=500,
-        temperature=0.0,
-        repairs=repairs,
-        context_window=window,
-        encoder=ENC,
-        meter=meter,
+    policy = AskPolicy(
+        temperature=0.0, repairs=repairs, context_window=window, encoder=ENC, meter=meter
     )
+    calls = ask(policy, MESSAGES, Extraction, schema=SCHEMA, max_tokens=500)
     return drive.run(calls, fake)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from analyst.tokens import _SHA256, count, encoding_name_for, get_encoder, install_bpe_files
+from analyst.text.tokens import _SHA256, count, encoding_name_for, get_encoder, install_bpe_files
 
 
 def test_bpe_files_match_tiktokens_hashes(tmp_path: Path) -> None:

@@ -8,15 +8,17 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from analyst import Settings, drive, summarize_text
+from analyst import Settings, summarize_text
 from analyst.cli import app
 from analyst.evaluate import auroc
+from analyst.model import drive
+from analyst.model.ask import AskPolicy
+from analyst.model.usage import Meter
+from analyst.output.plain import to_markdown
 from analyst.prompts import Prompts
-from analyst.render import to_markdown
-from analyst.structured import Meter
+from analyst.stages.verify import check_claims, combine, context_for, lexical_support, overlap
 from analyst.testing import FakeChatClient, extractive_responder
-from analyst.tokens import get_encoder
-from analyst.verify import check_claims, combine, context_for, lexical_support, overlap
+from analyst.text.tokens import get_encoder
 from tests.fakeserver import FakeOpenAIServer, reply
 
 SOURCE = (
@@ -50,13 +52,15 @@ def test_one_call_judges_every_claim_with_ids_limited_to_them() -> None:
     calls = check_claims(
         ["The council voted 7-2 on Tuesday.", "The mayor of Paris resigned on Friday."],
         SOURCE,
-        system=Prompts.load().render("verify"),
+        policy=AskPolicy(
+            temperature=0.0,
+            repairs=1,
+            context_window=8192,
+            encoder=get_encoder("m", Path("/tmp/analyst-test-cache")),
+            meter=Meter(),
+        ),
+        prompts=Prompts.load(),
         max_tokens=200,
-        temperature=0.0,
-        repairs=1,
-        context_window=8192,
-        encoder=get_encoder("m", Path("/tmp/analyst-test-cache")),
-        meter=Meter(),
     )
     checks = drive.run(calls, fake)
     assert [c.verdict for c in checks] == ["supported", "unsupported"]

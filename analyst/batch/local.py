@@ -1,0 +1,404 @@
+"""Folders on this machine: a report for every article below a folder — concurrent, resumable.
+
+A run goes like this:
+
+1. find the articles (``folders.find_articles``), passing over links that lead out of the folder
+   and the output folder itself;
+2. take them up on one ``Session`` (one client, the shared call cache), at most ``concurrency``
+   requests in flight: hash the article; skip it when the manifest says its report is done for the
+   same bytes and configuration; otherwise mark it ``running``, drive the pipeline on the event
+   loop, write its reports (write-then-rename), and mark it ``ok`` — or ``failed`` with its kind;
+3. record the run in the manifest.
+
+An error whose class ``stops_batch`` (a refused key, an unknown model, a bad setting) stops the
+batch instead of failing every article alike. Ctrl-C once: nothing new is taken up and the articles
+in flight finish; twice (or SIGTERM): those are cancelled and marked ``interrupted``. The next run
+picks up what is left, and the call cache answers every model call already paid for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import signal
+import threading
+import time
+import traceback
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from os import PathLike
+from pathlib import Path, PurePath
+
+from analyst.batch.folders import ARTICLE_SUFFIXES, exclusive, find_articles, sweep_temporaries
+from analyst.batch.manifest import Manifest
+from analyst.batch.provider import MAX_ROUND, BatchClient
+from analyst.batch.results import (
+    BatchEvent,
+    BatchResult,
+    EventCallback,
+    config_hash,
+    describe_config,
+    is_done,
+    write_outputs,
+)
+from analyst.batch.slots import Gate, Slots
+from analyst.errors import AnalystError, ConfigError, InputError, ModelServerError, describe
+from analyst.files import display, read_bytes
+from analyst.model.drive import Withdrawn
+from analyst.model.seam import Deferred
+from analyst.model.usage import Meter
+from analyst.output import FORMATS
+from analyst.schema import Report, Usage
+from analyst.session import Client, Session
+from analyst.settings import Settings
+
+# Requests in flight against a remote server when not told otherwise.
+DEFAULT_CONCURRENCY = 4
+# Slots of the embedded server in a batch: llama.cpp decodes them together (see the README).
+LOCAL_SLOTS = 2
+# Articles open at once when the requests go to a provider batch (each round holds one request
+# of each): enough for large rounds, few enough to keep their texts in memory.
+ROUND_ARTICLES = 2000
+# This many articles in a row failing on the model server also stops the batch.
+SERVER_STREAK = 5
+
+
+def summarize_folder(
+    folder: str | PathLike[str],
+    *,
+    out_dir: str | PathLike[str],
+    settings: Settings | None = None,
+    client: Client | None = None,
+    concurrency: int | None = None,
+    formats: Sequence[str] = ("json",),
+    pattern: str | None = None,
+    retry_failed: bool = False,
+    force: bool = False,
+    budget_tokens: int | None = None,
+    on_event: EventCallback | None = None,
+) -> BatchResult:
+    """Write a report for every article below ``folder`` into ``out_dir``, mirroring the tree.
+
+    ``pattern`` is a glob relative to ``folder`` (``**`` for any depth); without it every .txt,
+    .md, .html, .htm, .pdf file (and .gz of one) is read. Articles done in an earlier run (same
+    bytes, same settings and prompts) are skipped; ``retry_failed`` takes up only those that
+    failed last time; ``force`` redoes everything. ``concurrency`` defaults to 4 for a server,
+    and to the embedded server's slots. ``budget_tokens`` caps the tokens of the whole run: once
+    spent, no new article starts (those under way finish) and the result says
+    ``budget_exhausted``.
+    Runs its own event loop; inside one, ``await asummarize_folder(...)``.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:
+        raise ConfigError(
+            "summarize_folder runs its own event loop and one is already running here "
+            "(Jupyter, an async app): use `await analyst.asummarize_folder(...)` instead"
+        )
+    return asyncio.run(
+        asummarize_folder(
+            folder,
+            out_dir=out_dir,
+            settings=settings,
+            client=client,
+            concurrency=concurrency,
+            formats=formats,
+            pattern=pattern,
+            retry_failed=retry_failed,
+            force=force,
+            budget_tokens=budget_tokens,
+            on_event=on_event,
+        )
+    )
+
+
+async def asummarize_folder(
+    folder: str | PathLike[str],
+    *,
+    out_dir: str | PathLike[str],
+    settings: Settings | None = None,
+    client: Client | None = None,
+    concurrency: int | None = None,
+    formats: Sequence[str] = ("json",),
+    pattern: str | None = None,
+    retry_failed: bool = False,
+    force: bool = False,
+    budget_tokens: int | None = None,
+    on_event: EventCallback | None = None,
+) -> BatchResult:
+    """``summarize_folder`` for code that already runs an event loop."""
+    settings = settings or Settings()
+    if retry_failed and force:
+        raise ConfigError("--retry-failed and --force contradict each other; choose one")
+    unknown = sorted(set(formats) - set(FORMATS))
+    if unknown or not formats:
+        raise ConfigError(f"batch formats are json and md, not {', '.join(unknown) or 'none'}")
+    rounds = isinstance(client, BatchClient)
+    most = MAX_ROUND if rounds else 256
+    if concurrency is not None and not 1 <= concurrency <= most:
+        raise ConfigError(f"concurrency must be between 1 and {most}")
+    if rounds:
+        # A provider batch round holds one request of every open article.
+        concurrency = concurrency or ROUND_ARTICLES
+    if client is None and settings.uses_local:
+        # The embedded server decodes `slots` requests together: keep that many in flight.
+        concurrency = concurrency or LOCAL_SLOTS
+        settings = replace(settings, local_slots=concurrency)
+    concurrency = concurrency or DEFAULT_CONCURRENCY
+
+    source, out = Path(folder), Path(out_dir)
+    found = find_articles(source, pattern=pattern, exclude=out)
+    if not found.paths:
+        what = f"matching {pattern!r}" if pattern else f"({' '.join(ARTICLE_SUFFIXES)}, .gz)"
+        raise InputError(f"no articles {what} below {source}")
+    session = Session(settings, client=client)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot create the output folder {out}: {exc.strerror}") from None
+    with exclusive(out):
+        sweep_temporaries(out)  # half-written reports of a killed run; we hold the lock
+        batch = _Batch(
+            source=source,
+            out=out,
+            paths=found.paths,
+            session=session,
+            formats=tuple(dict.fromkeys(formats)),
+            retry_failed=retry_failed,
+            force=force,
+            budget_tokens=budget_tokens,
+            on_event=on_event or (lambda _event: None),
+        )
+        batch.result.warnings.extend(found.skipped)
+        # `concurrency` bounds the requests in flight; four times as many articles are open, so
+        # that while one is between calls (reading, grounding, writing) another has its request
+        # ready for the freed slot. A provider round holds one request of each open article.
+        await batch.run(concurrency, concurrency if rounds else 4 * concurrency)
+        return batch.result
+
+
+@dataclass
+class _Batch:
+    source: Path
+    out: Path
+    paths: list[PurePath]
+    session: Session
+    formats: tuple[str, ...]
+    retry_failed: bool
+    force: bool
+    budget_tokens: int | None
+    on_event: EventCallback
+    result: BatchResult = field(default_factory=BatchResult)
+    stopping: bool = False
+    fatal: AnalystError | None = None
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _opened: int = 0  # articles taken up so far: each one's rank for request slots
+    _server_streak: int = 0  # articles failed on the model server in a row
+    _manifest: Manifest | None = None
+    _config: str = ""
+    _failed_before: set[str] = field(default_factory=set)
+
+    async def run(self, concurrency: int, open_articles: int) -> None:
+        started = time.perf_counter()
+        self.result.total = len(self.paths)
+        manifest = self._manifest = Manifest(self.out)
+        self.result.manifest = manifest.path
+        description = describe_config(self.session.settings, self.session.prompts, self.identity)
+        self._config = config_hash(description)
+        self._failed_before = manifest.failed_paths() if self.retry_failed else set()
+        run_id = manifest.begin_run(self._config, description)
+        self.on_event(BatchEvent("planned", self.result))
+        queue = iter(self.paths)
+        slots = Slots(concurrency)
+        try:
+            with self._signals():
+                self._tasks = [
+                    asyncio.create_task(self._worker(queue, slots))
+                    for _ in range(min(open_articles, len(self.paths)))
+                ]
+                await asyncio.gather(*self._tasks, return_exceptions=True)
+        finally:
+            self.result.seconds = round(time.perf_counter() - started, 3)
+            self.result.interrupted = (
+                self.stopping
+                and self.fatal is None
+                and not self.result.budget_exhausted
+                and self.result.done < self.result.total
+            )
+            manifest.end_run(
+                run_id,
+                total=self.result.total,
+                ok=self.result.ok,
+                failed=self.result.failed_count,
+                skipped=self.result.skipped,
+                interrupted=self.result.interrupted,
+                stopped=self._stopped_why(),
+            )
+            manifest.close()
+            await self.session.aclose()
+        if self.fatal is not None:
+            raise self.fatal
+
+    @property
+    def identity(self) -> str:
+        return self.session.identity
+
+    @property
+    def manifest(self) -> Manifest:
+        assert self._manifest is not None
+        return self._manifest
+
+    def _stopped_why(self) -> str | None:
+        if self.fatal is not None:
+            return " ".join(str(self.fatal).split())
+        if self.result.budget_exhausted:
+            return "budget"
+        return "interrupted" if self.result.interrupted else None
+
+    @contextlib.contextmanager
+    def _signals(self) -> Iterator[None]:
+        """Ctrl-C stops taking up articles, a second one (or SIGTERM) cancels those in flight."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGINT, self._interrupt)
+        loop.add_signal_handler(signal.SIGTERM, self._cancel)
+        try:
+            yield
+        finally:
+            loop.remove_signal_handler(signal.SIGINT)
+            loop.remove_signal_handler(signal.SIGTERM)
+
+    def _interrupt(self) -> None:
+        if self.stopping:
+            self._cancel()
+            return
+        self.stopping = True
+        self.on_event(BatchEvent("stopping", self.result))
+
+    def _cancel(self) -> None:
+        self.stopping = True
+        for task in self._tasks:
+            task.cancel()
+
+    async def _worker(self, queue: Iterator[PurePath], slots: Slots) -> None:
+        for relative in queue:  # one iterator shared by every worker
+            if self.stopping:
+                return
+            try:
+                await self._one(relative, slots)
+            except AnalystError as exc:  # one that stops the batch
+                if self.fatal is None:
+                    self.fatal = exc
+                self._cancel()
+                return
+
+    async def _one(self, relative: PurePath, slots: Slots) -> None:
+        name = display(relative)
+        self.on_event(BatchEvent("started", self.result, name))
+        meter = Meter(budget=self.session.settings.budget_tokens)
+        started = time.perf_counter()
+        try:
+            data = read_bytes(self.source / relative)
+        except InputError as exc:
+            self.manifest.start(name, "", self._config)
+            self._failed(name, exc, meter, started)
+            return
+        sha256 = hashlib.sha256(data).hexdigest()
+        if self._skip(name, sha256):
+            self.result.skipped += 1
+            self.on_event(BatchEvent("finished", self.result, name, "skipped"))
+            return
+        self.manifest.start(name, sha256, self._config)
+        try:
+            # On the event loop: a worker thread per read cost more than it saved (a thread hop
+            # per article, and numpy's per-thread arenas in language detection took the batch
+            # from 144 to 500 MB). HTML pages do hold the loop for ~0.1 s each.
+            article = self.session.read(data, name=relative.name)
+            calls = self.session.calls(
+                article, data, path=display(self.source / relative), meter=meter
+            )
+            self._opened += 1
+            gate = Gate(lambda: self.stopping, slots, self._opened)
+            done = await self.session.arun(calls, gate)
+            outputs = []
+            if isinstance(done, Report):
+                outputs = await asyncio.to_thread(self._write, relative, done)
+        except AnalystError as exc:
+            self._failed(name, exc, meter, started)
+            if exc.stops_batch:
+                raise
+            return
+        except asyncio.CancelledError:
+            self._finish(name, "interrupted", meter, started)
+            raise
+        except Exception as exc:  # a bug: keep its traceback in the manifest and go on
+            self._failed(name, exc, meter, started, "".join(traceback.format_exception(exc)))
+            return
+        if isinstance(done, Withdrawn):  # Ctrl-C came before its first request
+            self._finish(name, "interrupted", meter, started)
+            status = "interrupted"
+        elif isinstance(done, Deferred):  # --export-batch: its next request is in the file
+            self.result.waiting += 1
+            self.result.add(self._finish(name, "waiting", meter, started))
+            status = "waiting"
+        else:
+            self.manifest.finish(name, status="ok", usage=done.usage, outputs=outputs)
+            self.result.ok += 1
+            self._server_streak = 0
+            self._spend_check()
+            self.result.add(done.usage)
+            status = "ok"
+        self.on_event(BatchEvent("finished", self.result, name, status))
+
+    def _finish(self, name: str, status: str, meter: Meter, started: float) -> Usage:
+        usage = meter.usage(self.session.info, time.perf_counter() - started)
+        self.manifest.finish(name, status=status, usage=usage)
+        return usage
+
+    def _spend_check(self) -> None:
+        """Once the run's token budget is spent, start nothing new."""
+        spent = self.result.prompt_tokens + self.result.completion_tokens
+        if self.budget_tokens is not None and spent >= self.budget_tokens and not self.stopping:
+            self.stopping = True
+            self.result.budget_exhausted = True
+
+    def _skip(self, name: str, sha256: str) -> bool:
+        return is_done(
+            self.manifest.get(name),
+            sha256,
+            self._config,
+            out=self.out,
+            formats=self.formats,
+            force=self.force,
+            retry_failed=self.retry_failed,
+            failed_before=self._failed_before,
+        )
+
+    def _write(self, relative: PurePath, report: Report) -> list[str]:
+        return write_outputs(self.out, relative, report, self.formats)
+
+    def _failed(
+        self, name: str, exc: Exception, meter: Meter, started: float, detail: str | None = None
+    ) -> None:
+        kind, message = describe(exc)
+        usage = meter.usage(self.session.info, time.perf_counter() - started)
+        self.manifest.finish(
+            name, status="failed", usage=usage, error_kind=kind, error=detail or message
+        )
+        if isinstance(exc, AnalystError) and exc.server_down:
+            self._server_streak += 1
+            if self._server_streak >= SERVER_STREAK and self.fatal is None:
+                # The SDK already retried each of these: the server is down, not unlucky.
+                self.fatal = ModelServerError(
+                    f"stopped after {self._server_streak} articles in a row failed on the model "
+                    f"server; the last: {message}"
+                )
+                self._cancel()
+        self.result.fail(name, kind, message, usage)
+        self._spend_check()
+        self.on_event(BatchEvent("finished", self.result, name, "failed"))

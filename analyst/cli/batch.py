@@ -1,0 +1,296 @@
+"""``analyst batch``: every article below a folder, resumable — here, on Ray, or as provider
+batches."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from dataclasses import replace
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from analyst import errors
+from analyst.batch import BatchResult, asummarize_folder
+from analyst.batch.provider import ExportClient, open_client
+from analyst.cli.options import (
+    BATCH,
+    ENGINES,
+    INPUT,
+    MODEL,
+    OUTPUT,
+    REPORT_FLAGS,
+    exit_codes,
+    fail,
+    settings_from,
+)
+from analyst.model.local import log_file
+from analyst.output.progress import BatchProgress, summary_table
+from analyst.settings import Settings
+
+
+class Engine(StrEnum):
+    """Where the batch runs."""
+
+    local = "local"
+    ray = "ray"
+
+
+class Submit(StrEnum):
+    """Provider batch APIs."""
+
+    openai_batch = "openai-batch"
+
+
+class Stage(StrEnum):
+    """Stages whose requests --export-batch can take alone."""
+
+    facts = "facts"
+    verify = "verify"
+    synthesis = "synthesis"
+
+
+@settings_from(*(n for n in REPORT_FLAGS if n != "base_url"))
+def batch(
+    folder: Annotated[
+        Path,
+        typer.Argument(
+            help="Folder of articles (.txt .md .html .pdf, .gz of those), recursively.",
+            rich_help_panel=INPUT,
+        ),
+    ],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Folder for the reports and the manifest.",
+            rich_help_panel=OUTPUT,
+        ),
+    ],
+    glob: Annotated[
+        str | None,
+        typer.Option(
+            help='Only files matching this glob, relative to FOLDER, e.g. "2026-*/**/*.txt".',
+            rich_help_panel=INPUT,
+        ),
+    ] = None,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Report files to write: json, md or json,md.",
+            rich_help_panel=OUTPUT,
+        ),
+    ] = "json",
+    concurrency: Annotated[
+        int | None,
+        typer.Option(
+            help="Requests in flight (default: 4; the embedded server's slots, 2).",
+            rich_help_panel=BATCH,
+        ),
+    ] = None,
+    retry_failed: Annotated[
+        bool,
+        typer.Option(
+            "--retry-failed", help="Only the articles that failed last time.", rich_help_panel=BATCH
+        ),
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Redo every article, ignoring earlier results.", rich_help_panel=BATCH
+        ),
+    ] = False,
+    batch_budget_tokens: Annotated[
+        int | None,
+        typer.Option(
+            help="Tokens the whole run may cost; then no new article starts.",
+            rich_help_panel=BATCH,
+        ),
+    ] = None,
+    base_url: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="OpenAI-compatible server (env: OPENAI_BASE_URL); with --engine ray, repeat it "
+            "for several replicas and the articles are spread over them.",
+            rich_help_panel=MODEL,
+        ),
+    ] = None,
+    engine: Annotated[
+        Engine,
+        typer.Option(help="This process, or a Ray cluster (extra: ray).", rich_help_panel=ENGINES),
+    ] = Engine.local,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            help="With --engine ray: the cluster to join, e.g. auto.", rich_help_panel=ENGINES
+        ),
+    ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(help="With --engine ray: analyst worker processes.", rich_help_panel=ENGINES),
+    ] = 2,
+    submit: Annotated[
+        Submit | None,
+        typer.Option(
+            help="Send the requests as provider batches (half the price, answers within 24 h), "
+            "polling until every report is written.",
+            rich_help_panel=ENGINES,
+        ),
+    ] = None,
+    export_batch: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write the requests that have no reply yet to this JSONL (OpenAI Batch and "
+            "vllm run-batch format) instead of calling the model; their articles wait.",
+            rich_help_panel=ENGINES,
+        ),
+    ] = None,
+    stage: Annotated[
+        Stage | None,
+        typer.Option(
+            help="With --export-batch, only the requests of this stage.", rich_help_panel=ENGINES
+        ),
+    ] = None,
+    import_batch: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="Replies from a batch result file (repeatable); kept in the manifest.",
+            rich_help_panel=ENGINES,
+        ),
+    ] = None,
+    poll_seconds: Annotated[
+        float,
+        typer.Option(
+            help="With --submit: seconds between polls of a batch.", rich_help_panel=ENGINES
+        ),
+    ] = 30.0,
+    *,
+    settings: Settings,
+    verbose: bool,
+) -> None:
+    """Write a report for every article below FOLDER; resumable, cached, one manifest."""
+    formats = [f.strip() for f in fmt.split(",") if f.strip()]
+    err = Console(stderr=True)
+    try:
+        if base_url:
+            settings = replace(settings, base_url=base_url[0])
+        if verbose and settings.uses_local:
+            print(f"analyst: embedded server log: {log_file(settings.cache_dir)}", file=sys.stderr)
+        if len(base_url or []) > 1 and engine is not Engine.ray:
+            raise errors.ConfigError("several --base-url need --engine ray")
+        provider = bool(submit or export_batch or import_batch)
+        if engine is Engine.ray:
+            if provider:
+                raise errors.ConfigError("provider batches run with --engine local")
+            if batch_budget_tokens is not None:
+                raise errors.ConfigError(
+                    "--batch-budget-tokens runs with --engine local (--budget-tokens, per "
+                    "article, works with both)"
+                )
+            from analyst.batch.ray_engine import run_ray
+
+            with BatchProgress(err) as progress:
+                result = run_ray(
+                    folder,
+                    out_dir=output,
+                    settings=settings,
+                    base_urls=base_url or [],
+                    formats=formats,
+                    pattern=glob,
+                    retry_failed=retry_failed,
+                    force=force,
+                    workers=workers,
+                    concurrency=concurrency or 4,
+                    address=ray_address,
+                    on_event=progress,
+                )
+            _batch_exit(result, batch_budget_tokens)
+            return
+        client = None
+        if provider:
+            client = open_client(
+                settings,
+                output,
+                submit=submit.value if submit else None,
+                export=export_batch is not None,
+                stage=stage.value if stage else None,
+                imports=import_batch or [],
+                poll_seconds=poll_seconds,
+                on_progress=lambda message: err.print(f"analyst: {escape(message)}"),
+            )
+
+        async def run() -> BatchResult:
+            try:
+                return await asummarize_folder(
+                    folder,
+                    out_dir=output,
+                    settings=settings,
+                    client=client,
+                    concurrency=concurrency,
+                    formats=formats,
+                    pattern=glob,
+                    retry_failed=retry_failed,
+                    force=force,
+                    budget_tokens=batch_budget_tokens,
+                    on_event=progress,
+                )
+            finally:
+                if client is not None:  # on this loop: its async connections live here
+                    await client.aclose()
+
+        with BatchProgress(err) as progress:
+            result = asyncio.run(run())
+        if isinstance(client, ExportClient) and export_batch is not None:
+            written = client.write(export_batch)
+            print(f"analyst: wrote {written} requests to {export_batch}", file=sys.stderr)
+    except errors.AnalystError as exc:
+        fail(exc, verbose)
+    _batch_exit(result, batch_budget_tokens)
+
+
+def _batch_exit(result: BatchResult, batch_budget_tokens: int | None) -> None:
+    """The end of a batch: warnings, the table, and the exit code."""
+    for warning in result.warnings:
+        print(f"analyst: skipped {warning}", file=sys.stderr)
+    Console().print(summary_table(result))
+    print(f"analyst: manifest: {result.manifest}", file=sys.stderr)
+    if result.budget_exhausted:
+        print(
+            f"analyst: the batch's token budget ({batch_budget_tokens:,}) is spent; "
+            f"{result.total - result.done} articles were not started — run again with a "
+            "larger --batch-budget-tokens to go on",
+            file=sys.stderr,
+        )
+        raise typer.Exit(errors.BudgetError.exit_code)
+    if result.interrupted:
+        print(
+            "analyst: interrupted; run the same command again to resume where it stopped",
+            file=sys.stderr,
+        )
+        raise typer.Exit(errors.EXIT_INTERRUPTED)
+    if result.waiting:
+        print(
+            f"analyst: {result.waiting} articles wait for batch replies: run the requests "
+            "(OpenAI Batch, or vllm run-batch -i REQUESTS -o RESULTS), then run this again "
+            "with --import-batch RESULTS (and --export-batch for the next round)",
+            file=sys.stderr,
+        )
+    if result.failed_count:
+        print(
+            f"analyst: {result.failed_count} of {result.total} articles failed; "
+            "fix them and run again with --retry-failed",
+            file=sys.stderr,
+        )
+        raise typer.Exit(errors.EXIT_BATCH_FAILURES)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the command to the app."""
+    app.command("batch", epilog=exit_codes())(batch)

@@ -1,0 +1,48 @@
+"""``analyst models`` and ``analyst schema``: what is installed, and the report's JSON Schema."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import typer
+
+from analyst import errors
+from analyst.model import local
+from analyst.schema import report_json_schema
+from analyst.settings import Settings
+
+
+def models() -> None:
+    """List the embedded models (installed, assembled, default) and the remote backend."""
+    settings = Settings.from_env(os.environ)
+    runtime = "installed" if local.runtime_available() else f"not installed ({local.INSTALL_HINT})"
+    print(f"embedded runtime (xllamacpp): {runtime}")
+    for name, spec in local.MODELS.items():
+        try:
+            local.part_paths(spec)
+            installed = "installed"
+        except errors.ModelServerError:
+            installed = "not installed"
+        assembled = "assembled" if local.is_assembled(spec, settings.cache_dir) else "not assembled"
+        default = " (default)" if name == local.DEFAULT_MODEL else ""
+        print(f"  local:{name}{default}  {spec.size / 1e9:.2f} GB  {installed}, {assembled}")
+        print(f"      {spec.about}")
+    if settings.uses_local:
+        print("remote backend: none configured (set OPENAI_API_KEY or OPENAI_BASE_URL)")
+    else:
+        where = settings.base_url or "OpenAI API"
+        print(f"remote backend: {where}, model {settings.model_name or '(asked from the server)'}")
+    print(f"in use by default: {settings.backend} ({settings.model_name or 'server default'})")
+
+
+def schema() -> None:
+    """Print the JSON Schema of the report."""
+    sys.stdout.write(json.dumps(report_json_schema(), indent=2) + "\n")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the commands to the app."""
+    app.command("models")(models)
+    app.command("schema")(schema)

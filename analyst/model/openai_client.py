@@ -1,0 +1,347 @@
+"""The ``ChatClient`` for OpenAI and every OpenAI-compatible server; the only openai SDK importer.
+
+Retries of transient HTTP failures (408, 409, 429, 5xx, connection errors) are the SDK's own
+(``max_retries``), never a second layer here. What this module adds is the structured-output
+ladder: ask for ``json_schema``; when a server rejects that, fall back to ``json_object``, then to
+prompt-only, and remember the mode that worked for the rest of this client's life.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import threading
+from typing import Any
+
+import openai
+from openai.types.chat import ChatCompletion
+
+from analyst import errors
+from analyst.model.seam import (
+    BatchState,
+    ChatRequest,
+    ClientInfo,
+    Completion,
+    OutputSchema,
+    StructuredMode,
+)
+from analyst.schema import openai_strict
+
+_LADDER = [StructuredMode.JSON_SCHEMA, StructuredMode.JSON_OBJECT, StructuredMode.PROMPT]
+# Words in an error body that say the server did not like our response_format.
+_FORMAT_WORDS = ("response_format", "json_schema", "json_object", "schema", "grammar")
+# Placeholder key for servers that want none (llama.cpp, vLLM, Ollama); the SDK insists on one.
+_NO_KEY = "sk-no-key-required"
+
+
+class OpenAIChatClient:
+    """Talks to ``base_url`` (OpenAI's API when ``None``) through the official SDK."""
+
+    def __init__(
+        self,
+        *,
+        model: str,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        timeout: float = 120.0,
+        max_retries: int = 2,
+        mode: StructuredMode = StructuredMode.JSON_SCHEMA,
+        extra_body: dict[str, Any] | None = None,
+        backend: str | None = None,
+    ) -> None:
+        if api_key is None and base_url is None:
+            raise errors.ModelServerError(
+                "no model backend configured: set OPENAI_API_KEY for OpenAI, or --base-url "
+                "(OPENAI_BASE_URL) for an OpenAI-compatible server"
+            )
+        self._model = model
+        self._secret = api_key
+        self._where = base_url or "the OpenAI API"
+        self._sdk_options: dict[str, Any] = {
+            "api_key": api_key or _NO_KEY,
+            "base_url": base_url,
+            "timeout": timeout,
+            "max_retries": max_retries,
+        }
+        # Each SDK client is made on first use (each costs ~50 ms, mostly its TLS context): a
+        # batch uses only the async one, `summarize` only the blocking one.
+        self._sync_sdk: openai.OpenAI | None = None
+        self._async_sdk: openai.AsyncOpenAI | None = None
+        self._timeout = timeout
+        self._mode = mode
+        self._extra_body = extra_body or {}
+        self._backend = backend or ("openai" if base_url is None else "openai-compatible")
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"OpenAIChatClient(model={self._model!r}, base_url={self._where!r})"
+
+    @property
+    def info(self) -> ClientInfo:
+        """The model and the backend: ``openai``, ``local`` (embedded), ``openai-compatible``."""
+        return ClientInfo(self._model, self._backend)
+
+    @property
+    def mode(self) -> StructuredMode:
+        """The structured-output mode this client currently uses."""
+        return self._mode
+
+    def complete(self, request: ChatRequest) -> Completion:
+        """Send the request; step down the structured-output ladder if the server refuses."""
+        while True:
+            mode = self._mode
+            try:
+                response = self._sdk.post(
+                    "/chat/completions", body=self._body(request, mode), cast_to=ChatCompletion
+                )
+                return self._clean(_completion(response, mode))
+            except openai.APIError as exc:
+                self._step_down_or_raise(exc, mode)
+            except ValueError as exc:  # a 200 whose body is not JSON
+                raise self._malformed(exc) from None
+
+    async def acomplete(self, request: ChatRequest) -> Completion:
+        """``complete`` on the asynchronous SDK client, for batches (same ladder, same errors)."""
+        sdk = self._async()
+        while True:
+            mode = self._mode
+            try:
+                response = await sdk.post(
+                    "/chat/completions", body=self._body(request, mode), cast_to=ChatCompletion
+                )
+                return self._clean(_completion(response, mode))
+            except openai.APIError as exc:
+                self._step_down_or_raise(exc, mode)
+            except ValueError as exc:  # a 200 whose body is not JSON
+                raise self._malformed(exc) from None
+
+    # ---- provider batches (OpenAI's Batch API; `vllm run-batch` reads the same lines) -------
+
+    def batch_line(self, custom_id: str, request: ChatRequest) -> dict[str, Any]:
+        """One line of a batch input file: the request ``complete`` would send, with schema."""
+        body = self._body(request, StructuredMode.JSON_SCHEMA)
+        return {
+            "custom_id": custom_id,
+            "method": "POST",
+            "url": "/v1/chat/completions",
+            "body": body,
+        }
+
+    async def submit_batch(self, jsonl: bytes, *, description: str) -> str:
+        """Upload a request file and start a batch on it; returns the batch id."""
+        sdk = self._async()
+        try:
+            uploaded = await sdk.files.create(
+                file=("analyst-requests.jsonl", jsonl, "application/jsonl"), purpose="batch"
+            )
+            batch = await sdk.batches.create(
+                input_file_id=uploaded.id,
+                endpoint="/v1/chat/completions",
+                completion_window="24h",
+                metadata={"description": description[:512]},
+            )
+        except openai.APIError as exc:
+            raise self._translate(exc) from None
+        return batch.id
+
+    async def batch_state(self, batch_id: str) -> BatchState:
+        """Poll one batch."""
+        try:
+            batch = await self._async().batches.retrieve(batch_id)
+        except openai.APIError as exc:
+            raise self._translate(exc) from None
+        counts = batch.request_counts
+        problems = batch.errors.data if batch.errors and batch.errors.data else []
+        return BatchState(
+            id=batch.id,
+            status=batch.status,
+            total=counts.total if counts else 0,
+            completed=counts.completed if counts else 0,
+            failed=counts.failed if counts else 0,
+            output_file_id=batch.output_file_id,
+            error_file_id=batch.error_file_id,
+            errors=tuple(self._scrub(p.message or p.code or "?") for p in problems),
+        )
+
+    async def batch_file(self, file_id: str) -> str:
+        """The text of a batch's output or error file."""
+        try:
+            content = await self._async().files.content(file_id)
+        except openai.APIError as exc:
+            raise self._translate(exc) from None
+        return content.content.decode("utf-8", errors="replace")
+
+    def completion_from_body(self, body: dict[str, Any]) -> Completion:
+        """A chat completion body from a batch result file, as a ``Completion``."""
+        try:
+            response = ChatCompletion.model_validate(body)
+        except ValueError as exc:
+            raise self._malformed(exc) from None
+        return self._clean(_completion(response, StructuredMode.JSON_SCHEMA))
+
+    def _async(self) -> openai.AsyncOpenAI:
+        if self._async_sdk is None:
+            self._async_sdk = openai.AsyncOpenAI(**self._sdk_options)
+        return self._async_sdk
+
+    def _clean(self, completion: Completion) -> Completion:
+        # A reply that repeats the key (an echoing server or model) must not carry it into
+        # reports, caches or --verbose output.
+        if self._secret and self._secret in completion.content:
+            return dataclasses.replace(completion, content=self._scrub(completion.content))
+        return completion
+
+    def _malformed(self, exc: ValueError) -> errors.MalformedReplyError:
+        return errors.MalformedReplyError(
+            self._scrub(f"{self._where} sent an answer that is not JSON ({exc})")
+        )
+
+    def close(self) -> None:
+        """Close the HTTP connections."""
+        if self._sync_sdk is not None:
+            self._sync_sdk.close()
+
+    async def aclose(self) -> None:
+        """Close the asynchronous HTTP connections (opened by ``acomplete``)."""
+        if self._async_sdk is not None:
+            await self._async_sdk.close()
+            self._async_sdk = None
+
+    def __enter__(self) -> OpenAIChatClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def _sdk(self) -> openai.OpenAI:
+        with self._lock:
+            if self._sync_sdk is None:
+                self._sync_sdk = openai.OpenAI(**self._sdk_options)
+            return self._sync_sdk
+
+    def with_model(self, model: str) -> OpenAIChatClient:
+        """The same connection, asking for another model."""
+        clone = copy.copy(self)
+        clone._model = model
+        clone._lock = threading.Lock()
+        return clone
+
+    def list_models(self) -> list[str]:
+        """Model ids the server lists at ``/models`` (empty when it lists none)."""
+        try:
+            return [m.id for m in self._sdk.models.list()]
+        except openai.APIError:
+            return []
+
+    def _body(self, request: ChatRequest, mode: StructuredMode) -> dict[str, Any]:
+        """The JSON body of one chat completion request in ``mode``.
+
+        Sent with the SDK's ``post`` (its documented way to send a body as is) rather than
+        ``chat.completions.create``, which first walks the body against its type definitions:
+        with our schema in ``response_format`` that walk cost more CPU than the rest of the
+        request (measured in a batch), and our body is already plain JSON. Retries, auth, timeouts
+        and error types are the SDK's either way.
+        """
+        schema = request.schema
+        sent = [{"role": m["role"], "content": m["content"]} for m in request.messages]
+        kwargs: dict[str, Any] = {"model": self._model, "max_tokens": request.max_tokens}
+        kwargs["temperature"] = request.temperature
+        if mode is StructuredMode.JSON_SCHEMA:
+            body = openai_strict(schema.schema) if self._backend == "openai" else schema.schema
+            kwargs["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": schema.name, "schema": body, "strict": True},
+            }
+        else:
+            # The server will not enforce the schema, so the model has to read it.
+            sent = _with_schema(sent, schema)
+            if mode is StructuredMode.JSON_OBJECT:
+                kwargs["response_format"] = {"type": "json_object"}
+        kwargs["messages"] = sent
+        kwargs.update(self._extra_body)
+        return kwargs
+
+    def _step_down_or_raise(self, exc: openai.APIError, mode: StructuredMode) -> None:
+        """Move down the ladder when the server rejected ``mode``; otherwise raise our error."""
+        if not isinstance(exc, openai.APIStatusError) or not self._rejects_format(exc, mode):
+            raise self._translate(exc) from None
+        with self._lock:
+            if self._mode is mode:  # another request may have stepped down already
+                self._mode = _LADDER[_LADDER.index(mode) + 1]
+
+    def _rejects_format(self, exc: openai.APIStatusError, mode: StructuredMode) -> bool:
+        if mode is StructuredMode.PROMPT or exc.status_code not in (400, 422, 500, 501):
+            return False
+        text = f"{exc.message} {exc.body}".lower()
+        return any(word in text for word in _FORMAT_WORDS)
+
+    def _translate(self, exc: openai.APIError) -> errors.AnalystError:
+        """One clear error per failure, with the API key scrubbed from anything echoed back."""
+        if isinstance(exc, openai.APITimeoutError):
+            return errors.ModelServerError(
+                f"{self._where} did not answer within {self._timeout:g} s (after retries)"
+            )
+        if isinstance(exc, openai.APIConnectionError):
+            return errors.ModelServerError(f"cannot connect to {self._where}")
+        if not isinstance(exc, openai.APIStatusError):
+            return errors.ModelServerError(self._scrub(f"{self._where} failed: {exc}"))
+        status = exc.status_code
+        detail = self._scrub(_short_detail(exc))
+        if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
+            return errors.AuthenticationError(
+                f"{self._where} refused the API key ({status}): {detail}", status_code=status
+            )
+        if isinstance(exc, openai.NotFoundError):
+            available = self.list_models()
+            listed = f"; it serves: {', '.join(available)}" if available else ""
+            return errors.UnknownModelError(
+                f"{self._where} does not know model {self._model!r} ({detail}){listed}",
+                available=available,
+            )
+        if isinstance(exc, openai.RateLimitError):
+            return errors.ModelServerError(
+                f"{self._where} is rate limiting (429) after retries: {detail}", status_code=status
+            )
+        return errors.ModelServerError(
+            f"{self._where} answered {status}: {detail}", status_code=status
+        )
+
+    def _scrub(self, text: str) -> str:
+        return text.replace(self._secret, "***") if self._secret else text
+
+
+def _completion(response: ChatCompletion, mode: StructuredMode) -> Completion:
+    if not response.choices:
+        raise errors.MalformedReplyError("the server's answer has no choices")
+    choice = response.choices[0]
+    usage = response.usage
+    return Completion(
+        content=choice.message.content or "",
+        finish_reason=choice.finish_reason,
+        prompt_tokens=usage.prompt_tokens if usage else None,
+        completion_tokens=usage.completion_tokens if usage else None,
+        mode=mode,
+        refusal=getattr(choice.message, "refusal", None),
+        timings=(response.model_extra or {}).get("timings"),
+    )
+
+
+def _with_schema(messages: list[dict[str, str]], schema: OutputSchema) -> list[dict[str, str]]:
+    # The note is the schema_in_prompt prompt, filled in by whoever made the schema.
+    text = schema.note or json.dumps(schema.schema, separators=(",", ":"))
+    if messages and messages[0]["role"] == "system":
+        first = {**messages[0], "content": messages[0]["content"] + "\n\n" + text}
+        return [first, *messages[1:]]
+    return [{"role": "system", "content": text}, *messages]
+
+
+def _short_detail(exc: openai.APIStatusError) -> str:
+    body = exc.body
+    message: object = None
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        message = inner.get("message") if isinstance(inner, dict) else inner
+    text = str(message or exc.message or "no detail").replace("\n", " ")
+    return text[:300]

@@ -1,0 +1,82 @@
+"""Reports as JSON and Markdown: plain text, no terminal library."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from analyst.schema import Fact, Report
+
+
+def to_json(report: Report) -> str:
+    """The report as indented JSON, the contract ``analyst schema`` describes."""
+    return report.model_dump_json(indent=2) + "\n"
+
+
+def facts_by_section(report: Report) -> Iterator[tuple[str | None, list[Fact]]]:
+    headings = {s.id: s.heading for s in report.sections}
+    order = [s.id for s in report.sections]
+    for section_id in order:
+        facts = [f for f in report.facts if f.section == section_id]
+        if facts:
+            yield headings.get(section_id), facts
+
+
+def footer(report: Report) -> str:
+    u = report.usage
+    grounded = sum(1 for f in report.facts if f.grounded)
+    verified = ""
+    if any(f.verification for f in report.facts):
+        n = sum(1 for f in report.facts if f.verification and f.verification.verdict == "supported")
+        verified = f" · verified {n}/{grounded}"
+    cost = f"${u.cost_usd:.4f}" if u.cost_usd is not None else "cost unknown"
+    tokens = f"{u.prompt_tokens + u.completion_tokens:,} tokens"
+    if u.tokens_estimated:
+        tokens += " (estimated)"
+    repairs = f" · {u.repairs} re-asks" if u.repairs else ""
+    return (
+        f"{report.model.name} ({report.model.backend}) · {u.calls} calls{repairs} · {tokens} · "
+        f"{u.seconds:.1f} s · {cost} · facts grounded {grounded}/{report.facts_extracted}{verified}"
+    )
+
+
+VERDICT_NOTE = {
+    "supported": "verified",
+    "uncertain": "not verified: the article may not say this",
+    "unsupported": "unsupported: the article does not say this; left out of the analysis",
+}
+
+
+def verdict_note(fact: Fact) -> str | None:
+    return VERDICT_NOTE[fact.verification.verdict] if fact.verification else None
+
+
+def cites(ids: list[str]) -> str:
+    return f"[{', '.join(ids)}]" if ids else ""
+
+
+def to_markdown(report: Report) -> str:
+    """The report as Markdown, with the same content as the terminal view."""
+    out: list[str] = [f"# {report.title or 'Untitled article'}", ""]
+    meta = " · ".join(x for x in (report.metadata.date, report.metadata.source_line) if x)
+    if meta:
+        out += [f"*{meta}*", ""]
+    out += ["## Summary", "", report.summary, "", "## Key facts", ""]
+    for heading, facts in facts_by_section(report):
+        if heading:
+            out += [f"### {heading}", ""]
+        for fact in facts:
+            mark = "✓" if fact.grounded else "✗ (quote not found in the article)"
+            note = verdict_note(fact)
+            if note:
+                mark += f" *({note})*"
+            out.append(f"- **{fact.id}** {fact.text} {mark}")
+            out.append(f"  > {fact.evidence}")
+        out.append("")
+    out += ["## Implications", ""]
+    for n, imp in enumerate(report.implications, start=1):
+        out.append(f"{n}. {imp.text} {cites(imp.facts)}".rstrip())
+    out += ["", "## AI Analysis", "", f"{report.analysis.text} {cites(report.analysis.facts)}"]
+    if report.warnings:
+        out += ["", "## Warnings", ""] + [f"- {w}" for w in report.warnings]
+    out += ["", "---", "", f"*{footer(report)}*", ""]
+    return "\n".join(out)

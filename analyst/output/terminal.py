@@ -1,0 +1,133 @@
+"""Reports and evaluation tables as rich renderables; rich is imported only in ``output/``
+and the CLI (a lint rule holds it there), and never by ``import analyst``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.console import Group, RenderableType
+from rich.markup import escape
+from rich.panel import Panel
+from rich.rule import Rule
+from rich.table import Table
+from rich.text import Text
+
+from analyst.output.plain import cites, facts_by_section, footer, verdict_note
+from analyst.schema import Report
+
+if TYPE_CHECKING:
+    from analyst.evaluate import ClaimsResult, EvalResult
+
+
+def to_rich(report: Report) -> RenderableType:
+    """The report as a rich renderable for the terminal."""
+    parts: list[RenderableType] = []
+    parts.append(Text(report.title or "Untitled article", style="bold"))
+    meta = " · ".join(x for x in (report.metadata.date, report.metadata.source_line) if x)
+    if meta:
+        parts.append(Text(meta, style="dim"))
+    parts += [Text(""), Rule("Summary", align="left"), Text(report.summary), Text("")]
+    parts.append(Rule("Key facts", align="left"))
+    for heading, facts in facts_by_section(report):
+        if heading:
+            parts.append(Text(heading, style="bold cyan"))
+        # A grid gives each fact a hanging indent under its mark and id.
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(no_wrap=True)
+        grid.add_column(no_wrap=True, style="dim")
+        grid.add_column(ratio=1)
+        for fact in facts:
+            mark = Text("✓", "green") if fact.grounded else Text("✗", "red")
+            body = Text(fact.text)
+            if not fact.grounded:
+                body.append(" (quote not found in the article)", "red")
+            note = verdict_note(fact)
+            if note and fact.verification:
+                style = {"supported": "green", "uncertain": "yellow"}.get(
+                    fact.verification.verdict, "red"
+                )
+                body.append(f" ({note})", style)
+            quote = Text(f'"{fact.evidence}"', style="dim italic")
+            grid.add_row(mark, fact.id, Group(body, quote))
+        parts.append(grid)
+    parts += [Text(""), Rule("Implications", align="left")]
+    for n, imp in enumerate(report.implications, start=1):
+        line = Text(f"{n}. {imp.text} ")
+        line.append(cites(imp.facts), "dim")
+        parts.append(line)
+    parts.append(Text(""))
+    analysis = Text(report.analysis.text)
+    if report.analysis.facts:
+        analysis.append(" " + cites(report.analysis.facts), "dim")
+    parts.append(Panel(analysis, title="AI Analysis", title_align="left", border_style="magenta"))
+    for warning in report.warnings:
+        parts.append(Text.from_markup(f"[yellow]warning:[/] {escape(warning)}"))
+    parts.append(Text(footer(report), style="dim"))
+    return Group(*parts)
+
+
+def eval_table(result: EvalResult) -> Table:
+    """`analyst eval`: one row per article, then the means (ROUGE as F-measure x 100)."""
+    table = Table(title="analyst eval", title_justify="left")
+    verified = any(a.verified is not None for a in result.articles)
+    names = ["article", "R-1", "R-2", "R-L", "lead-3 R-1", "facts", "grounded", "absent"]
+    names += ["verified", "unsupported"] if verified else []
+    for name in [*names, "calls", "tokens", "s"]:
+        table.add_column(name, justify="left" if name == "article" else "right")
+
+    def pct(value: float | None) -> str:
+        return "-" if value is None else f"{100 * value:.1f}"
+
+    for a in result.articles:
+        if a.error is not None:
+            table.add_row(a.id, f"failed: {a.error[:60]}", *[""] * (len(names) + 1))
+            continue
+        r = a.rouge or {}
+        lead = a.lead3_rouge or {}
+        checks = [str(a.verified), str(a.unsupported)] if verified else []
+        table.add_row(
+            a.id,
+            pct(r.get("rouge1")),
+            pct(r.get("rouge2")),
+            pct(r.get("rougeL")),
+            pct(lead.get("rouge1")),
+            str(a.facts),
+            pct(a.grounded_rate),
+            str(a.facts_with_absent_terms),
+            *checks,
+            str(a.calls),
+            f"{a.tokens:,}",
+            f"{a.seconds:.1f}",
+        )
+    o = result.overall()
+    table.add_section()
+    checks = [str(o["verified_facts"]), str(o["unsupported_facts"])] if verified else []
+    table.add_row(
+        f"mean of {o['articles']} ({o['failed']} failed)",
+        pct(o["rouge1"]),
+        pct(o["rouge2"]),
+        pct(o["rougeL"]),
+        pct(o["lead3_rouge1"]),
+        "-" if o["facts_per_article"] is None else f"{o['facts_per_article']:.1f}",
+        pct(o["grounded_rate"]),
+        str(o["facts_with_absent_terms"]),
+        *checks,
+        str(o["calls"]),
+        f"{o['tokens']:,}",
+        f"{o['seconds']:.1f}",
+    )
+    return table
+
+
+def claims_table(result: ClaimsResult) -> Table:
+    """`analyst eval --claims`: the verifier's figures against the human labels."""
+    o = result.overall()
+    table = Table(title="analyst eval --claims", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    table.add_row("claims", f"{o['claims']:,} ({o['supported_labels']:,} labelled supported)")
+    table.add_row("failed", f"{o['failed']:,}")
+    for key in ("accuracy", "balanced_accuracy", "auroc"):
+        value = o[key]
+        table.add_row(key.replace("_", " "), "-" if value is None else f"{value:.3f}")
+    return table

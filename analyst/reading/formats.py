@@ -1,0 +1,204 @@
+"""Articles as they arrive: plain text, HTML pages, PDFs, gzip of any of those; bytes → ``Article``.
+
+The format is sniffed from the bytes (gzip and PDF by their magic numbers, HTML by its markup),
+with the file name or the HTTP content type as hints. HTML goes through trafilatura, which finds
+the main text and the metadata (title, author, date, site); its headings become section headings.
+PDF text comes from pypdf. Every kind ends as clean text — the text the report's offsets refer to
+(``--include-text`` puts it in the report).
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import re
+import zlib
+from dataclasses import replace
+from typing import Any
+
+from analyst.errors import InputError
+from analyst.reading.language import detect_language
+from analyst.reading.text import Article, Block, Kind, clean_text, decode, read_article
+
+# A gzip larger than this once inflated is refused (a "zip bomb" costs memory, not time).
+MAX_INFLATED = 64 * 1024 * 1024
+HTML_SUFFIXES = (".html", ".htm", ".xhtml")
+_HTML_START = re.compile(
+    rb"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body|meta|title)\b",
+    re.I | re.S,
+)
+
+
+def load_article(
+    data: bytes | str,
+    *,
+    name: str | None = None,
+    content_type: str | None = None,
+    url: str | None = None,
+) -> Article:
+    """Read an article in whatever format it came in; ``name`` and ``content_type`` are hints."""
+    if isinstance(data, str):
+        kind = "html" if _looks_html(data.encode("utf-8", "surrogatepass")[:2048]) else "text"
+        article = _html(data) if kind == "html" else read_article(clean_text(data))
+        return _finish(article, url=url)
+    hint = (name or "").lower()
+    if data[:2] == b"\x1f\x8b":
+        data = _gunzip(data)
+        hint = hint.removesuffix(".gz")
+    if data[:5] == b"%PDF-":
+        return _finish(_pdf(data), url=url)
+    is_html = hint.endswith(HTML_SUFFIXES) or "html" in (content_type or "").lower()
+    if is_html or _looks_html(data[:2048]):
+        return _finish(_html(data), url=url)
+    return _finish(read_article(data), url=url)
+
+
+def _finish(article: Article, *, url: str | None) -> Article:
+    body = "\n".join(b.text for b in article.body)
+    return replace(article, language=detect_language(body), url=url or article.url)
+
+
+def _looks_html(head: bytes) -> bool:
+    return bool(_HTML_START.match(head.removeprefix(b"\xef\xbb\xbf")))
+
+
+def _gunzip(data: bytes) -> bytes:
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)  # 16+: expect a gzip header
+    try:
+        out = inflater.decompress(data, MAX_INFLATED + 1)
+    except zlib.error as exc:
+        raise InputError(f"the gzip data is corrupt: {exc}") from None
+    if len(out) > MAX_INFLATED:
+        raise InputError(f"the gzip file inflates to more than {MAX_INFLATED // 2**20} MB")
+    if not inflater.eof:
+        raise InputError("the gzip data is truncated")
+    if inflater.unused_data[:2] == b"\x1f\x8b":  # several members (`cat a.gz b.gz`)
+        try:
+            rest = gzip.decompress(inflater.unused_data)
+        except (OSError, EOFError) as exc:
+            raise InputError(f"the gzip data is corrupt: {exc}") from None
+        out += rest
+        if len(out) > MAX_INFLATED:
+            raise InputError(f"the gzip file inflates to more than {MAX_INFLATED // 2**20} MB")
+    if not out:
+        raise InputError("the article is empty (an empty gzip file)")
+    return out
+
+
+# ---- HTML -------------------------------------------------------------------------------------
+
+
+def _html(data: bytes | str) -> Article:
+    # Imported here: they take a moment, and plain text never needs them.
+    import trafilatura
+    from trafilatura.settings import Document
+
+    if isinstance(data, bytes):
+        # trafilatura decodes by the page's declared charset; a BOM or UTF-16 page goes through
+        # our decoder first.
+        if data.startswith((b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf")):
+            data = decode(data)[0]
+    doc = trafilatura.bare_extraction(
+        data,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=True,
+        include_images=False,
+        output_format="python",
+    )
+    if not isinstance(doc, Document) or doc.body is None or not (doc.text or "").strip():
+        raise InputError("the page has no article text that could be extracted")
+    title = _one_line(doc.title or "")
+    pieces: list[tuple[str, Kind]] = [(title, Kind.TITLE)] if title else []
+    # The page's <h1> usually repeats its title: once is enough.
+    pieces.extend(p for p in _body_pieces(doc.body) if p[0].casefold() != title.casefold())
+    if not any(kind is Kind.PARAGRAPH for _, kind in pieces):
+        raise InputError("the page has no article text that could be extracted")
+    article = _assemble(pieces)
+    return replace(
+        article,
+        title=title or None,
+        dek=_one_line(doc.description or "") or None,
+        byline=_one_line(doc.author or "") or None,
+        date=doc.date or None,
+        site=_one_line(doc.sitename or "") or None,
+        url=doc.url or None,
+        kind="html",
+    )
+
+
+def _body_pieces(body: Any) -> list[tuple[str, Kind]]:
+    """trafilatura's tree → (text, kind) pieces: headings, paragraphs, list items, table rows."""
+    pieces: list[tuple[str, Kind]] = []
+    for element in body:
+        tag = element.tag
+        if tag == "head":
+            text = _one_line(" ".join(element.itertext()))
+            if text:
+                pieces.append((text, Kind.HEADING))
+        elif tag == "list":
+            for item in element.iter("item"):
+                text = _one_line(" ".join(item.itertext()))
+                if text:
+                    pieces.append((text, Kind.PARAGRAPH))
+        elif tag == "table":
+            for row in element.iter("row"):
+                cells = [_one_line(" ".join(c.itertext())) for c in row]
+                text = " | ".join(c for c in cells if c)
+                if text:
+                    pieces.append((text, Kind.PARAGRAPH))
+        elif tag in ("p", "quote", "code", "div"):
+            text = _one_line(" ".join(element.itertext()))
+            if text:
+                pieces.append((text, Kind.PARAGRAPH))
+    return pieces
+
+
+def _one_line(text: str) -> str:
+    return " ".join(clean_text(text).split())
+
+
+def _assemble(pieces: list[tuple[str, Kind]]) -> Article:
+    """Join pieces into one text (blank line between them) with each piece's offsets."""
+    blocks: list[Block] = []
+    parts: list[str] = []
+    at = 0
+    for text, kind in pieces:
+        if parts:
+            parts.append("\n\n")
+            at += 2
+        blocks.append(Block(at, at + len(text), text, kind))
+        parts.append(text)
+        at += len(text)
+    return Article(text="".join(parts), blocks=tuple(blocks))
+
+
+# ---- PDF --------------------------------------------------------------------------------------
+
+
+def _pdf(data: bytes) -> Article:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise InputError("the PDF is encrypted with a password")
+        pages = [page.extract_text() or "" for page in reader.pages]
+        meta = reader.metadata
+    except PdfReadError as exc:
+        raise InputError(f"the PDF cannot be read: {exc}") from None
+    text = clean_text("\n\n".join(p.strip() for p in pages if p.strip()))
+    if not text.strip():
+        raise InputError(
+            "the PDF has no extractable text (scanned pages are images: run OCR on it first)"
+        )
+    article = read_article(text)
+    title = _one_line(str(meta.title)) if meta and meta.title else None
+    author = _one_line(str(meta.author)) if meta and meta.author else None
+    return replace(
+        article,
+        title=article.title or title,
+        byline=article.byline or author,
+        kind="pdf",
+    )

@@ -1,0 +1,85 @@
+"""What every stage of one report shares: the article, the settings, the prompts, the way calls
+are asked (and counted), progress messages and warnings."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from analyst.model.ask import AskPolicy
+from analyst.model.seam import ClientInfo, OutputSchema
+from analyst.model.usage import Meter
+from analyst.prompts import Prompts
+from analyst.reading.language import language_name
+from analyst.reading.text import Article
+from analyst.settings import Settings
+from analyst.text.tokens import Encoder
+
+StageCallback = Callable[[str], None]
+
+# Our own delimiters, and the opening of chat-template special tokens (<|im_start|>,
+# <|endoftext|>...): llama.cpp parses special tokens in message text, so a literal one in an
+# article would become a real turn boundary.
+_TAGS = ("<article", "</article", "<section", "</section", "<facts", "</facts", "<|")
+_TAG = re.compile("|".join(re.escape(tag) for tag in _TAGS), re.IGNORECASE)
+
+
+def escape(text: str) -> str:
+    """Defuse those inside article text (their "<" becomes "‹"), so it cannot close its tag or
+    open a turn of its own. Only the prompt changes; the article and its offsets do not."""
+    return _TAG.sub(lambda m: "‹" + m.group(0)[1:], text)
+
+
+@dataclass
+class Context:
+    """The state of writing one report, handed to each stage."""
+
+    article: Article
+    settings: Settings
+    prompts: Prompts
+    info: ClientInfo
+    encoder: Encoder
+    meter: Meter
+    notify: StageCallback = field(default=lambda _stage: None)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def policy(self) -> AskPolicy:
+        """How this report's calls are asked."""
+        s = self.settings
+        return AskPolicy(
+            temperature=s.temperature,
+            repairs=s.repairs,
+            context_window=s.effective_context_window,
+            encoder=self.encoder,
+            meter=self.meter,
+            reask=lambda error: self.prompts.render("reask", error=error),
+        )
+
+    def system(self, task: str) -> str:
+        """The system message of a stage: the shared rules, then the stage's task prompt."""
+        return self.prompts.render("system") + "\n\n" + self.prompts.render(task)
+
+    def schema(self, name: str, schema: dict[str, Any]) -> OutputSchema:
+        """An ``OutputSchema`` with its note for servers that do not enforce schemas."""
+        text = json.dumps(schema, separators=(",", ":"))
+        return OutputSchema(name, schema, self.prompts.render("schema_in_prompt", schema=text))
+
+    def language(self) -> str:
+        """The language to write in: as asked, else the article's, named for the model."""
+        code = self.settings.language or self.article.language
+        return language_name(code) if code else "the language of the article"
+
+    def same_language(self) -> bool:
+        """Whether the report is written in the article's language (so words compare)."""
+        article = (self.article.language or "").lower()
+        report = (self.settings.language or article).lower()
+        return report in (article, "")
+
+    def names_comparable(self) -> bool:
+        """Whether capitalised words of a fact can be looked up in the article: not when the
+        fact is written in another language, nor in German, which capitalises every noun."""
+        return self.article.language != "de" and self.same_language()

@@ -1,0 +1,71 @@
+"""Stage 4, synthesize: from the grounded (and not unsupported) facts, one call writes the
+summary, the implications and the analysis, each citing fact ids."""
+
+from __future__ import annotations
+
+import copy
+import re
+
+from analyst.model.ask import Calls, ask
+from analyst.model.seam import Message, OutputSchema
+from analyst.schema import Fact, Synthesis, strict_json_schema
+from analyst.stages.context import Context, escape
+
+PROMPTS = ("system", "synthesize", "synthesize_input")
+_SCHEMA = strict_json_schema(Synthesis)
+_SENTENCE = re.compile(r"[^.!?。！？]+[.!?。！？]")
+
+
+def summary_sentences(article_tokens: int) -> int:
+    """How many sentences the summary has: one for every 80 tokens of article, 3 to 6.
+
+    A fixed 2 to 3 sentences read as a headline: ROUGE-1 0.135 on five BBC dev articles whose
+    human summaries run to 46 % of the article (median 128 of 279 words), while the same
+    reports' facts, read one after another, scored 0.27 to 0.61. One sentence for every 110
+    tokens scored 0.373 on them (lead-3: 0.402).
+    """
+    return max(3, min(6, round(article_tokens / 80)))
+
+
+def schema(ctx: Context, ids: list[str], sentences: int) -> OutputSchema:
+    """The synthesis schema with citations limited to these fact ids: a server that enforces
+    schemas then cannot cite a fact that does not exist (the 1.5B model cited "c4" three times
+    running on a German page). Validation still checks the ids for servers that do not enforce.
+    The summary is held to ``sentences`` items the same way."""
+    held = copy.deepcopy(_SCHEMA)
+    held["properties"]["summary"].update(minItems=sentences, maxItems=sentences)
+    if ids:
+        cited = held["$defs"]["CitedText"]["properties"]["facts"]
+        cited["items"] = {"type": "string", "enum": ids}
+    return ctx.schema("synthesis", held)
+
+
+def synthesize(ctx: Context, facts: list[Fact], sentences: int) -> Calls[Synthesis]:
+    """The summary (``sentences`` sentences), implications and analysis of ``facts``."""
+    listing = "\n".join(f"{f.id}: {escape(f.text)}" for f in facts) or "(no verified facts)"
+    user = ctx.prompts.render(
+        "synthesize_input",
+        title=escape(ctx.article.title or "(none)"),
+        dek=escape(ctx.article.dek or "(none)"),
+        facts=listing,
+        sentences=str(sentences),
+        language=ctx.language(),
+    )
+    messages: list[Message] = [
+        {"role": "system", "content": ctx.system("synthesize")},
+        {"role": "user", "content": user},
+    ]
+    synthesis = yield from ask(
+        ctx.policy,
+        messages,
+        Synthesis,
+        schema=schema(ctx, [f.id for f in facts], sentences),
+        max_tokens=ctx.settings.synth_max_tokens,
+        validation_context={"fact_ids": {f.id for f in facts}},
+    )
+    written = len(_SENTENCE.findall(synthesis.paragraph))
+    if written < 2:
+        # Not a validation error: the 1.5B model kept one long sentence through three re-asks
+        # on an example article, and failing the whole report for it helps no one.
+        ctx.warnings.append(f"the summary has {written} sentence(s); a paragraph was asked for")
+    return synthesis

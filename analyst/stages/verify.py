@@ -1,0 +1,248 @@
+"""Does a fact follow from the article? Grounding proves its quote exists; this checks the claim.
+
+A small model wrote "X was appointed the new leader of Y" over a quote that says only that X was
+hired: the quote was real, the fact was not. The verifier judges each fact against its context —
+for a report's fact, the sentences of its quote and their neighbours, plus the sentences sharing
+the most words with it; for a bare claim, those related sentences — in one model call per article,
+and combines that judgement with cheap signals that need no model:
+
+- lexical support, the mean of two shares: the claim's word pairs and triples found in the
+  article (order matters: a swapped name or an added "not" breaks them where single words would
+  not), and its content words found in the context (a faithful paraphrase keeps most of them);
+- absent terms: numbers or names in the claim that the article never mentions (halve support).
+
+``support`` is a number in [0, 1] (for ranking, and AUROC); ``verdict`` is what a reader sees.
+When the fact is written in another language than the article, words cannot be compared and the
+model's verdict stands alone. The model's weight and the verdict thresholds were chosen on the
+411 dev claims (SummaC: FactCC and SummEval), so the figures in the README are not held out.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from analyst.model.ask import AskPolicy, Calls, ask
+from analyst.model.seam import Message, OutputSchema
+from analyst.prompts import Prompts
+from analyst.schema import Fact, Verification, strict_json_schema
+from analyst.stages.context import Context
+from analyst.text.quotes import absent_terms
+
+Verdict = Literal["supported", "unsupported", "uncertain"]
+_WORD = re.compile(r"\w+", re.UNICODE)
+_SENTENCE = re.compile(r"[^.!?。！？\n]+[.!?。！？]*")
+# Words too common to say anything about support.
+_STOP = frozenset(
+    "a an the and or but of in on at to for from by with as is are was were be been being it its "
+    "this that these those he she they we you i his her their our your has have had do does did "
+    "not no will would can could may might should said says say also than then there here who "
+    "whom which what when where why how all any some more most other such only over after before "
+    "into about up out".split()
+)
+
+
+class Judgement(BaseModel):
+    """The model's verdict on one claim."""
+
+    claim: str = Field(description="the claim's id, e.g. c1")
+    verdict: Verdict
+
+
+class Judgements(BaseModel):
+    """The reply to a verification call."""
+
+    judgements: list[Judgement]
+
+
+@dataclass(frozen=True)
+class Check:
+    """What the verifier concluded about one claim."""
+
+    verdict: Verdict
+    support: float  # 0..1
+    lexical: float | None  # None: the claim and the article are in different languages
+    absent: list[str]
+    model: Verdict  # the model's own vote
+
+
+def content_words(text: str) -> set[str]:
+    """Lower-cased words of ``text`` that carry meaning (no stop words, no single letters)."""
+    return {w for w in _WORD.findall(text.lower()) if len(w) > 1 and w not in _STOP}
+
+
+def context_for(claim: str, source: str, k: int = 3) -> str:
+    """The ``k`` sentences of ``source`` sharing the most content words with ``claim``, in order."""
+    words = content_words(claim)
+    sentences = [m.group(0).strip() for m in _SENTENCE.finditer(source) if m.group(0).strip()]
+    ranked = sorted(
+        range(len(sentences)),
+        key=lambda i: len(words & content_words(sentences[i])),
+        reverse=True,
+    )
+    return " ".join(sentences[i] for i in sorted(ranked[:k]))
+
+
+def overlap(claim: str, context: str) -> float:
+    """Share of the claim's content words found in ``context`` (1.0 for a claim without any)."""
+    words = content_words(claim)
+    return len(words & content_words(context)) / len(words) if words else 1.0
+
+
+def lexical_support(claim: str, source: str) -> float:
+    """Mean share of the claim's word bigrams and trigrams that occur in ``source``."""
+    claim_words = _WORD.findall(claim.lower())
+    source_words = _WORD.findall(source.lower())
+    shares = []
+    for n in (2, 3):
+        grams = set(zip(*(claim_words[i:] for i in range(n)), strict=False))
+        if grams:
+            found = set(zip(*(source_words[i:] for i in range(n)), strict=False))
+            shares.append(len(grams & found) / len(grams))
+    return sum(shares) / len(shares) if shares else overlap(claim, source)
+
+
+def lexical_signal(claim: str, source: str, context: str) -> float:
+    """What the words say: n-gram support in the article and content-word share of the context."""
+    return (lexical_support(claim, source) + overlap(claim, context)) / 2
+
+
+def fact_context(start: int, end: int, claim: str, source: str) -> str:
+    """The sentences holding ``source[start:end]`` and one either side, with the sentences most
+    related to ``claim``, in the article's order."""
+    spans = [(m.start(), m.end()) for m in _SENTENCE.finditer(source) if m.group(0).strip()]
+    inside = [i for i, (a, b) in enumerate(spans) if a < end and b > start]
+    chosen: set[int] = set()
+    if inside:
+        chosen.update(range(max(inside[0] - 1, 0), min(inside[-1] + 2, len(spans))))
+    words = content_words(claim)
+    ranked = sorted(
+        range(len(spans)),
+        key=lambda i: len(words & content_words(source[spans[i][0] : spans[i][1]])),
+        reverse=True,
+    )
+    chosen.update(ranked[:3])
+    return " ".join(source[spans[i][0] : spans[i][1]].strip() for i in sorted(chosen))
+
+
+_MODEL_SCORE = {"supported": 1.0, "uncertain": 0.5, "unsupported": 0.0}
+MODEL_WEIGHT = 0.3
+SUPPORTED_AT = 0.9
+UNSUPPORTED_BELOW = 0.55
+
+
+def combine(verdict: Verdict, lexical: float | None, absent: Sequence[str]) -> Check:
+    """The model's vote and the lexical signal, pulled down by invented terms; the verdict
+    follows the combined support. Without a lexical signal the model's vote is the verdict."""
+    if lexical is None:
+        return Check(verdict, _MODEL_SCORE[verdict], None, list(absent), verdict)
+    support = MODEL_WEIGHT * _MODEL_SCORE[verdict] + (1 - MODEL_WEIGHT) * lexical
+    if absent:
+        support *= 0.5
+    final: Verdict = "uncertain"
+    if support >= SUPPORTED_AT:
+        final = "supported"
+    elif support < UNSUPPORTED_BELOW:
+        final = "unsupported"
+    return Check(final, round(support, 4), round(lexical, 4), list(absent), verdict)
+
+
+def check_claims(
+    claims: Sequence[str],
+    source: str,
+    *,
+    policy: AskPolicy,
+    prompts: Prompts,
+    max_tokens: int,
+    contexts: Sequence[str] | None = None,
+    comparable: bool = True,
+    absent: Sequence[Sequence[str]] | None = None,
+) -> Calls[list[Check]]:
+    """Judge ``claims`` against ``source`` in one model call; yields that call (see ``drive``).
+
+    ``contexts`` are the passages shown for each claim (default: its related sentences);
+    ``comparable`` is False when the claims are in another language than ``source``;
+    ``absent`` gives each claim's absent terms when the caller knows them better (names are not
+    comparable across languages, nor in German).
+    """
+    if contexts is None:
+        contexts = [context_for(c, source) for c in claims]
+    ids = [f"c{i}" for i in range(1, len(claims) + 1)]
+    items = "\n\n".join(
+        f'<claim id="{cid}">{_defuse(c)}</claim>\n<passages>{_defuse(ctx)}</passages>'
+        for cid, c, ctx in zip(ids, claims, contexts, strict=True)
+    )
+    messages: list[Message] = [
+        {"role": "system", "content": prompts.render("verify")},
+        {
+            "role": "user",
+            "content": prompts.render("verify_input", items=items, ids=", ".join(ids)),
+        },
+    ]
+    reply = yield from ask(
+        policy, messages, Judgements, schema=_schema(ids, prompts), max_tokens=max_tokens
+    )
+    verdicts: dict[str, Verdict] = {j.claim: j.verdict for j in reply.judgements}
+    missing = absent if absent is not None else [absent_terms(c, source) for c in claims]
+    return [
+        combine(
+            verdicts.get(cid, "uncertain"),
+            lexical_signal(claim, source, ctx) if comparable else None,
+            terms,
+        )
+        for cid, claim, ctx, terms in zip(ids, claims, contexts, missing, strict=True)
+    ]
+
+
+def verify(ctx: Context, facts: list[Fact]) -> Calls[list[Fact]]:
+    """Stage 3: mark each grounded fact with the verifier's verdict (one call for all)."""
+    source = ctx.article.text
+    checks = yield from check_claims(
+        [f.text for f in facts],
+        source,
+        policy=ctx.policy,
+        prompts=ctx.prompts,
+        contexts=[fact_context(f.start or 0, f.end or 0, f.text, source) for f in facts],
+        comparable=ctx.same_language(),
+        absent=[f.absent_terms for f in facts],
+        # About 20 tokens a judgement, and room for the JSON around them.
+        max_tokens=64 + 24 * len(facts),
+    )
+    marked = [
+        fact.model_copy(
+            update={
+                "verification": Verification(
+                    verdict=c.verdict, support=c.support, lexical=c.lexical
+                )
+            }
+        )
+        for fact, c in zip(facts, checks, strict=True)
+    ]
+    failed = [f.id for f in marked if unsupported(f)]
+    if failed:
+        ctx.warnings.append(
+            f"the verifier found {', '.join(failed)} unsupported by the article; "
+            "they are marked and left out of the implications and the analysis"
+        )
+    return marked
+
+
+def unsupported(fact: Fact) -> bool:
+    """Whether the verifier judged ``fact`` unsupported (such facts are not synthesized)."""
+    return fact.verification is not None and fact.verification.verdict == "unsupported"
+
+
+def _schema(ids: list[str], prompts: Prompts) -> OutputSchema:
+    schema: dict[str, Any] = strict_json_schema(Judgements)
+    schema["$defs"]["Judgement"]["properties"]["claim"] = {"type": "string", "enum": ids}
+    text = json.dumps(schema, separators=(",", ":"))
+    return OutputSchema("judgements", schema, prompts.render("schema_in_prompt", schema=text))
+
+
+def _defuse(text: str) -> str:
+    return re.sub(r"<(/?(claim|passages)|\|)", lambda m: "‹" + m.group(0)[1:], text, flags=re.I)
