@@ -1,20 +1,65 @@
 """The one-article functions of the public API, blocking and async: thin wrappers on ``Session``.
 
-report = summarize_text(text, settings=Settings(model="gpt-4o-mini", api_key="sk-..."))
-report = await asummarize_url("https://example.org/story", settings=settings)
+    report = summarize_text(text, settings=Settings(model="gpt-4o-mini", api_key="sk-..."))
+    report = await asummarize_url("https://example.org/story", settings=settings)
+
+Each reads the article first, so a bad one fails before any server is asked anything.
 """
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
 
 from analyst.files import display, read_bytes
-from analyst.reading.fetch import Fetched, fetch
+from analyst.reading.fetch import fetch
+from analyst.reading.text import Article
 from analyst.schema import Report
 from analyst.session import Client, Session, StageCallback
 from analyst.settings import Settings
+
+
+@dataclass(frozen=True)
+class _Source:
+    """An article's bytes (or text) and what is known of where they came from."""
+
+    data: bytes | str
+    path: str | None
+    name: str | None = None
+    content_type: str | None = None
+    url: str | None = None
+
+    def report(self, session: Session, on_stage: StageCallback | None) -> Report:
+        with session:
+            return session.report(
+                self._read(session), raw=self.data, path=self.path, on_stage=on_stage
+            )
+
+    async def areport(self, session: Session, on_stage: StageCallback | None) -> Report:
+        async with session:
+            article = self._read(session)
+            return await session.areport(article, raw=self.data, path=self.path, on_stage=on_stage)
+
+    def _read(self, session: Session) -> Article:
+        return session.read(self.data, name=self.name, content_type=self.content_type, url=self.url)
+
+
+def _text(text: str | bytes, path: str | None) -> _Source:
+    return _Source(text, path, name=path)
+
+
+def _file(path: str | PathLike[str]) -> _Source:
+    p = Path(path)
+    return _Source(read_bytes(p), display(p), name=p.name)
+
+
+def _url(url: str, settings: Settings | None, on_stage: StageCallback | None) -> _Source:
+    (on_stage or (lambda _stage: None))("fetching the page")
+    s = settings or Settings()
+    got = fetch(url, timeout=s.fetch_timeout, max_bytes=s.max_download_bytes)
+    return _Source(got.data, url, name=got.url, content_type=got.content_type, url=got.url)
 
 
 def summarize_text(
@@ -26,10 +71,7 @@ def summarize_text(
     on_stage: StageCallback | None = None,
 ) -> Report:
     """Report on one article given as text or bytes (plain text, HTML, PDF or gzip: sniffed)."""
-    with Session(settings, client=client) as session:
-        # The article is read first: a bad one fails before any server is asked anything.
-        article = session.read(text, name=path)
-        return session.report(article, raw=text, path=path, on_stage=on_stage)
+    return _text(text, path).report(Session(settings, client=client), on_stage)
 
 
 def summarize_file(
@@ -40,11 +82,7 @@ def summarize_file(
     on_stage: StageCallback | None = None,
 ) -> Report:
     """Report on the article at ``path``: text, Markdown, HTML, PDF, or a .gz of one."""
-    p = Path(path)
-    data = read_bytes(p)
-    with Session(settings, client=client) as session:
-        article = session.read(data, name=p.name)
-        return session.report(article, raw=data, path=display(p), on_stage=on_stage)
+    return _file(path).report(Session(settings, client=client), on_stage)
 
 
 def summarize_url(
@@ -55,10 +93,8 @@ def summarize_url(
     on_stage: StageCallback | None = None,
 ) -> Report:
     """Fetch the page (or PDF) at ``url`` and report on it."""
-    with Session(settings, client=client) as session:
-        got = _fetch(session, url, on_stage)
-        article = session.read(got.data, name=got.url, content_type=got.content_type, url=got.url)
-        return session.report(article, raw=got.data, path=url, on_stage=on_stage)
+    source = _url(url, settings, on_stage)
+    return source.report(Session(settings, client=client), on_stage)
 
 
 async def asummarize_text(
@@ -70,9 +106,7 @@ async def asummarize_text(
     on_stage: StageCallback | None = None,
 ) -> Report:
     """``summarize_text`` for code that runs an event loop (apps, notebooks)."""
-    async with Session(settings, client=client) as session:
-        article = session.read(text, name=path)
-        return await session.areport(article, raw=text, path=path, on_stage=on_stage)
+    return await _text(text, path).areport(Session(settings, client=client), on_stage)
 
 
 async def asummarize_file(
@@ -82,12 +116,9 @@ async def asummarize_file(
     client: Client | None = None,
     on_stage: StageCallback | None = None,
 ) -> Report:
-    """``summarize_file`` for code that runs an event loop."""
-    p = Path(path)
-    data = await asyncio.to_thread(read_bytes, p)
-    async with Session(settings, client=client) as session:
-        article = session.read(data, name=p.name)
-        return await session.areport(article, raw=data, path=display(p), on_stage=on_stage)
+    """``summarize_file`` for code that runs an event loop (the file is read in a thread)."""
+    source = await asyncio.to_thread(_file, path)
+    return await source.areport(Session(settings, client=client), on_stage)
 
 
 async def asummarize_url(
@@ -98,13 +129,5 @@ async def asummarize_url(
     on_stage: StageCallback | None = None,
 ) -> Report:
     """``summarize_url`` for code that runs an event loop (the fetch runs in a thread)."""
-    async with Session(settings, client=client) as session:
-        got = await asyncio.to_thread(_fetch, session, url, on_stage)
-        article = session.read(got.data, name=got.url, content_type=got.content_type, url=got.url)
-        return await session.areport(article, raw=got.data, path=url, on_stage=on_stage)
-
-
-def _fetch(session: Session, url: str, on_stage: StageCallback | None) -> Fetched:
-    (on_stage or (lambda _stage: None))("fetching the page")
-    s = session.settings
-    return fetch(url, timeout=s.fetch_timeout, max_bytes=s.max_download_bytes)
+    source = await asyncio.to_thread(_url, url, settings, on_stage)
+    return await source.areport(Session(settings, client=client), on_stage)

@@ -34,7 +34,11 @@ EXIT_INTERRUPTED = 130
 
 
 class AnalystError(Exception):
-    """Root of every error analyst raises on purpose."""
+    """Root of every error analyst raises on purpose.
+
+    A subclass states its meaning in its class line:
+    ``class InputError(AnalystError, exit_code=3, kind="input")``; unstated, it inherits.
+    """
 
     exit_code: ClassVar[int] = 1
     kind: ClassVar[str] = "internal"
@@ -42,38 +46,32 @@ class AnalystError(Exception):
     # A model-server failure that says the server is down when several articles in a row hit it.
     server_down: ClassVar[bool] = False
 
+    def __init_subclass__(cls, **meaning: object) -> None:
+        super().__init_subclass__()
+        for name, value in meaning.items():
+            if name not in ("exit_code", "kind", "stops_batch", "server_down"):
+                raise TypeError(f"{cls.__name__}: an error states no {name!r}")
+            setattr(cls, name, value)
 
-class ConfigError(AnalystError):
+
+class ConfigError(AnalystError, exit_code=2, kind="config", stops_batch=True):
     """A setting, flag or prompt file is wrong; fix the configuration."""
 
-    exit_code = 2
-    kind = "config"
-    stops_batch = True
 
-
-class InputError(AnalystError):
+class InputError(AnalystError, exit_code=3, kind="input"):
     """The article cannot be read: missing, empty, binary or undecodable."""
 
-    exit_code = 3
-    kind = "input"
 
-
-class ModelServerError(AnalystError):
+class ModelServerError(AnalystError, exit_code=4, kind="model-server", server_down=True):
     """The model server failed after the SDK's own retries."""
-
-    exit_code = 4
-    kind = "model-server"
-    server_down = True
 
     def __init__(self, message: str, *, status_code: int | None = None) -> None:
         super().__init__(message)
         self.status_code = status_code
 
 
-class AuthenticationError(ModelServerError):
+class AuthenticationError(ModelServerError, stops_batch=True):
     """The server refused the API key (never retried)."""
-
-    stops_batch = True
 
 
 class MalformedReplyError(ModelServerError):
@@ -81,31 +79,24 @@ class MalformedReplyError(ModelServerError):
     retry these; analyst asks again within its re-ask budget, then gives up with this error."""
 
 
-class UnknownModelError(ModelServerError):
+class UnknownModelError(ModelServerError, stops_batch=True):
     """The server does not serve the requested model."""
-
-    stops_batch = True
 
     def __init__(self, message: str, *, available: list[str] | None = None) -> None:
         super().__init__(message, status_code=404)
         self.available = available or []
 
 
-class BatchRequestError(ModelServerError):
+class BatchRequestError(ModelServerError, server_down=False):
     """A provider batch answered this one request with an error: that article fails, the server
     is not down."""
 
-    server_down = False
 
-
-class ModelOutputError(AnalystError):
+class ModelOutputError(AnalystError, exit_code=5, kind="model-output"):
     """The model's reply was still invalid after the allowed re-asks.
 
     ``raw`` holds the last reply as the model wrote it and ``attempts`` how many were made.
     """
-
-    exit_code = 5
-    kind = "model-output"
 
     def __init__(self, message: str, *, raw: str, attempts: int) -> None:
         super().__init__(message)
@@ -118,18 +109,12 @@ class OutputTooLong(ModelOutputError):
     extraction stage then reads its sections in two halves."""
 
 
-class ContextOverflowError(AnalystError):
+class ContextOverflowError(AnalystError, exit_code=6, kind="context"):
     """A request cannot fit the model's context window, even after splitting the article."""
 
-    exit_code = 6
-    kind = "context"
 
-
-class BudgetError(AnalystError):
+class BudgetError(AnalystError, exit_code=7, kind="budget"):
     """The token budget (``--budget-tokens``) would be exceeded; nothing more was spent."""
-
-    exit_code = 7
-    kind = "budget"
 
 
 def describe(exc: BaseException) -> tuple[str, str]:

@@ -323,15 +323,9 @@ def evaluate_claims(
     result = ClaimsResult()
     with Session(settings, client=client) as session:
         encoder = get_encoder(session.info.model, settings.cache_dir)
+        reask = functools.partial(session.prompts.render, "reask")
         for row in rows:
-            policy = AskPolicy(
-                temperature=settings.temperature,
-                repairs=settings.repairs,
-                context_window=settings.effective_context_window,
-                encoder=encoder,
-                meter=Meter(),
-                reask=lambda error: session.prompts.render("reask", error=error),
-            )
+            policy = AskPolicy.of(settings, encoder, Meter(), lambda e: reask(error=e))
             calls = check_claims(
                 [row.claim], row.text, policy=policy, prompts=session.prompts, max_tokens=200
             )

@@ -18,17 +18,10 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from analyst.model.seam import (
-    ChatRequest,
-    ClientInfo,
-    Completion,
-    Message,
-    OutputSchema,
-    StructuredMode,
-)
+from analyst.model import seam
 
-Reply = str | dict[str, Any] | Completion
-Responder = Callable[[Sequence[Message], OutputSchema], Reply]
+Reply = str | dict[str, Any] | seam.Completion
+Responder = Callable[[Sequence[seam.Message], seam.OutputSchema], Reply]
 
 
 class FakeChatClient:
@@ -45,14 +38,14 @@ class FakeChatClient:
     ) -> None:
         self._queue: deque[Reply] = deque(replies)
         self._responder = responder
-        self.info = ClientInfo(model, backend)
-        self.calls: list[ChatRequest] = []
+        self.info = seam.ClientInfo(model, backend)
+        self.calls: list[seam.ChatRequest] = []
 
     def enqueue(self, *replies: Reply) -> None:
         """Queue replies: JSON text, a dict (sent as JSON) or a full ``Completion``."""
         self._queue.extend(replies)
 
-    def complete(self, request: ChatRequest) -> Completion:
+    def complete(self, request: seam.ChatRequest) -> seam.Completion:
         """Record the request and return the next reply."""
         self.calls.append(request)
         messages = request.messages
@@ -62,15 +55,15 @@ class FakeChatClient:
             reply = self._responder(messages, request.schema)
         else:
             raise LookupError(f"FakeChatClient has no reply queued for call {len(self.calls)}")
-        if isinstance(reply, Completion):
+        if isinstance(reply, seam.Completion):
             return reply
         content = reply if isinstance(reply, str) else json.dumps(reply)
-        return Completion(
+        return seam.Completion(
             content=content,
             finish_reason="stop",
             prompt_tokens=sum(len(m["content"]) // 4 for m in messages),
             completion_tokens=len(content) // 4,
-            mode=StructuredMode.JSON_SCHEMA,
+            mode=seam.StructuredMode.JSON_SCHEMA,
         )
 
 
@@ -80,7 +73,9 @@ _FACT = re.compile(r"^(f\d+): (.*)$", re.MULTILINE)
 _SENTENCE = re.compile(r"[^.!?。！？]+[.!?。！？]?")
 
 
-def extractive_responder(messages: Sequence[Message], schema: OutputSchema) -> dict[str, Any]:
+def extractive_responder(
+    messages: Sequence[seam.Message], schema: seam.OutputSchema
+) -> dict[str, Any]:
     """Answer analyst's prompts without a model: quote sections, cite the facts given."""
     prompt = next(m["content"] for m in messages if m["role"] == "user")
     if schema.name == "judgements":

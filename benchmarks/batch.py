@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,7 +70,13 @@ def longer_latency(base: Path, latency: float) -> None:
     (SDK, HTTP, grounding on one event loop) then matters less."""
     folder = base / "articles"
     proc, url = start_server(latency)
-    settings = Settings(base_url=url, model="fake-model", max_retries=0, cache=True)
+    settings = Settings(
+        base_url=url,
+        model="fake-model",
+        max_retries=0,
+        cache=True,
+        cache_dir=base / f"cache-long-{latency}",
+    )
     try:
         result = summarize_folder(
             folder, out_dir=base / f"out-long-{latency}", settings=settings, concurrency=16
@@ -94,15 +101,16 @@ def efficiency(base: Path, latency: float) -> None:
     try:
         for concurrency in (1, 4, 16):
             out = base / f"out-{concurrency}"
-            result = summarize_folder(
-                folder, out_dir=out, settings=settings, concurrency=concurrency
-            )
+            # A cache of its own per run: the call cache is shared by every run of a folder.
+            fresh = replace(settings, cache_dir=out.with_name(out.name + "-cache"))
+            result = summarize_folder(folder, out_dir=out, settings=fresh, concurrency=concurrency)
             assert result.ok == 100, result.failures[:3]
             ideal = result.calls * latency / concurrency
             print(
                 f"{concurrency:>11} {result.calls:>6} {result.seconds:>8.2f} {ideal:>8.2f} "
                 f"{ideal / result.seconds:>10.2f}"
             )
+        settings = fresh  # the last run's cache, full
         again = summarize_folder(folder, out_dir=out, settings=settings, concurrency=16)
         print(
             f"cached re-run, in process: {again.seconds:.2f} s wall, {again.calls} calls, "
@@ -119,6 +127,7 @@ def efficiency(base: Path, latency: float) -> None:
             + ["--base-url", url, "--model", "fake-model"],
             check=True,
             capture_output=True,
+            env={**os.environ, "ANALYST_CACHE_DIR": str(settings.cache_dir)},
         )
         wall = time.perf_counter() - started
         print(f"cached re-run, `analyst batch` process from start to exit: {wall:.2f} s wall")
@@ -145,6 +154,7 @@ def memory(base: Path, many: int) -> None:
             child = subprocess.Popen(
                 [sys.executable, "-m", "analyst", "batch", str(folder), "-o", str(base / f"o{n}")]
                 + ["--base-url", url, "--model", "fake-model", "--concurrency", "16"],
+                env={**os.environ, "ANALYST_CACHE_DIR": str(base / f"cache-o{n}")},
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )

@@ -30,7 +30,6 @@ import re
 import statistics
 import sys
 import time
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -42,9 +41,18 @@ sys.path.insert(0, str(ROOT))
 
 from analyst.evaluate import lead3, rouge  # noqa: E402
 from analyst.model import drive  # noqa: E402
-from analyst.model.ask import Calls, Meter, ask  # noqa: E402
+from analyst.model.ask import AskPolicy, Calls, ask  # noqa: E402
 from analyst.model.cache import CallCache  # noqa: E402
-from analyst.model.clients import ChatClient, Completion, Message, OutputSchema, make_client  # noqa: E402
+from analyst.model.clients import ModelClient, make_client  # noqa: E402
+from analyst.model.seam import (  # noqa: E402
+    ChatClient,
+    ChatRequest,
+    ClientInfo,
+    Completion,
+    Message,
+    OutputSchema,
+)
+from analyst.model.usage import Meter  # noqa: E402
 from analyst.pipeline import report_calls  # noqa: E402
 from analyst.prompts import Prompts  # noqa: E402
 from analyst.reading.formats import load_article  # noqa: E402
@@ -120,34 +128,21 @@ class Row:
 class Timed:
     """A ``ChatClient`` that adds up the seconds spent waiting for its inner client."""
 
-    def __init__(self, inner: ChatClient) -> None:
+    def __init__(self, inner: ModelClient) -> None:
         self.inner = inner
         self.seconds = 0.0
 
     @property
-    def model(self) -> str:
-        return self.inner.model
-
-    @property
-    def backend(self) -> str:
-        return self.inner.backend
+    def info(self) -> ClientInfo:
+        return self.inner.info
 
     def close(self) -> None:
         self.inner.close()
 
-    def complete(
-        self,
-        messages: Sequence[Message],
-        *,
-        schema: OutputSchema,
-        max_tokens: int,
-        temperature: float,
-    ) -> Completion:
+    def complete(self, request: ChatRequest) -> Completion:
         started = time.perf_counter()
         try:
-            return self.inner.complete(
-                messages, schema=schema, max_tokens=max_tokens, temperature=temperature
-            )
+            return self.inner.complete(request)
         finally:
             self.seconds += time.perf_counter() - started
 
@@ -211,17 +206,14 @@ def _ask(
     encoder: Encoder,
     meter: Meter,
 ) -> Calls[Any]:
-    return ask(
-        messages,
-        output,
-        schema=schema,
-        max_tokens=max_tokens,
+    policy = AskPolicy(
         temperature=settings.temperature,
         repairs=settings.repairs,
         context_window=settings.effective_context_window,
         encoder=encoder,
         meter=meter,
     )
+    return ask(policy, messages, output, schema=schema, max_tokens=max_tokens)
 
 
 def stuff_calls(
@@ -267,11 +259,11 @@ def run_one(
     cache: CallCache | None,
     settings: Settings,
 ) -> Row:
-    encoder = get_encoder(client.model, settings.cache_dir)
+    encoder = get_encoder(client.info.model, settings.cache_dir)
     article = load_article(text, name=name)
     meter = Meter()
     before = client.seconds
-    identity = settings.identity(client.model)
+    identity = settings.identity(client.info.model)
     row = Row(name, strategy, count(encoder, article.text), 0, 0, 0, 0.0, 0, 0, 0, None, None)
     if reference:
         row.lead3_rouge1 = rouge(lead3(text), reference)["rouge1"]
@@ -315,8 +307,7 @@ def analyst_report(
         text,
         settings=settings,
         prompts=Prompts.load(),
-        model=client.model,
-        backend=client.backend,
+        info=client.info,
         path=None,
         meter=meter,
     )
@@ -327,7 +318,7 @@ def fixed_overhead(settings: Settings) -> int:
     """analyst's prompt tokens around the article: its prompts on a one-line article."""
     fake = FakeChatClient(responder=extractive_responder)
     tiny = "Title\n\nThe council met on Tuesday and approved the plan for the new bridge."
-    encoder = get_encoder(fake.model, settings.cache_dir)
+    encoder = get_encoder(fake.info.model, settings.cache_dir)
     meter = Meter()
     article = load_article(tiny)
     analyst_report(article, tiny, fake, settings, meter)
@@ -424,7 +415,8 @@ def main() -> None:
         if cache is not None:
             cache.close()
     print()
-    print(f"model: {client.model} ({client.backend}); {len({r.article for r in done})} articles")
+    info, count_articles = client.info, len({r.article for r in done})
+    print(f"model: {info.model} ({info.backend}); {count_articles} articles")
     print(table(done, fixed_overhead(settings)))
 
 

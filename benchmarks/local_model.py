@@ -17,7 +17,6 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -25,13 +24,18 @@ from pydantic import BaseModel
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from analyst import (  # noqa: E402
-    Settings,
-    drive,  # noqa: E402
-    summarize_text,
+from analyst import Settings, summarize_text  # noqa: E402
+from analyst.model import drive  # noqa: E402
+from analyst.model.ask import AskPolicy, ask  # noqa: E402
+from analyst.model.clients import ModelClient, make_client  # noqa: E402
+from analyst.model.seam import (  # noqa: E402
+    ChatRequest,
+    ClientInfo,
+    Completion,
+    Message,
+    OutputSchema,
 )
-from analyst.model.ask import Meter, ask  # noqa: E402
-from analyst.model.clients import ChatClient, Completion, Message, OutputSchema, make_client  # noqa: E402
+from analyst.model.usage import Meter  # noqa: E402
 from analyst.schema import CitedText, ExtractedFact, strict_json_schema  # noqa: E402
 from analyst.settings import default_cache_dir  # noqa: E402
 from analyst.text.tokens import get_encoder  # noqa: E402
@@ -40,29 +44,16 @@ from analyst.text.tokens import get_encoder  # noqa: E402
 class Recorder:
     """A ChatClient that passes calls through and keeps every Completion."""
 
-    def __init__(self, inner: ChatClient) -> None:
+    def __init__(self, inner: ModelClient) -> None:
         self.inner = inner
         self.completions: list[Completion] = []
 
     @property
-    def model(self) -> str:
-        return self.inner.model
+    def info(self) -> ClientInfo:
+        return self.inner.info
 
-    @property
-    def backend(self) -> str:
-        return self.inner.backend
-
-    def complete(
-        self,
-        messages: Sequence[Message],
-        *,
-        schema: OutputSchema,
-        max_tokens: int,
-        temperature: float,
-    ) -> Completion:
-        c = self.inner.complete(
-            messages, schema=schema, max_tokens=max_tokens, temperature=temperature
-        )
+    def complete(self, request: ChatRequest) -> Completion:
+        c = self.inner.complete(request)
         self.completions.append(c)
         return c
 
@@ -138,24 +129,22 @@ def cold_start(model: str) -> float:
 
 
 def stuff(client: Recorder, text: str, settings: Settings) -> tuple[float, Meter]:
-    enc = get_encoder(client.model, settings.cache_dir)
+    enc = get_encoder(client.info.model, settings.cache_dir)
     meter = Meter()
     messages: list[Message] = [
         {"role": "system", "content": STUFF_PROMPT},
         {"role": "user", "content": f"<article>\n{text}\n</article>"},
     ]
     started = time.perf_counter()
-    calls = ask(
-        messages,
-        StuffReport,
-        schema=OutputSchema("stuff", strict_json_schema(StuffReport)),
-        max_tokens=2500,
+    policy = AskPolicy(
         temperature=0.0,
         repairs=1,
         context_window=settings.effective_context_window,
         encoder=enc,
         meter=meter,
     )
+    schema = OutputSchema("stuff", strict_json_schema(StuffReport))
+    calls = ask(policy, messages, StuffReport, schema=schema, max_tokens=2500)
     drive.run(calls, client)
     return time.perf_counter() - started, meter
 
@@ -172,7 +161,7 @@ def main() -> None:
     if seed.exists():
         paths.append(seed)
     inner = make_client(settings)
-    print(f"\nmodel {inner.model}; per article (analyst pipeline, then one 'stuff' call):")
+    print(f"\nmodel {inner.info.model}; per article (analyst pipeline, then one 'stuff' call):")
     header = (
         f"{'article':22s} {'wall s':>7s} {'calls':>5s} {'prompt':>7s} {'compl':>6s} "
         f"{'model s':>7s} {'effic':>6s} {'grounded':>8s} | {'stuff s':>7s} {'ratio':>6s}"

@@ -53,8 +53,6 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("ANALYST_CACHE_DIR", str(tmp_path / "cache"))
-    # Settings() without a cache_dir uses the platform's cache folder: the test's own, too.
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
 
 
 @pytest.fixture

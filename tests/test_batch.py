@@ -273,7 +273,16 @@ def test_undecodable_file_names_are_handled(server: FakeOpenAIServer, tmp_path: 
 
 
 def _settings(server: FakeOpenAIServer, **kw: Any) -> Settings:
-    return Settings(base_url=server.base_url, model="fake-model", max_retries=0, cache=True, **kw)
+    # The call cache is shared by every run of a cache folder: this test's own (see conftest).
+    cache_dir = Path(os.environ["ANALYST_CACHE_DIR"])
+    return Settings(
+        base_url=server.base_url,
+        model="fake-model",
+        max_retries=0,
+        cache=True,
+        cache_dir=cache_dir,
+        **kw,
+    )
 
 
 # ---- crash safety, in a real subprocess ------------------------------------------------------

@@ -29,6 +29,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from os import PathLike
 from pathlib import Path, PurePath
+from typing import TypedDict
+
+from typing_extensions import Unpack
 
 from analyst.batch.folders import ARTICLE_SUFFIXES, exclusive, find_articles, sweep_temporaries
 from analyst.batch.manifest import Manifest
@@ -64,7 +67,40 @@ ROUND_ARTICLES = 2000
 SERVER_STREAK = 5
 
 
+class FolderOptions(TypedDict, total=False):
+    """The keyword arguments of ``summarize_folder`` besides the folders (see
+    ``asummarize_folder``)."""
+
+    settings: Settings | None
+    client: Client | None
+    concurrency: int | None
+    formats: Sequence[str]
+    pattern: str | None
+    retry_failed: bool
+    force: bool
+    budget_tokens: int | None
+    on_event: EventCallback | None
+
+
 def summarize_folder(
+    folder: str | PathLike[str], *, out_dir: str | PathLike[str], **options: Unpack[FolderOptions]
+) -> BatchResult:
+    """Write a report for every article below ``folder`` into ``out_dir``, mirroring the tree.
+
+    Runs its own event loop; inside one (Jupyter, an async app), ``await asummarize_folder``,
+    which takes the same arguments and documents them.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(asummarize_folder(folder, out_dir=out_dir, **options))
+    raise ConfigError(
+        "summarize_folder runs its own event loop and one is already running here "
+        "(Jupyter, an async app): use `await analyst.asummarize_folder(...)` instead"
+    )
+
+
+async def asummarize_folder(
     folder: str | PathLike[str],
     *,
     out_dir: str | PathLike[str],
@@ -86,50 +122,8 @@ def summarize_folder(
     failed last time; ``force`` redoes everything. ``concurrency`` defaults to 4 for a server,
     and to the embedded server's slots. ``budget_tokens`` caps the tokens of the whole run: once
     spent, no new article starts (those under way finish) and the result says
-    ``budget_exhausted``.
-    Runs its own event loop; inside one, ``await asummarize_folder(...)``.
+    ``budget_exhausted``. ``on_event`` receives progress events.
     """
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        pass
-    else:
-        raise ConfigError(
-            "summarize_folder runs its own event loop and one is already running here "
-            "(Jupyter, an async app): use `await analyst.asummarize_folder(...)` instead"
-        )
-    return asyncio.run(
-        asummarize_folder(
-            folder,
-            out_dir=out_dir,
-            settings=settings,
-            client=client,
-            concurrency=concurrency,
-            formats=formats,
-            pattern=pattern,
-            retry_failed=retry_failed,
-            force=force,
-            budget_tokens=budget_tokens,
-            on_event=on_event,
-        )
-    )
-
-
-async def asummarize_folder(
-    folder: str | PathLike[str],
-    *,
-    out_dir: str | PathLike[str],
-    settings: Settings | None = None,
-    client: Client | None = None,
-    concurrency: int | None = None,
-    formats: Sequence[str] = ("json",),
-    pattern: str | None = None,
-    retry_failed: bool = False,
-    force: bool = False,
-    budget_tokens: int | None = None,
-    on_event: EventCallback | None = None,
-) -> BatchResult:
-    """``summarize_folder`` for code that already runs an event loop."""
     settings = settings or Settings()
     if retry_failed and force:
         raise ConfigError("--retry-failed and --force contradict each other; choose one")

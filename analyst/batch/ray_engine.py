@@ -34,17 +34,10 @@ from collections.abc import Sequence
 from pathlib import Path, PurePath
 from typing import Any
 
+from analyst.batch import results as outcome
 from analyst.batch.folders import ARTICLE_SUFFIXES, find_articles
 from analyst.batch.manifest import Manifest, Row
-from analyst.batch.results import (
-    BatchEvent,
-    BatchResult,
-    EventCallback,
-    config_hash,
-    describe_config,
-    is_done,
-    write_outputs,
-)
+from analyst.batch.results import BatchEvent, BatchResult, EventCallback
 from analyst.errors import AnalystError, ConfigError, InputError, ModelServerError, describe
 from analyst.files import display
 from analyst.model.cache import CallCache
@@ -147,7 +140,7 @@ class Worker:
             "usage": "{}",
         }
         before: Row | None = job["manifest"].get(name)
-        if is_done(
+        if outcome.is_done(
             before,
             sha256,
             job["config"],
@@ -168,7 +161,7 @@ class Worker:
             )
             report = await session.arun(calls, gate)
             assert isinstance(report, Report)  # a model server neither defers nor withdraws
-            outputs = write_outputs(Path(job["out"]), relative, report, job["formats"])
+            outputs = outcome.write_outputs(Path(job["out"]), relative, report, job["formats"])
         except AnalystError as exc:
             kind, message = describe(exc)
             row.update(status="failed", kind=kind, error=message, fatal=exc.stops_batch)
@@ -218,8 +211,8 @@ def run_ray(
     driver = Session(settings)  # asks a server without a named model which it serves
     model = driver.info.model
     identity = identity_of(settings, model, base_urls)
-    description = describe_config(settings, driver.prompts, identity)
-    config = config_hash(description)
+    description = outcome.describe_config(settings, driver.prompts, identity)
+    config = outcome.config_hash(description)
     manifest = Manifest(out_dir)
     result = BatchResult(total=len(found.paths), manifest=manifest.path)
     result.warnings.extend(found.skipped)

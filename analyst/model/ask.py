@@ -30,6 +30,7 @@ from analyst.errors import (
 )
 from analyst.model.seam import ChatRequest, Completion, Message, OutputSchema
 from analyst.model.usage import Meter
+from analyst.settings import Settings
 from analyst.text.tokens import Encoder, count
 
 T = TypeVar("T", bound=BaseModel)
@@ -65,6 +66,14 @@ class AskPolicy:
     meter: Meter
     # The message that re-asks, given the validation error: the `reask` prompt.
     reask: Callable[[str], str] = field(default=lambda error: _packaged_reask(error))
+
+    @classmethod
+    def of(
+        cls, settings: Settings, encoder: Encoder, meter: Meter, reask: Callable[[str], str]
+    ) -> AskPolicy:
+        """The policy ``settings`` describe."""
+        s = settings
+        return cls(s.temperature, s.repairs, s.effective_context_window, encoder, meter, reask)
 
 
 def _packaged_reask(error: str) -> str:

@@ -3,6 +3,7 @@ are asked (and counted), progress messages and warnings."""
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable
@@ -49,15 +50,8 @@ class Context:
     @property
     def policy(self) -> AskPolicy:
         """How this report's calls are asked."""
-        s = self.settings
-        return AskPolicy(
-            temperature=s.temperature,
-            repairs=s.repairs,
-            context_window=s.effective_context_window,
-            encoder=self.encoder,
-            meter=self.meter,
-            reask=lambda error: self.prompts.render("reask", error=error),
-        )
+        reask = functools.partial(self.prompts.render, "reask")
+        return AskPolicy.of(self.settings, self.encoder, self.meter, lambda e: reask(error=e))
 
     def system(self, task: str) -> str:
         """The system message of a stage: the shared rules, then the stage's task prompt."""
