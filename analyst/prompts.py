@@ -30,6 +30,8 @@ NAMES = (
     "verify_input",
     "reask",
     "schema_in_prompt",
+    "no_facts",
+    "article_language",
 )
 
 

@@ -65,7 +65,7 @@ class Context:
     def language(self) -> str:
         """The language to write in: as asked, else the article's, named for the model."""
         code = self.settings.language or self.article.language
-        return language_name(code) if code else "the language of the article"
+        return language_name(code) if code else self.prompts.render("article_language")
 
     def same_language(self) -> bool:
         """Whether the report is written in the article's language (so words compare)."""

@@ -42,7 +42,8 @@ def schema(ctx: Context, ids: list[str], sentences: int) -> OutputSchema:
 
 def synthesize(ctx: Context, facts: list[Fact], sentences: int) -> Calls[Synthesis]:
     """The summary (``sentences`` sentences), implications and analysis of ``facts``."""
-    listing = "\n".join(f"{f.id}: {escape(f.text)}" for f in facts) or "(no verified facts)"
+    listing = "\n".join(f"{f.id}: {escape(f.text)}" for f in facts)
+    listing = listing or ctx.prompts.render("no_facts")
     user = ctx.prompts.render(
         "synthesize_input",
         title=escape(ctx.article.title or "(none)"),
