@@ -86,7 +86,7 @@ def report_calls(
     notify: StageCallback | None = None,
     meter: Meter | None = None,
 ) -> Calls[Report]:
-    """One report as a computation that yields its model calls (run it with ``analyst.drive``).
+    """One report as a computation that yields its model calls (``analyst.model.drive`` runs it).
 
     Pass a ``meter`` to read what the calls cost even when the report fails.
     """

@@ -54,7 +54,6 @@ class _Steps(Generic[R]):
         self._model = model
         self._key = ""
         self._pending: Completion | None = None
-        self.done = False
         self.result: R
 
     def first(self) -> ChatRequest | None:
@@ -85,12 +84,8 @@ class _Steps(Generic[R]):
                 request = self._calls.send(cached)
         except StopIteration as finished:
             self._store()
-            self.done = True
             self.result = finished.value
             return None
-        except BaseException:
-            self._calls.close()
-            raise
 
     def _lookup(self, request: ChatRequest) -> Completion | None:
         if self._cache is None:
@@ -109,15 +104,18 @@ def run(
 ) -> R:
     """Answer every request of ``calls`` with ``client`` (or the cache) and return its result."""
     steps = _Steps(calls, cache, identity, client.info.model)
-    request = steps.first()
-    while request is not None:
-        try:
-            reply = client.complete(request)
-        except MalformedReplyError as exc:
-            request = steps.fail(exc)
-            continue
-        request = steps.answer(reply)
-    return steps.result
+    try:
+        request = steps.first()
+        while request is not None:
+            try:
+                reply = client.complete(request)
+            except MalformedReplyError as exc:
+                request = steps.fail(exc)
+                continue
+            request = steps.answer(reply)
+        return steps.result
+    finally:
+        steps.close()  # a no-op once finished; else the computation is abandoned (an error)
 
 
 async def arun(
@@ -134,24 +132,25 @@ async def arun(
     request for later, ``Withdrawn`` when the gate turns the article away.
     """
     steps = _Steps(calls, cache, identity, client.info.model)
-    request = steps.first()
-    while request is not None:
-        if gate is not None and not await gate.enter():
-            steps.close()
-            return Withdrawn()
-        try:
-            reply = await _acomplete(client, request)
-        except MalformedReplyError as exc:
-            request = steps.fail(exc)
-            continue
-        finally:
-            if gate is not None:
-                gate.leave()
-        if isinstance(reply, Deferred):
-            steps.close()
-            return reply
-        request = steps.answer(reply)
-    return steps.result
+    try:
+        request = steps.first()
+        while request is not None:
+            if gate is not None and not await gate.enter():
+                return Withdrawn()
+            try:
+                reply = await _acomplete(client, request)
+            except MalformedReplyError as exc:
+                request = steps.fail(exc)
+                continue
+            finally:
+                if gate is not None:
+                    gate.leave()
+            if isinstance(reply, Deferred):
+                return reply
+            request = steps.answer(reply)
+        return steps.result
+    finally:
+        steps.close()
 
 
 async def _acomplete(
