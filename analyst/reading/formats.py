@@ -114,7 +114,7 @@ def _html(data: bytes | str) -> Article:
     pieces.extend(p for p in _body_pieces(doc.body) if p[0].casefold() != title.casefold())
     if not any(kind is Kind.PARAGRAPH for _, kind in pieces):
         raise InputError("the page has no article text that could be extracted")
-    article = _assemble(pieces)
+    article = _join(pieces)
     return replace(
         article,
         title=title or None,
@@ -158,7 +158,7 @@ def _one_line(text: str) -> str:
     return " ".join(clean_text(text).split())
 
 
-def _assemble(pieces: list[tuple[str, Kind]]) -> Article:
+def _join(pieces: list[tuple[str, Kind]]) -> Article:
     """Join pieces into one text (blank line between them) with each piece's offsets."""
     blocks: list[Block] = []
     parts: list[str] = []
