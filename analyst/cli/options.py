@@ -31,250 +31,145 @@ ENGINES = "Engines and provider batches"
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _flag(annotation: Any, default: Any = None) -> inspect.Parameter:
-    return inspect.Parameter(
-        "_", inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default
-    )
+def _flag(
+    setting: str | None,
+    kind: Any,
+    help: str,
+    panel: str | None,
+    *decls: str,
+    default: Any = None,
+    **more: Any,
+) -> tuple[inspect.Parameter, str | None]:
+    """A shared flag: its parameter (``kind`` annotated with its typer.Option) and the Settings
+    field it sets (``None``: the command reads it itself)."""
+    option = typer.Option(*decls, help=help, rich_help_panel=panel, **more)
+    annotation = Annotated[kind, option]  # built at run time, for typer to read
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    return inspect.Parameter("_", keyword, annotation=annotation, default=default), setting
 
+
+OptStr, OptInt, OptFloat, OptPath = str | None, int | None, float | None, Path | None
 
 # name → (parameter, the Settings field it sets or None)
 SHARED: dict[str, tuple[inspect.Parameter, str | None]] = {
-    "model": (
-        _flag(
-            Annotated[
-                str | None,
-                typer.Option(
-                    "--model",
-                    "-m",
-                    help="A server's model name, or local / local:qwen2.5-coder-0.5b "
-                    "(env: ANALYST_MODEL).",
-                    rich_help_panel=MODEL,
-                ),
-            ]
-        ),
+    "model": _flag(
         "model",
+        OptStr,
+        "A server's model name, or local / local:qwen2.5-coder-0.5b (env: ANALYST_MODEL).",
+        MODEL,
+        "--model",
+        "-m",
     ),
-    "model_path": (
-        _flag(
-            Annotated[
-                Path | None,
-                typer.Option(
-                    help="Serve this GGUF file with the embedded llama.cpp "
-                    "(env: ANALYST_MODEL_PATH).",
-                    rich_help_panel=MODEL,
-                ),
-            ]
-        ),
+    "model_path": _flag(
         "model_path",
+        OptPath,
+        "Serve this GGUF file with the embedded llama.cpp (env: ANALYST_MODEL_PATH).",
+        MODEL,
     ),
-    "base_url": (
-        _flag(
-            Annotated[
-                str | None,
-                typer.Option(
-                    help="OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1 "
-                    "(env: OPENAI_BASE_URL).",
-                    rich_help_panel=MODEL,
-                ),
-            ]
-        ),
+    "base_url": _flag(
         "base_url",
+        OptStr,
+        "OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1 (env: OPENAI_BASE_URL).",
+        MODEL,
     ),
-    "api_key": (
-        _flag(
-            Annotated[
-                str | None,
-                typer.Option(
-                    help="API key (env: OPENAI_API_KEY).", show_default=False, rich_help_panel=MODEL
-                ),
-            ]
-        ),
-        "api_key",
+    "api_key": _flag(
+        "api_key", OptStr, "API key (env: OPENAI_API_KEY).", MODEL, show_default=False
     ),
-    "timeout": (
-        _flag(
-            Annotated[
-                float | None,
-                typer.Option(
-                    help="Seconds per request (default: 120, 900 for the embedded model).",
-                    rich_help_panel=MODEL,
-                ),
-            ]
-        ),
+    "timeout": _flag(
         "timeout",
+        OptFloat,
+        "Seconds per request (default: 120, 900 for the embedded model).",
+        MODEL,
     ),
-    "max_retries": (
-        _flag(
-            Annotated[
-                int | None,
-                typer.Option(
-                    help="HTTP retries on 429/5xx/connection errors, by the SDK (default: 2).",
-                    rich_help_panel=MODEL,
-                ),
-            ]
-        ),
+    "max_retries": _flag(
         "max_retries",
+        OptInt,
+        "HTTP retries on 429/5xx/connection errors, by the SDK (default: 2).",
+        MODEL,
     ),
-    "repairs": (
-        _flag(
-            Annotated[
-                int | None,
-                typer.Option(help="Re-asks on invalid output (default: 2).", rich_help_panel=MODEL),
-            ]
-        ),
-        "repairs",
-    ),
-    "context_window": (
-        _flag(
-            Annotated[
-                int | None,
-                typer.Option(
-                    help="Model context in tokens (default: known for the model, else 8192).",
-                    rich_help_panel=MODEL,
-                ),
-            ]
-        ),
+    "repairs": _flag("repairs", OptInt, "Re-asks on invalid output (default: 2).", MODEL),
+    "context_window": _flag(
         "context_window",
+        OptInt,
+        "Model context in tokens (default: known for the model, else 8192).",
+        MODEL,
     ),
-    "prompts": (
-        _flag(
-            Annotated[
-                Path | None,
-                typer.Option(
-                    help="Folder of prompt files overriding the packaged ones, by name.",
-                    rich_help_panel=MODEL,
-                ),
-            ]
-        ),
+    "prompts": _flag(
         "prompts_dir",
+        OptPath,
+        "Folder of prompt files overriding the packaged ones, by name.",
+        MODEL,
+        "--prompts",
     ),
-    "verify": (
-        _flag(
-            Annotated[
-                bool,
-                typer.Option(
-                    help="Check each fact against the article (one more call); mark it verified, "
-                    "uncertain or unsupported, and write the analysis without the unsupported.",
-                    rich_help_panel=OUTPUT,
-                ),
-            ],
-            False,
-        ),
+    "verify": _flag(
         "verify",
+        bool,
+        "Check each fact against the article (one more call); mark it verified, uncertain or "
+        "unsupported, and write the analysis without the unsupported.",
+        OUTPUT,
+        default=False,
     ),
-    "keep_ungrounded": (
-        _flag(
-            Annotated[
-                bool,
-                typer.Option(
-                    help="Keep facts whose quote was not found, marked.", rich_help_panel=OUTPUT
-                ),
-            ],
-            False,
-        ),
+    "keep_ungrounded": _flag(
         "keep_ungrounded",
+        bool,
+        "Keep facts whose quote was not found, marked.",
+        OUTPUT,
+        default=False,
     ),
-    "language": (
-        _flag(
-            Annotated[
-                str | None,
-                typer.Option(
-                    help="Write the report in this language (en, fr, German...) "
-                    "(default: the article's).",
-                    rich_help_panel=OUTPUT,
-                ),
-            ]
-        ),
+    "language": _flag(
         "language",
+        OptStr,
+        "Write the report in this language (en, fr, German...) (default: the article's).",
+        OUTPUT,
     ),
-    "include_text": (
-        _flag(
-            Annotated[
-                bool,
-                typer.Option(
-                    "--include-text",
-                    help="Put the article text the offsets refer to into the report.",
-                    rich_help_panel=OUTPUT,
-                ),
-            ],
-            False,
-        ),
+    "include_text": _flag(
         "include_text",
+        bool,
+        "Put the article text the offsets refer to into the report.",
+        OUTPUT,
+        "--include-text",
+        default=False,
     ),
-    "pack_tokens": (
-        _flag(
-            Annotated[
-                int | None,
-                typer.Option(
-                    help="Article tokens per extraction call (default: 3000).",
-                    rich_help_panel=LIMITS,
-                ),
-            ]
-        ),
-        "pack_tokens",
+    "pack_tokens": _flag(
+        "pack_tokens", OptInt, "Article tokens per extraction call (default: 3000).", LIMITS
     ),
-    "max_input_tokens": (
-        _flag(
-            Annotated[
-                int | None,
-                typer.Option(
-                    help="Refuse articles over this many tokens (default: 100,000; see "
-                    "--truncate).",
-                    rich_help_panel=LIMITS,
-                ),
-            ]
-        ),
+    "max_input_tokens": _flag(
         "max_input_tokens",
+        OptInt,
+        "Refuse articles over this many tokens (default: 100,000; see --truncate).",
+        LIMITS,
     ),
-    "truncate": (
-        _flag(
-            Annotated[
-                bool,
-                typer.Option(
-                    "--truncate",
-                    help="With --max-input-tokens: read only the beginning.",
-                    rich_help_panel=LIMITS,
-                ),
-            ],
-            False,
-        ),
+    "truncate": _flag(
         "truncate",
+        bool,
+        "With --max-input-tokens: read only the beginning.",
+        LIMITS,
+        "--truncate",
+        default=False,
     ),
-    "budget_tokens": (
-        _flag(
-            Annotated[
-                int | None,
-                typer.Option(
-                    help="Tokens (prompt + replies) one article may cost; never exceeded.",
-                    rich_help_panel=LIMITS,
-                ),
-            ]
-        ),
+    "budget_tokens": _flag(
         "budget_tokens",
+        OptInt,
+        "Tokens (prompt + replies) one article may cost; never exceeded.",
+        LIMITS,
     ),
-    "no_cache": (
-        _flag(
-            Annotated[
-                bool,
-                typer.Option(
-                    "--no-cache",
-                    help="Do not reuse or store replies in the call cache.",
-                    rich_help_panel=LIMITS,
-                ),
-            ],
-            False,
-        ),
+    "no_cache": _flag(
         None,
+        bool,
+        "Do not reuse or store replies in the call cache.",
+        LIMITS,
+        "--no-cache",
+        default=False,
     ),
-    "verbose": (
-        _flag(
-            Annotated[
-                bool,
-                typer.Option("--verbose", "-v", help="Say more on stderr.", show_default=False),
-            ],
-            False,
-        ),
+    "verbose": _flag(
         None,
+        bool,
+        "Say more on stderr.",
+        None,
+        "--verbose",
+        "-v",
+        default=False,
+        show_default=False,
     ),
 }
 
