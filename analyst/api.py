@@ -33,14 +33,12 @@ class _Source:
 
     def report(self, session: Session, on_stage: StageCallback | None) -> Report:
         with session:
-            return session.report(
-                self._read(session), raw=self.data, path=self.path, on_stage=on_stage
-            )
+            return session.report(self._read(session), path=self.path, on_stage=on_stage)
 
     async def areport(self, session: Session, on_stage: StageCallback | None) -> Report:
         async with session:
             article = self._read(session)
-            return await session.areport(article, raw=self.data, path=self.path, on_stage=on_stage)
+            return await session.areport(article, path=self.path, on_stage=on_stage)
 
     def _read(self, session: Session) -> Article:
         return session.read(self.data, name=self.name, content_type=self.content_type, url=self.url)

@@ -171,7 +171,7 @@ def evaluate_articles(
         for row in rows:
             text = f"{row.title}\n\n{row.text}" if row.title else row.text
             try:
-                report = session.report(session.read(text, name=row.id), raw=text, path=row.id)
+                report = session.report(session.read(text, name=row.id), path=row.id)
             except AnalystError as exc:
                 if exc.stops_batch:
                     raise

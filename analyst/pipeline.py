@@ -8,7 +8,6 @@ one computation that yields its model calls and returns the report. It does no I
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import replace
 
@@ -77,7 +76,6 @@ def fit_input(article: Article, settings: Settings) -> Article:
 
 def report_calls(
     article: Article,
-    raw: str | bytes,
     *,
     settings: Settings,
     prompts: Prompts,
@@ -99,11 +97,10 @@ def report_calls(
         meter=meter or Meter(budget=settings.budget_tokens),
         notify=notify or (lambda _stage: None),
     )
-    data = raw if isinstance(raw, bytes) else raw.encode("utf-8")
-    return _report(ctx, path=path, sha256=hashlib.sha256(data).hexdigest())
+    return _report(ctx, path=path)
 
 
-def _report(ctx: Context, *, path: str | None, sha256: str) -> Calls[Report]:
+def _report(ctx: Context, *, path: str | None) -> Calls[Report]:
     started = time.perf_counter()
     ctx.warnings.extend(ctx.article.warnings)
     ctx.notify("splitting into sections")
@@ -126,7 +123,7 @@ def _report(ctx: Context, *, path: str | None, sha256: str) -> Calls[Report]:
     synthesis = yield from synthesize.synthesize(ctx, passed, synthesize.summary_sentences(tokens))
     kept = facts if ctx.settings.keep_ungrounded else grounded
     seconds = time.perf_counter() - started
-    return _assemble(ctx, sections, kept, len(facts), synthesis, path, sha256, tokens, seconds)
+    return _assemble(ctx, sections, kept, len(facts), synthesis, path, tokens, seconds)
 
 
 def plan(ctx: Context) -> tuple[list[Section], list[list[Section]]]:
@@ -152,7 +149,6 @@ def _assemble(
     extracted: int,
     synthesis: Synthesis,
     path: str | None,
-    sha256: str,
     tokens: int,
     seconds: float,
 ) -> Report:
@@ -162,7 +158,7 @@ def _assemble(
         summary=synthesis.paragraph,
         source=SourceInfo(
             path=path,
-            sha256=sha256,
+            sha256=a.sha256,
             chars=len(a.text),
             tokens=tokens,
             url=a.url,

@@ -6,7 +6,7 @@ first use when none is given), the call cache (``<cache_dir>/calls.sqlite``, sha
 that keys it. ``summarize_*``, the batch engines and ``analyst eval`` all go through one::
 
     with Session(settings) as session:
-        report = session.report(session.read(data, name="a.txt"), raw=data)
+        report = session.report(session.read(data, name="a.txt"))
 """
 
 from __future__ import annotations
@@ -99,7 +99,6 @@ class Session:
     def calls(
         self,
         article: Article,
-        raw: bytes | str,
         *,
         path: str | None = None,
         meter: Meter | None = None,
@@ -108,7 +107,6 @@ class Session:
         """The report on ``article`` as a computation of model calls (for a driver to answer)."""
         return report_calls(
             article,
-            raw,
             settings=self.settings,
             prompts=self.prompts,
             info=self.info,
@@ -134,25 +132,23 @@ class Session:
         self,
         article: Article,
         *,
-        raw: bytes | str,
         path: str | None = None,
         on_stage: StageCallback | None = None,
     ) -> Report:
-        """The report on ``article`` (``raw``: the bytes or text it was read from, for its hash)."""
+        """The report on ``article`` (as ``read`` made it); ``path`` is what the report names."""
         if self._client is None:
             (on_stage or (lambda _stage: None))("preparing the model")
-        return self.run(self.calls(article, raw, path=path, on_stage=on_stage))
+        return self.run(self.calls(article, path=path, on_stage=on_stage))
 
     async def areport(
         self,
         article: Article,
         *,
-        raw: bytes | str,
         path: str | None = None,
         on_stage: StageCallback | None = None,
     ) -> Report:
         """``report`` without blocking the event loop."""
-        done = await self.arun(self.calls(article, raw, path=path, on_stage=on_stage))
+        done = await self.arun(self.calls(article, path=path, on_stage=on_stage))
         if not isinstance(done, Report):
             raise TypeError(f"this session's client did not answer ({done!r}); use a batch")
         return done

@@ -304,7 +304,6 @@ def analyst_report(
     """analyst's own pipeline on ``client``, counted by ``meter``."""
     calls = report_calls(
         article,
-        text,
         settings=settings,
         prompts=Prompts.load(),
         info=client.info,

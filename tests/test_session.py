@@ -99,7 +99,7 @@ def test_a_session_reports_many_articles_on_one_client() -> None:
     with Session(Settings(), client=fake) as session:
         for path in sorted(EXAMPLES.glob("*.txt")):
             data = path.read_bytes()
-            report = session.report(session.read(data, name=path.name), raw=data)
+            report = session.report(session.read(data, name=path.name))
             assert report.facts and report.model.name == "fake-model"
     assert len(fake.calls) == 4
 
@@ -111,7 +111,7 @@ def test_the_reask_message_is_a_prompt_file(tmp_path: Path) -> None:
     fake = FakeChatClient(["not json"], responder=extractive_responder)
     with Session(Settings(prompts_dir=prompts), client=fake) as session:
         text = (EXAMPLES / "grid-battery.txt").read_text("utf-8")
-        session.report(session.read(text), raw=text)
+        session.report(session.read(text))
     reask = fake.calls[1].messages[-1]["content"]
     assert reask.startswith("Wrong (invalid JSON") and reask.endswith("Again, JSON only.")
 

@@ -313,9 +313,7 @@ class _Batch:
             # per article, and numpy's per-thread arenas in language detection took the batch
             # from 144 to 500 MB). HTML pages do hold the loop for ~0.1 s each.
             article = self.session.read(data, name=relative.name)
-            calls = self.session.calls(
-                article, data, path=display(self.source / relative), meter=meter
-            )
+            calls = self.session.calls(article, path=display(self.source / relative), meter=meter)
             self._opened += 1
             gate = Gate(lambda: self.stopping, slots, self._opened)
             done = await self.session.arun(calls, gate)

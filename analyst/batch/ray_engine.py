@@ -156,9 +156,8 @@ class Worker:
         started = time.perf_counter()
         try:
             article = session.read(data, name=relative.name)
-            calls = session.calls(
-                article, data, path=display(Path(job["source"]) / relative), meter=meter
-            )
+            shown = display(Path(job["source"]) / relative)
+            calls = session.calls(article, path=shown, meter=meter)
             report = await session.arun(calls, gate)
             assert isinstance(report, Report)  # a model server neither defers nor withdraws
             outputs = outcome.write_outputs(Path(job["out"]), relative, report, job["formats"])

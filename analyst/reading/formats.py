@@ -10,6 +10,7 @@ PDF text comes from pypdf. Every kind ends as clean text — the text the report
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import re
 import zlib
@@ -37,25 +38,30 @@ def load_article(
     url: str | None = None,
 ) -> Article:
     """Read an article in whatever format it came in; ``name`` and ``content_type`` are hints."""
+    sha256 = hashlib.sha256(data if isinstance(data, bytes) else data.encode("utf-8")).hexdigest()
+    article = _read(data, name, content_type)
+    return replace(article, url=url or article.url, sha256=sha256)
+
+
+def _read(data: bytes | str, name: str | None, content_type: str | None) -> Article:
     if isinstance(data, str):
         kind = "html" if _looks_html(data.encode("utf-8", "surrogatepass")[:2048]) else "text"
-        article = _html(data) if kind == "html" else read_article(clean_text(data))
-        return _finish(article, url=url)
+        return _finish(_html(data) if kind == "html" else read_article(clean_text(data)))
     hint = (name or "").lower()
     if data[:2] == b"\x1f\x8b":
         data = _gunzip(data)
         hint = hint.removesuffix(".gz")
     if data[:5] == b"%PDF-":
-        return _finish(_pdf(data), url=url)
+        return _finish(_pdf(data))
     is_html = hint.endswith(HTML_SUFFIXES) or "html" in (content_type or "").lower()
     if is_html or _looks_html(data[:2048]):
-        return _finish(_html(data), url=url)
-    return _finish(read_article(data), url=url)
+        return _finish(_html(data))
+    return _finish(read_article(data))
 
 
-def _finish(article: Article, *, url: str | None) -> Article:
+def _finish(article: Article) -> Article:
     body = "\n".join(b.text for b in article.body)
-    return replace(article, language=detect_language(body), url=url or article.url)
+    return replace(article, language=detect_language(body))
 
 
 def _looks_html(head: bytes) -> bool:

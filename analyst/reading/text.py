@@ -57,6 +57,7 @@ class Article:
     site: str | None = None
     url: str | None = None
     kind: Literal["text", "html", "pdf"] = "text"  # the format it arrived in
+    sha256: str = ""  # of the bytes (or the text, as UTF-8) it was read from
 
     @property
     def body(self) -> tuple[Block, ...]:
