@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -147,3 +149,25 @@ def test_help_groups_the_flags_in_panels() -> None:
     assert "local|ray" in result.stdout and "facts|verify|synthesis" in result.stdout
     summarize = CliRunner().invoke(app, ["summarize", "--help"], env={"COLUMNS": "120"})
     assert "-m" in summarize.stdout and "rich|json|md" in summarize.stdout
+
+
+def test_a_manifest_that_kept_its_replies_hands_them_to_the_shared_cache(
+    server: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "bridge.txt").write_bytes((EXAMPLES / "harbor-bridge.txt").read_bytes())
+    first = summarize_folder(
+        folder, out_dir=tmp_path / "a", settings=_settings(server, tmp_path / "c1")
+    )
+    assert first.calls == 2
+    # A manifest of the earlier layout: the batch's replies in its own `calls` table.
+    old = tmp_path / "b"
+    old.mkdir()
+    shutil.copy(tmp_path / "c1" / "calls.sqlite", old / "manifest.sqlite")
+    again = summarize_folder(folder, out_dir=old, settings=_settings(server, tmp_path / "c2"))
+    assert again.ok == 1 and again.calls == 0 and again.cache_hits == 2
+    assert len(server.chat_requests) == 2
+    with sqlite3.connect(old / "manifest.sqlite") as db:
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert "calls" not in tables and "files" in tables

@@ -199,6 +199,8 @@ class _Batch:
         started = time.perf_counter()
         self.result.total = len(self.paths)
         manifest = self._manifest = Manifest(self.out)
+        if self.session.cache is not None:  # a manifest that still holds its batch's replies
+            self.session.cache.take_over(manifest.path)
         self.result.manifest = manifest.path
         description = describe_config(self.session.settings, self.session.prompts, self.identity)
         self._config = config_hash(description)

@@ -213,6 +213,8 @@ def run_ray(
     description = outcome.describe_config(settings, driver.prompts, identity)
     config = outcome.config_hash(description)
     manifest = Manifest(out_dir)
+    if driver.cache is not None:  # a manifest that still holds its batch's replies
+        driver.cache.take_over(manifest.path)
     result = BatchResult(total=len(found.paths), manifest=manifest.path)
     result.warnings.extend(found.skipped)
     started = time.perf_counter()

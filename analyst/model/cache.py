@@ -51,6 +51,26 @@ class CallCache:
         """Close the database."""
         self._db.close()
 
+    def take_over(self, other: Path) -> int:
+        """Move the replies of another file's ``calls`` table here (batch manifests kept their
+        batch's replies until every run shared this cache); returns how many were new here."""
+        with self._lock, self._db:
+            self._db.execute("ATTACH DATABASE ? AS other", (str(other),))
+            try:
+                tables = self._db.execute(
+                    "SELECT 1 FROM other.sqlite_master WHERE type = 'table' AND name = 'calls'"
+                ).fetchone()
+                if tables is None:
+                    return 0
+                before = self._db.total_changes
+                self._db.execute("INSERT OR IGNORE INTO main.calls SELECT * FROM other.calls")
+                moved = self._db.total_changes - before
+                self._db.execute("DROP TABLE other.calls")
+                return moved
+            finally:
+                self._db.commit()
+                self._db.execute("DETACH DATABASE other")
+
     def get(self, key: str) -> Completion | None:
         """The stored reply for ``key``, marked as cached, or ``None``."""
         with self._lock:
