@@ -34,6 +34,7 @@ from analyst.settings import Settings
 from analyst.stages import extract, synthesize, verify
 from analyst.stages.context import Context, StageCallback
 from analyst.stages.ground import ground
+from analyst.stages.support import support
 from analyst.text.sections import Section, build_sections, pack
 from analyst.text.tokens import count, get_encoder
 
@@ -112,7 +113,8 @@ def _report(ctx: Context, *, path: str | None) -> Calls[Report]:
         ctx.notify(f"extracting facts ({i}/{len(packs)})")
         extracted.extend((yield from extract.extract(ctx, group, limit)))
     ctx.notify("grounding quotes")
-    facts = ground(ctx, extracted, sections)
+    located = ground(ctx, extracted, sections)
+    facts = support(ctx, located)
     grounded = [f for f in facts if f.grounded]
     if ctx.settings.verify and grounded:
         ctx.notify("verifying facts")
@@ -123,7 +125,7 @@ def _report(ctx: Context, *, path: str | None) -> Calls[Report]:
     synthesis = yield from synthesize.synthesize(ctx, passed, synthesize.summary_sentences(tokens))
     kept = facts if ctx.settings.keep_ungrounded else grounded
     seconds = time.perf_counter() - started
-    return _assemble(ctx, sections, kept, len(facts), synthesis, path, tokens, seconds)
+    return _assemble(ctx, sections, kept, len(located), synthesis, path, tokens, seconds)
 
 
 def plan(ctx: Context) -> tuple[list[Section], list[list[Section]]]:

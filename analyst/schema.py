@@ -175,6 +175,17 @@ class Fact(BaseModel):
     verification: Verification | None = Field(
         default=None, description="set when the report was written with --verify"
     )
+    support: float | None = Field(
+        default=None,
+        description="share of the fact's content words found in the sentences its quote stands "
+        "in; a grounded fact is shown as supported (✓) when it is at least 0.6 and every number "
+        "and name of the fact is there too (null: not tested, the report is in another language)",
+    )
+    extractive: bool = Field(
+        default=False,
+        description="the model's own wording failed the support test, so the fact's text is the "
+        "article's sentence that its quote stands in",
+    )
 
     @model_validator(mode="after")
     def _offsets(self) -> Fact:

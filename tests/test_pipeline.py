@@ -273,13 +273,14 @@ def test_a_call_keeps_at_most_its_fact_limit_and_says_so(bridge: str) -> None:
     words = bridge.split()
     start = words.index("Riverton", 20)  # the first body sentence, past the title and dek
     quotes = [" ".join(words[start + i : start + i + 6]) for i in range(11)]
-    many = _facts(*[("s1", q, f"The council voted, point {i}.") for i, q in enumerate(quotes)])
+    # Each fact states its own quote, so every one passes the support test.
+    many = _facts(*[("s1", q, f"{q}.") for q in quotes])
     fake = FakeChatClient([many, SYNTH1])
     report = summarize_text(bridge, client=fake)
     limit = facts_per_call(report.source.tokens, 1)
     assert limit == 8  # a 680-token article read in one call
     assert report.facts_extracted == limit and len(report.facts) == limit
-    assert report.facts[-1].text == f"The council voted, point {limit - 1}."
+    assert report.facts[-1].text == f"{quotes[limit - 1]}."
     assert any(f"gave 11 facts for one call; kept the first {limit}" in w for w in report.warnings)
     schema = fake.calls[0].schema
     assert schema is not None and schema.schema["properties"]["facts"]["maxItems"] == limit

@@ -133,11 +133,17 @@ def test_verify_marks_facts_and_writes_the_analysis_without_unsupported_ones(bri
             _extraction(
                 (VOTE, "The council voted 7–2 to replace the Harbor Bridge."),
                 (STATE, "The state will cover $250 million of the cost."),
-                # A real quote under a fact it does not prove: the small-model failure.
-                (ARROYO, "Governor Whitfield appointed Miguel Arroyo state treasurer."),
+                # Its words and numbers are all in the quote's sentence, so it passes the support
+                # gate; it says the opposite, which takes the verifier to see.
+                (ARROYO, "Miguel Arroyo told the council the bond will cut $38 from bills."),
             ),
-            # The model waves every claim through; the absent name still sinks the third.
-            {"judgements": [{"claim": f"c{n}", "verdict": "supported"} for n in (1, 2, 3)]},
+            {
+                "judgements": [
+                    {"claim": "c1", "verdict": "supported"},
+                    {"claim": "c2", "verdict": "supported"},
+                    {"claim": "c3", "verdict": "unsupported"},
+                ]
+            },
             SYNTH,
         ]
     )
@@ -154,7 +160,7 @@ def test_verify_marks_facts_and_writes_the_analysis_without_unsupported_ones(bri
     assert "since 1958" in judge.messages[1]["content"]  # the rest of the vote sentence
     assert "A federal grant of $95 million" in judge.messages[1]["content"]  # the next one
     synth_prompt = synth.messages[1]["content"]
-    assert "Whitfield" not in synth_prompt and "f2: The state will cover" in synth_prompt
+    assert "will cut" not in synth_prompt and "f2: The state will cover" in synth_prompt
     enum = synth.schema.schema["$defs"]["CitedText"]["properties"]["facts"]["items"]["enum"]
     assert enum == ["f1", "f2"]
     markdown = to_markdown(report)

@@ -39,6 +39,12 @@ def footer(report: Report) -> str:
     )
 
 
+LEGEND = (
+    "✓ supported: the quote is in the article, and the sentence it stands in carries the fact's "
+    "words, numbers and names. ✗: the quote was not found."
+)
+EXTRACTIVE_NOTE = "in the article's words: the model's own wording was not supported"
+
 VERDICT_NOTE = {
     "supported": "verified",
     "uncertain": "not verified: the article may not say this",
@@ -60,12 +66,14 @@ def to_markdown(report: Report) -> str:
     meta = " · ".join(x for x in (report.metadata.date, report.metadata.source_line) if x)
     if meta:
         out += [f"*{meta}*", ""]
-    out += ["## Summary", "", report.summary, "", "## Key facts", ""]
+    out += ["## Summary", "", report.summary, "", "## Key facts", "", f"*{LEGEND}*", ""]
     for heading, facts in facts_by_section(report):
         if heading:
             out += [f"### {heading}", ""]
         for fact in facts:
             mark = "✓" if fact.grounded else "✗ (quote not found in the article)"
+            if fact.extractive:
+                mark += f" *({EXTRACTIVE_NOTE})*"
             note = verdict_note(fact)
             if note:
                 mark += f" *({note})*"

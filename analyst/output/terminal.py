@@ -12,7 +12,14 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from analyst.output.plain import cites, facts_by_section, footer, verdict_note
+from analyst.output.plain import (
+    EXTRACTIVE_NOTE,
+    LEGEND,
+    cites,
+    facts_by_section,
+    footer,
+    verdict_note,
+)
 from analyst.schema import Report
 
 if TYPE_CHECKING:
@@ -28,6 +35,7 @@ def to_rich(report: Report) -> RenderableType:
         parts.append(Text(meta, style="dim"))
     parts += [Text(""), Rule("Summary", align="left"), Text(report.summary), Text("")]
     parts.append(Rule("Key facts", align="left"))
+    parts.append(Text(LEGEND, style="dim"))
     for heading, facts in facts_by_section(report):
         if heading:
             parts.append(Text(heading, style="bold cyan"))
@@ -41,6 +49,8 @@ def to_rich(report: Report) -> RenderableType:
             body = Text(fact.text)
             if not fact.grounded:
                 body.append(" (quote not found in the article)", "red")
+            if fact.extractive:
+                body.append(f" ({EXTRACTIVE_NOTE})", "dim")
             note = verdict_note(fact)
             if note and fact.verification:
                 style = {"supported": "green", "uncertain": "yellow"}.get(

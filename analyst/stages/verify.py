@@ -33,18 +33,12 @@ from analyst.prompts import Prompts
 from analyst.schema import Fact, Verification, strict_json_schema
 from analyst.stages.context import Context
 from analyst.text.quotes import absent_terms
+from analyst.text.support import SENTENCE, content_words
+from analyst.text.support import overlap as overlap
 
 Verdict = Literal["supported", "unsupported", "uncertain"]
 _WORD = re.compile(r"\w+", re.UNICODE)
-_SENTENCE = re.compile(r"[^.!?。！？\n]+[.!?。！？]*")
-# Words too common to say anything about support.
-_STOP = frozenset(
-    "a an the and or but of in on at to for from by with as is are was were be been being it its "
-    "this that these those he she they we you i his her their our your has have had do does did "
-    "not no will would can could may might should said says say also than then there here who "
-    "whom which what when where why how all any some more most other such only over after before "
-    "into about up out".split()
-)
+_SENTENCE = SENTENCE
 
 
 class Judgement(BaseModel):
@@ -71,11 +65,6 @@ class Check:
     model: Verdict  # the model's own vote
 
 
-def content_words(text: str) -> set[str]:
-    """Lower-cased words of ``text`` that carry meaning (no stop words, no single letters)."""
-    return {w for w in _WORD.findall(text.lower()) if len(w) > 1 and w not in _STOP}
-
-
 def context_for(claim: str, source: str, k: int = 3) -> str:
     """The ``k`` sentences of ``source`` sharing the most content words with ``claim``, in order."""
     words = content_words(claim)
@@ -86,12 +75,6 @@ def context_for(claim: str, source: str, k: int = 3) -> str:
         reverse=True,
     )
     return " ".join(sentences[i] for i in sorted(ranked[:k]))
-
-
-def overlap(claim: str, context: str) -> float:
-    """Share of the claim's content words found in ``context`` (1.0 for a claim without any)."""
-    words = content_words(claim)
-    return len(words & content_words(context)) / len(words) if words else 1.0
 
 
 def lexical_support(claim: str, source: str) -> float:
