@@ -32,6 +32,7 @@ NAMES = (
     "schema_in_prompt",
     "no_facts",
     "article_language",
+    "synthesis_gate",
 )
 
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 import copy
 import re
 
+from analyst.errors import ModelOutputError
 from analyst.model.ask import Calls, ask
 from analyst.model.seam import Message, OutputSchema
 from analyst.schema import Fact, Synthesis, strict_json_schema
+from analyst.stages import gates
 from analyst.stages.context import Context, escape
 
-PROMPTS = ("system", "synthesize", "synthesize_input")
+PROMPTS = ("system", "synthesize", "synthesize_input", "synthesis_gate")
 _SCHEMA = strict_json_schema(Synthesis)
 _SENTENCE = re.compile(r"[^.!?。！？]+[.!?。！？]")
 
@@ -56,17 +58,59 @@ def synthesize(ctx: Context, facts: list[Fact], sentences: int) -> Calls[Synthes
         {"role": "system", "content": ctx.system("synthesize")},
         {"role": "user", "content": user},
     ]
+    schema_ = schema(ctx, [f.id for f in facts], sentences)
+    context = {"fact_ids": {f.id for f in facts}}
+    max_tokens = ctx.settings.synth_max_tokens
     synthesis = yield from ask(
         ctx.policy,
         messages,
         Synthesis,
-        schema=schema(ctx, [f.id for f in facts], sentences),
-        max_tokens=ctx.settings.synth_max_tokens,
-        validation_context={"fact_ids": {f.id for f in facts}},
+        schema=schema_,
+        max_tokens=max_tokens,
+        validation_context=context,
     )
+    article, names = ctx.article.text, ctx.names_comparable()
+    found = gates.problems(synthesis, facts, article, names=names)
+    if gates.serious(found) and ctx.settings.repairs > 0:
+        # One re-ask with what failed, only when something did: a passing reply costs nothing.
+        ctx.meter.repairs += 1
+        again: list[Message] = [
+            *messages,
+            {"role": "assistant", "content": synthesis.model_dump_json()},
+            {
+                "role": "user",
+                "content": ctx.prompts.render("synthesis_gate", problems=_bullets(found)),
+            },
+        ]
+        try:
+            second = yield from ask(
+                ctx.policy,
+                again,
+                Synthesis,
+                schema=schema_,
+                max_tokens=max_tokens,
+                validation_context=context,
+            )
+        except ModelOutputError:
+            second = None
+        if second is not None:
+            left = gates.problems(second, facts, article, names=names)
+            if len(left) <= len(found):
+                synthesis, found = second, left
+    if found:
+        listed = "; ".join(found[:6]) + ("; ..." if len(found) > 6 else "")
+        ctx.warnings.append(
+            f"the synthesis did not pass its checks ({listed}); repeated sentences and those "
+            "naming what the article does not were left out"
+        )
+        synthesis = gates.repair(synthesis, article, names=names)
     written = len(_SENTENCE.findall(synthesis.paragraph))
     if written < 2:
         # Not a validation error: the 1.5B model kept one long sentence through three re-asks
         # on an example article, and failing the whole report for it helps no one.
         ctx.warnings.append(f"the summary has {written} sentence(s); a paragraph was asked for")
     return synthesis
+
+
+def _bullets(lines: list[str]) -> str:
+    return "\n".join(f"- {line}" for line in lines)
