@@ -19,7 +19,7 @@ FACTS = {
 }
 SYNTH = {
     "summary": "The council approved a bridge. Work starts in spring.",
-    "implications": [{"text": f"Point {n}.", "facts": ["f1"]} for n in range(3)],
+    "implications": [{"text": f"Point {n}.", "facts": ["f1"]} for n in ("one", "two", "three")],
     "analysis": {"text": "It matters.", "facts": ["f1"]},
 }
 
@@ -42,7 +42,7 @@ def test_markdown_has_every_part(bridge: str) -> None:
         assert part in md
     assert "- **f1** It voted. ✓\n  > The Riverton city council voted 7–2" in md
     assert "✗ (quote not found in the article)" in md
-    assert "1. Point 0. [f1]" in md
+    assert "1. Point one. [f1]" in md
     assert "facts grounded 1/2" in md
 
 

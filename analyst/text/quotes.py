@@ -211,9 +211,9 @@ _NAME = re.compile(r"\b[A-Z][\w\-]*(?:['’]s)?")
 
 
 @functools.lru_cache(maxsize=4)
-def _digits(source: str) -> str:
-    # Once per article, not once per fact: every fact of a report checks the same source.
-    return _SEPARATORS.sub("", source)
+def _numbers(source: str) -> set[str]:
+    """The numbers of ``source`` as whole tokens, separators removed ("65 000" → "65000")."""
+    return {_SEPARATORS.sub("", n) for n in _NUMBER.findall(_SEPARATORS.sub("", source))}
 
 
 def absent_terms(fact: str, source: str, *, names: bool = True) -> list[str]:
@@ -226,9 +226,10 @@ def absent_terms(fact: str, source: str, *, names: bool = True) -> list[str]:
     """
     missing: list[str] = []
     lowered = source.lower()
-    digits = _digits(source)
+    # Whole numbers, not substrings: "20%" is not in an article that only says 2022 and 2028.
+    numbers = _numbers(source)
     for num in _NUMBER.findall(fact):
-        if num not in source and _SEPARATORS.sub("", num) not in digits:
+        if _SEPARATORS.sub("", num) not in numbers:
             missing.append(num)
     for m in _NAME.finditer(fact) if names else ():
         word = re.sub(r"['’]s$", "", m.group(0))

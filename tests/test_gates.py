@@ -1,0 +1,70 @@
+"""The synthesis gates: invented terms and repeats are re-asked once, then left out."""
+
+from __future__ import annotations
+
+from analyst import summarize_text
+from analyst.schema import Synthesis
+from analyst.stages import gates
+from analyst.testing import FakeChatClient
+
+VOTE = "The Riverton city council voted 7–2 on Tuesday night to replace the Harbor Bridge"
+FACTS = {"facts": [{"section": "s1", "evidence": VOTE, "text": VOTE + "."}]}
+ANALYSIS = (
+    "The vote matters because it ends a long argument over the crossing. It fits a decade of "
+    "studies that the council could not agree on, and the cost is still uncertain. The next "
+    "months will show whether the funding holds, which is what residents and the businesses "
+    "on the approach should watch closely."
+)
+IMPLICATIONS = [
+    {"text": "Residents can plan around the works.", "facts": ["f1"]},
+    {"text": "Businesses near the crossing face disruption.", "facts": ["f1"]},
+    {"text": "The council must now find contractors.", "facts": ["f1"]},
+]
+
+
+def _synthesis(*summary: str) -> dict[str, object]:
+    return {
+        "summary": list(summary),
+        "implications": IMPLICATIONS,
+        "analysis": {"text": ANALYSIS, "facts": ["f1"]},
+    }
+
+
+def test_a_passing_synthesis_costs_no_extra_call(bridge: str) -> None:
+    good = _synthesis("The council voted to replace the bridge.", "It ends years of delay.", "Ok.")
+    fake = FakeChatClient([FACTS, good])
+    report = summarize_text(bridge, client=fake)
+    assert len(fake.calls) == 2 and report.usage.repairs == 0
+
+
+def test_an_invented_number_is_reasked_once_then_left_out(bridge: str) -> None:
+    bad = _synthesis("The council voted to replace the bridge.", "Prices fall by up to 91%.", "Ok.")
+    fake = FakeChatClient([FACTS, bad, bad])
+    report = summarize_text(bridge, client=fake)
+    assert len(fake.calls) == 3  # one re-ask, not more
+    assert "names 91" in fake.calls[2].messages[-1]["content"]
+    assert "91%" not in report.summary and "replace the bridge" in report.summary
+    assert any("did not pass its checks" in w for w in report.warnings)
+
+
+def test_a_fixed_reply_is_taken(bridge: str) -> None:
+    bad = _synthesis("The council voted.", "The council voted.", "It ends years of delay.")
+    good = _synthesis("The council voted.", "It ends years of delay.", "Work starts soon.")
+    fake = FakeChatClient([FACTS, bad, good])
+    report = summarize_text(bridge, client=fake)
+    assert report.summary.count("The council voted.") == 1
+    assert not any("did not pass" in w for w in report.warnings)
+
+
+def test_restating_is_measured() -> None:
+    synthesis = Synthesis.model_validate(
+        {
+            "summary": ["A."],
+            "implications": [{"text": VOTE + " again.", "facts": []}] + IMPLICATIONS[:2],
+            "analysis": {"text": "Short.", "facts": []},
+        }
+    )
+    found = gates.problems(synthesis, [], VOTE + ".", names=True)
+    assert "implication 1 restates a fact instead of interpreting it" in found
+    assert any(p.startswith("the analysis has 1 sentences") for p in found)
+    assert not gates.serious([p for p in found if "restates" in p or "analysis" in p])
