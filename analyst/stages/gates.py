@@ -30,6 +30,7 @@ from analyst.text.support import SENTENCE, STOP, content_words, stemmed_overlap
 RESTATE_AT = 0.8
 ANALYSIS_SENTENCES = 3
 ANALYSIS_WORDS = 50
+MIN_IMPLICATIONS = 3
 _PUNCT = re.compile(r"[^\w\s]")
 
 
@@ -113,14 +114,19 @@ def serious(found: Sequence[str]) -> bool:
 
 def repair(synthesis: Synthesis, article: str, *, names: bool) -> Synthesis:
     """The synthesis without repeated summary sentences and without sentences (or implications)
-    that name what the article never does; at least one summary sentence stays."""
+    that name what the article never does; at least one summary sentence, one analysis sentence
+    and three implications stay."""
     again = set(repeats(synthesis.summary))
     summary = [
         s
         for i, s in enumerate(synthesis.summary)
         if i not in again and not invented(s, article, names=names)
     ] or [s for i, s in enumerate(synthesis.summary) if i not in again][:1]
-    implications = [i for i in synthesis.implications if not invented(i.text, article, names=names)]
+    # The report promises 3 implications: below that, offending ones stay (with the warning).
+    clean = [i for i in synthesis.implications if not invented(i.text, article, names=names)]
+    short = max(MIN_IMPLICATIONS - len(clean), 0)
+    keep = clean + [i for i in synthesis.implications if i not in clean][:short]
+    implications = [i for i in synthesis.implications if i in keep]
     kept = [s for s in sentences(synthesis.analysis.text) if not invented(s, article, names=names)]
     analysis = CitedText(
         text=" ".join(kept) or synthesis.analysis.text, facts=synthesis.analysis.facts
