@@ -269,7 +269,7 @@ def run_one(
         row.lead3_rouge1 = rouge(lead3(text), reference)["rouge1"]
     try:
         if strategy == "analyst":
-            report = analyst_report(article, text, client, settings, meter, cache, identity)
+            report = analyst_report(article, client, settings, meter, cache, identity)
             summary = report.summary
             row.facts = report.facts_extracted
             row.grounded = sum(1 for f in report.facts if f.grounded)
@@ -294,7 +294,6 @@ def run_one(
 
 def analyst_report(
     article: Article,
-    text: str,
     client: ChatClient,
     settings: Settings,
     meter: Meter,
@@ -320,7 +319,7 @@ def fixed_overhead(settings: Settings) -> int:
     encoder = get_encoder(fake.info.model, settings.cache_dir)
     meter = Meter()
     article = load_article(tiny)
-    analyst_report(article, tiny, fake, settings, meter)
+    analyst_report(article, fake, settings, meter)
     return meter.prompt_tokens - count(encoder, article.text)
 
 

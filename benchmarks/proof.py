@@ -29,8 +29,8 @@ sys.path.insert(0, str(ROOT))
 from analyst.reading.formats import load_article  # noqa: E402
 from analyst.schema import Report  # noqa: E402
 from analyst.stages import gates  # noqa: E402
-from analyst.text.quotes import absent_terms  # noqa: E402
-from analyst.text.support import STOP, overlap, passage  # noqa: E402
+from analyst.text.quotes import absent_names  # noqa: E402
+from analyst.text.support import overlap, passage  # noqa: E402
 
 
 def figures(report: Report, text: str) -> dict[str, float | int]:
@@ -42,7 +42,7 @@ def figures(report: Report, text: str) -> dict[str, float | int]:
         around = passage(source, f.start or 0, f.end or 0)
         if overlap(f.text, around) < 0.5:
             unsupported += 1
-        if [t for t in absent_terms(f.text, around) if t.lower() not in STOP]:
+        if absent_names(f.text, around):
             misattributed += 1
     written = [s for item in report.summary.split("\n") for s in gates.sentences(item)]
     parts = written + [i.text for i in report.implications] + gates.sentences(report.analysis.text)

@@ -24,8 +24,8 @@ from collections.abc import Iterator, Sequence
 from rapidfuzz import fuzz
 
 from analyst.schema import CitedText, Fact, Synthesis
-from analyst.text.quotes import absent_terms
-from analyst.text.support import SENTENCE, STOP, content_words, stemmed_overlap
+from analyst.text.quotes import absent_names
+from analyst.text.support import SENTENCE, content_words, stemmed_overlap
 
 RESTATE_AT = 0.8
 ANALYSIS_SENTENCES = 3
@@ -46,8 +46,8 @@ def invented(text: str, article: str, *, names: bool) -> list[str]:
     first = text.lstrip()
     return [
         t
-        for t in absent_terms(text, article, names=names)
-        if t.lower() not in STOP and not (t[:1].isalpha() and first.startswith(t))
+        for t in absent_names(text, article, names=names)
+        if not (t[:1].isalpha() and first.startswith(t))
     ]
 
 

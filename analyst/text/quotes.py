@@ -207,6 +207,14 @@ def _no_space(char: str) -> bool:
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
 # Thousands separators: comma, point, (narrow) no-break space, space between digits.
 _SEPARATORS = re.compile(r"(?<=\d)[,.\u00a0\u202f ](?=\d)")
+# Words too common to say anything about support, or to be anyone's name.
+STOP = frozenset(
+    "a an the and or but of in on at to for from by with as is are was were be been being it its "
+    "this that these those he she they we you i his her their our your has have had do does did "
+    "not no will would can could may might should said says say also than then there here who "
+    "whom which what when where why how all any some more most other such only over after before "
+    "into about up out".split()
+)
 _NAME = re.compile(r"\b[A-Z][\w\-]*(?:['’]s)?")
 
 
@@ -214,6 +222,12 @@ _NAME = re.compile(r"\b[A-Z][\w\-]*(?:['’]s)?")
 def _numbers(source: str) -> set[str]:
     """The numbers of ``source`` as whole tokens, separators removed ("65 000" → "65000")."""
     return {_SEPARATORS.sub("", n) for n in _NUMBER.findall(_SEPARATORS.sub("", source))}
+
+
+def absent_names(fact: str, source: str, *, names: bool = True) -> list[str]:
+    """``absent_terms`` without capitalised stop words: "The" starts a sentence, it names no
+    one (the support test and the synthesis gates compare sentences, where that matters)."""
+    return [t for t in absent_terms(fact, source, names=names) if t.lower() not in STOP]
 
 
 def absent_terms(fact: str, source: str, *, names: bool = True) -> list[str]:

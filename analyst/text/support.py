@@ -17,19 +17,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from analyst.text.quotes import absent_terms
+from analyst.text.quotes import STOP, absent_names
 
 SUPPORT_AT = 0.6
 _WORD = re.compile(r"\w+", re.UNICODE)
 SENTENCE = re.compile(r"[^.!?。！？\n]+[.!?。！？]*")
-# Words too common to say anything about support.
-STOP = frozenset(
-    "a an the and or but of in on at to for from by with as is are was were be been being it its "
-    "this that these those he she they we you i his her their our your has have had do does did "
-    "not no will would can could may might should said says say also than then there here who "
-    "whom which what when where why how all any some more most other such only over after before "
-    "into about up out".split()
-)
 _ENDING = re.compile(r"(ies|es|ed|ing|s)$")
 
 
@@ -79,6 +71,5 @@ class Support:
 def check(claim: str, source: str, start: int, end: int, *, names: bool = True) -> Support:
     """How well the sentences around ``source[start:end]`` support ``claim``."""
     around = passage(source, start, end)
-    # A capitalised stop word ("The") starts a sentence; it names no one.
-    missing = [t for t in absent_terms(claim, around, names=names) if t.lower() not in STOP]
+    missing = absent_names(claim, around, names=names)
     return Support(share=round(stemmed_overlap(claim, around), 4), missing=missing, passage=around)
