@@ -30,6 +30,7 @@ from typing import ClassVar
 # Exit codes that are not errors: the CLI's own.
 EXIT_OK = 0
 EXIT_BATCH_FAILURES = 8  # a batch finished, but some articles failed
+EXIT_NO_FACTS = 9  # the report is written, but no fact was supported: no summary or analysis
 EXIT_INTERRUPTED = 130
 
 

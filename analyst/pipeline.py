@@ -114,15 +114,18 @@ def _report(ctx: Context, *, path: str | None) -> Calls[Report]:
         extracted.extend((yield from extract.extract(ctx, group, limit)))
     ctx.notify("grounding quotes")
     located = ground(ctx, extracted, sections)
-    facts = support(ctx, located)
+    facts = yield from support(ctx, located)
     grounded = [f for f in facts if f.grounded]
     if ctx.settings.verify and grounded:
         ctx.notify("verifying facts")
         grounded = yield from verify.verify(ctx, grounded)
         facts = [next((g for g in grounded if g.id == f.id), f) for f in facts]
     passed = [f for f in grounded if not verify.unsupported(f)]
-    ctx.notify("writing the analysis")
-    synthesis = yield from synthesize.synthesize(ctx, passed, synthesize.summary_sentences(tokens))
+    synthesis: Synthesis | None = None
+    if passed:
+        ctx.notify("writing the analysis")
+        sentences = synthesize.summary_sentences(tokens)
+        synthesis = yield from synthesize.synthesize(ctx, passed, sentences)
     kept = facts if ctx.settings.keep_ungrounded else grounded
     seconds = time.perf_counter() - started
     return _assemble(ctx, sections, kept, len(located), synthesis, path, tokens, seconds)
@@ -141,7 +144,9 @@ def plan(ctx: Context) -> tuple[list[Section], list[list[Section]]]:
             "raise --context-window or lower --pack-tokens"
         )
     sections = build_sections(ctx.article, ctx.encoder, max_tokens=budget - 16)
-    return sections, pack(sections, budget)
+    packs = pack(sections, budget)
+    ctx.packs = packs
+    return sections, packs
 
 
 def _assemble(
@@ -149,15 +154,25 @@ def _assemble(
     sections: list[Section],
     facts: list[Fact],
     extracted: int,
-    synthesis: Synthesis,
+    synthesis: Synthesis | None,
     path: str | None,
     tokens: int,
     seconds: float,
 ) -> Report:
     a, s = ctx.article, ctx.settings
+    no_synthesis = None
+    if synthesis is None:
+        # Nothing is written that no quote proves: no fact, no summary.
+        no_synthesis = (
+            f"none of the {extracted} facts the model proposed was supported by a quote found in "
+            "the article"
+            if extracted
+            else "the model found no fact in the article"
+        )
+        ctx.warnings.append(f"no summary, implications or analysis: {no_synthesis}")
     return Report(
         title=a.title,
-        summary=synthesis.paragraph,
+        summary=synthesis.paragraph if synthesis else "",
         source=SourceInfo(
             path=path,
             sha256=a.sha256,
@@ -180,8 +195,10 @@ def _assemble(
             for x in sections
         ],
         facts=facts,
-        implications=[Implication(text=i.text, facts=i.facts) for i in synthesis.implications],
-        analysis=Analysis(text=synthesis.analysis.text, facts=synthesis.analysis.facts),
+        implications=[Implication(text=i.text, facts=i.facts) for i in synthesis.implications]
+        if synthesis
+        else [],
+        analysis=_analysis(synthesis),
         model=ModelInfo(
             name=ctx.info.model, backend=ctx.info.backend, structured_mode=ctx.meter.mode.value
         ),
@@ -190,4 +207,16 @@ def _assemble(
         language=s.language or a.language,
         prompts_sha256=ctx.prompts.sha256,
         warnings=ctx.warnings,
+        no_synthesis=no_synthesis,
+    )
+
+
+def _analysis(synthesis: Synthesis | None) -> Analysis:
+    if synthesis is None:
+        return Analysis(text="", facts=[], parts=None)
+    parts = synthesis.analysis.parts()
+    return Analysis(
+        text=synthesis.analysis.text,
+        facts=synthesis.analysis.facts,
+        parts={name: Implication(text=p.text, facts=p.facts) for name, p in parts if p.text},
     )

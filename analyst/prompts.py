@@ -22,15 +22,17 @@ from analyst.errors import ConfigError
 
 NAMES = (
     "system",
+    "article",
     "extract",
     "extract_input",
+    "fact_support",
+    "fact_support_input",
     "synthesize",
     "synthesize_input",
     "verify",
     "verify_input",
     "reask",
     "schema_in_prompt",
-    "no_facts",
     "article_language",
     "synthesis_gate",
 )

@@ -53,6 +53,19 @@ class Extraction(_Strict):
     facts: list[ExtractedFact] = Field(json_schema_extra={"maxItems": FACTS_PER_CALL})
 
 
+class Rewrite(_Strict):
+    """A fact written again from its passage, after its first wording failed the support test."""
+
+    id: str
+    text: str = Field(min_length=1)
+
+
+class Rewrites(_Strict):
+    """The reply to the support re-ask (``stages.support``)."""
+
+    facts: list[Rewrite]
+
+
 def _check_citations(ids: list[str], info: ValidationInfo) -> list[str]:
     known = (info.context or {}).get("fact_ids")
     if known is not None:
@@ -82,6 +95,59 @@ class CitedText(_Strict):
         return _check_citations(ids, info)
 
 
+# Each part of the analysis is one or two sentences: held to this many characters by servers that
+# enforce the schema, so four parts make the 3 to 5 sentences and 50 words or more asked for (the
+# 0.5B model, asked for "3 to 5 sentences", wrote 14 words).
+PART_CHARS = (70, 360)
+
+
+class Part(_Strict):
+    """One part of the analysis, citing the facts it rests on."""
+
+    text: str = Field(
+        min_length=1,
+        json_schema_extra={"minLength": PART_CHARS[0], "maxLength": PART_CHARS[1]},
+    )
+    facts: list[str] = Field(description="ids of the facts this rests on, e.g. ['f1', 'f3']")
+
+    @field_validator("facts")
+    @classmethod
+    def _known(cls, ids: list[str], info: ValidationInfo) -> list[str]:
+        return _check_citations(ids, info)
+
+
+class AnalysisParts(_Strict):
+    """What an analyst adds, asked for part by part: a small model asked for "a paragraph of
+    analysis" restated the facts; asked for each part it has to say something else."""
+
+    significance: Part = Field(description="why this matters, and to whom")
+    context: Part = Field(description="what it fits into, from what the article says")
+    uncertainty: Part = Field(description="what is not known yet, disputed or conditional")
+    watch: Part = Field(description="what to watch next")
+
+    def parts(self) -> list[tuple[str, Part]]:
+        """The parts in reading order, by name."""
+        return [(name, getattr(self, name)) for name in ANALYSIS_PARTS]
+
+    @property
+    def text(self) -> str:
+        """The parts as one paragraph."""
+        return " ".join(_sentence_end(p.text) for _, p in self.parts() if p.text.strip())
+
+    @property
+    def facts(self) -> list[str]:
+        """Every fact id the parts cite, once, in order."""
+        return list(dict.fromkeys(i for _, p in self.parts() for i in p.facts))
+
+
+ANALYSIS_PARTS = ("significance", "context", "uncertainty", "watch")
+
+
+def _sentence_end(text: str) -> str:
+    text = text.strip()
+    return text if text[-1:] in ".!?。！？\"'”’)" else text + "."
+
+
 class Synthesis(_Strict):
     """The reply to the synthesis call. The summary comes as sentences because small models do
     not keep to a length asked in words: told "about 93 words", the 1.5B model wrote 10 to 40. An
@@ -89,7 +155,7 @@ class Synthesis(_Strict):
 
     summary: list[str] = Field(min_length=1, description="the summary's sentences, in order")
     implications: list[CitedText] = Field(min_length=3, max_length=5)
-    analysis: CitedText
+    analysis: AnalysisParts
 
     @field_validator("summary", mode="before")
     @classmethod
@@ -202,10 +268,16 @@ class Implication(BaseModel):
 
 
 class Analysis(BaseModel):
-    """The "AI Analysis" paragraph: significance, context, what to watch."""
+    """The "AI Analysis" paragraph: its parts (significance, context, uncertainty, what to
+    watch) composed, and every fact id they cite."""
 
     text: str
     facts: list[str]
+    parts: dict[str, Implication] | None = Field(
+        default=None,
+        description="the paragraph's parts by name (significance, context, uncertainty, watch), "
+        "each citing its facts; null in reports written before the analysis came in parts",
+    )
 
 
 class ModelInfo(BaseModel):
@@ -229,6 +301,11 @@ class Usage(BaseModel):
     tokens_estimated: bool = Field(
         default=False, description="true when the server did not report usage and tiktoken did"
     )
+    cached_prompt_tokens: int | None = Field(
+        default=None,
+        description="of prompt_tokens, those the server took from its prompt cache (the shared "
+        "article prefix) instead of computing; null when it does not say",
+    )
 
 
 class Report(BaseModel):
@@ -251,6 +328,11 @@ class Report(BaseModel):
     )
     prompts_sha256: str
     warnings: list[str] = Field(default_factory=list)
+    no_synthesis: str | None = Field(
+        default=None,
+        description="why the report has no summary, implications or analysis: no fact of the "
+        "article was supported by its quote, and nothing unproved is written (null: it has them)",
+    )
 
     @model_validator(mode="after")
     def _citations_resolve(self) -> Report:

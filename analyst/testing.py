@@ -70,6 +70,7 @@ class FakeChatClient:
 _SECTION = re.compile(r'<section id="([^"]+)"[^>]*>\n(.*?)\n</section>', re.DOTALL)
 _CLAIM = re.compile(r'<claim id="([^"]+)">(.*?)</claim>\n<passages>(.*?)</passages>', re.DOTALL)
 _FACT = re.compile(r"^(f\d+): (.*)$", re.MULTILINE)
+_REWRITE = re.compile(r'^(f\d+): ".*"\n   passage: "(.*)"$', re.MULTILINE)
 _SENTENCE = re.compile(r"[^.!?。！？]+[.!?。！？]?")
 
 
@@ -86,6 +87,8 @@ def extractive_responder(
             for cid, claim, ctx in _CLAIM.findall(prompt)
         ]
         return {"judgements": judgements}
+    if schema.name == "rewrites":
+        return {"facts": [{"id": i, "text": p} for i, p in _REWRITE.findall(prompt)]}
     if schema.name == "extraction":
         facts = []
         for section_id, body in _SECTION.findall(prompt):
@@ -109,7 +112,16 @@ def extractive_responder(
         "implications": [
             {"text": text, "facts": ids[n : n + 1]} for n, text in enumerate(_IMPLICATIONS)
         ],
-        "analysis": {"text": _ANALYSIS, "facts": ids[:3]},
+        "analysis": passing_analysis(ids),
+    }
+
+
+def passing_analysis(ids: Sequence[str]) -> dict[str, Any]:
+    """An analysis reply in its four parts that passes the synthesis gates (no name or number,
+    over 50 words, restating nothing), citing ``ids`` one part each."""
+    return {
+        name: {"text": text, "facts": list(ids[n : n + 1])}
+        for n, (name, text) in enumerate(_ANALYSIS.items())
     }
 
 
@@ -125,9 +137,13 @@ _IMPLICATIONS = [
     "The people it concerns may act on it soon.",
     "It may change what others expect.",
 ]
-_ANALYSIS = (
-    "The reported points matter because they change what those involved can plan for. "
-    "It fits a longer story that the report only sketches, and much of it is still uncertain. "
-    "The next weeks will show whether the people concerned follow through, and that is what "
-    "a careful reader should watch before drawing firm conclusions from it."
-)
+_ANALYSIS = {
+    "significance": "The reported points matter because they change what those involved can "
+    "plan for.",
+    "context": "They fit a longer story that the report only sketches, with earlier turns it "
+    "leaves out.",
+    "uncertainty": "Much of it is still uncertain, and the report does not say how firm the "
+    "plans are.",
+    "watch": "The next weeks will show whether the people concerned follow through, and a "
+    "careful reader should watch that.",
+}

@@ -16,6 +16,7 @@ import email.parser
 import email.policy
 import itertools
 import json
+import re
 import socket
 import struct
 import threading
@@ -401,6 +402,9 @@ def _schema_of(body: dict[str, Any]) -> OutputSchema:
     fmt = body.get("response_format") or {}
     name = (fmt.get("json_schema") or {}).get("name")
     if name is None:
-        user = next(m["content"] for m in body["messages"] if m["role"] == "user")
-        name = "extraction" if "<section id=" in user else "synthesis"
+        # Without response_format the schema travels in the prompt; its title names it.
+        prompt = "\n".join(m["content"] for m in body["messages"])
+        titles = {"Extraction": "extraction", "Rewrites": "rewrites", "Judgements": "judgements"}
+        found = re.findall(r'"title":"(\w+)","type":"object"}\s*$', prompt)
+        name = titles.get(found[-1], "synthesis") if found else "synthesis"
     return OutputSchema(name, (fmt.get("json_schema") or {}).get("schema") or {})

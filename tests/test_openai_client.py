@@ -64,7 +64,9 @@ def test_falls_back_down_the_ladder_and_remembers(server: FakeOpenAIServer) -> N
     # Without server-side enforcement the schema travels in the prompt instead.
     first, fallback = server.chat_requests[0]["messages"], server.chat_requests[1]["messages"]
     assert first == MSGS
-    assert fallback[0]["role"] == "system" and '"type":"object"' in fallback[0]["content"]
+    # ...at the end of the last message, so every call of an article keeps its shared beginning.
+    assert fallback[:-1] == MSGS[:-1] and fallback[-1]["content"].startswith(MSGS[-1]["content"])
+    assert '"type":"object"' in fallback[-1]["content"]
     _complete(client)  # remembered: the next call goes straight to prompt mode
     assert "response_format" not in server.chat_requests[-1]
     assert len(server.chat_requests) == 4

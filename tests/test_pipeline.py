@@ -10,7 +10,7 @@ import pytest
 from analyst import ContextOverflowError, ModelOutputError, Report, Settings, summarize_text
 from analyst.stages.extract import facts_per_call
 from analyst.stages.synthesize import summary_sentences
-from analyst.testing import FakeChatClient, extractive_responder
+from analyst.testing import FakeChatClient, extractive_responder, passing_analysis
 from tests.fakeserver import FakeOpenAIServer, reply
 
 SYNTH = {
@@ -20,14 +20,14 @@ SYNTH = {
         {"text": "Freight detours end.", "facts": ["f2"]},
         {"text": "Businesses need relief.", "facts": ["f1", "f2"]},
     ],
-    "analysis": {"text": "A long argument ends.", "facts": ["f1", "f2"]},
+    "analysis": passing_analysis(["f1", "f2"]),
 }
 
 
 SYNTH1 = dict(
     SYNTH,
     implications=[{"text": "a", "facts": ["f1"]}] * 3,
-    analysis={"text": "y", "facts": ["f1"]},
+    analysis=passing_analysis(["f1"]),
 )
 
 
@@ -110,8 +110,8 @@ def test_keep_ungrounded_marks_them(bridge: str) -> None:
     fake = FakeChatClient(
         [
             _facts(
-                ("s1", "The Riverton city council voted 7–2 on Tuesday night", "Council voted."),
-                ("s2", "The state will cover $250 million", "State pays."),
+                ("s1", "The Riverton city council voted 7–2 on Tuesday night", "It voted."),
+                ("s2", "The state will cover $250 million", "The state will cover $250 million."),
                 ("s2", "Invented quote that is nowhere", "Invented."),
             ),
             SYNTH,
@@ -177,9 +177,9 @@ def test_headline_summary_is_kept_with_a_warning(bridge: str) -> None:
 
 
 def test_unknown_citation_is_reasked_then_fixed(bridge: str) -> None:
-    bad = dict(SYNTH, analysis={"text": "x", "facts": ["f7"]})
+    bad = dict(SYNTH, analysis=passing_analysis(["f7"]))
     fake = FakeChatClient(
-        [_facts(("s1", "The Riverton city council voted 7–2 on Tuesday night", "Voted.")), bad]
+        [_facts(("s1", "The Riverton city council voted 7–2 on Tuesday night", "It voted.")), bad]
     )
     fake.enqueue(SYNTH1)
     report = summarize_text(bridge, client=fake)

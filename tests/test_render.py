@@ -9,7 +9,7 @@ from rich.console import Console
 from analyst import Report, Settings, summarize_text
 from analyst.output.plain import to_json, to_markdown
 from analyst.output.terminal import to_rich
-from analyst.testing import FakeChatClient
+from analyst.testing import FakeChatClient, passing_analysis
 
 FACTS = {
     "facts": [
@@ -20,7 +20,7 @@ FACTS = {
 SYNTH = {
     "summary": "The council approved a bridge. Work starts in spring.",
     "implications": [{"text": f"Point {n}.", "facts": ["f1"]} for n in ("one", "two", "three")],
-    "analysis": {"text": "It matters.", "facts": ["f1"]},
+    "analysis": passing_analysis(["f1"]),
 }
 
 

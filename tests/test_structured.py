@@ -12,7 +12,7 @@ from analyst.model.ask import AskPolicy, ask, parse_json
 from analyst.model.seam import Completion, Message, OutputSchema, StructuredMode
 from analyst.model.usage import Meter
 from analyst.schema import Extraction, Synthesis, strict_json_schema
-from analyst.testing import FakeChatClient
+from analyst.testing import FakeChatClient, passing_analysis
 from analyst.text.tokens import get_encoder
 
 ENC = get_encoder("gpt-4o-mini", Path("/tmp/analyst-test-cache"))
@@ -101,7 +101,7 @@ def test_unknown_fact_citation_is_a_validation_error() -> None:
     reply = {
         "summary": "s",
         "implications": [{"text": "i", "facts": ["f1"]}] * 3,
-        "analysis": {"text": "a", "facts": ["f9"]},
+        "analysis": passing_analysis(["f9"]),
     }
     with pytest.raises(Exception, match="unknown fact ids"):
         Synthesis.model_validate(reply, context={"fact_ids": {"f1"}})

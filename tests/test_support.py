@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from analyst import summarize_text
-from analyst.testing import FakeChatClient
+from analyst.testing import FakeChatClient, passing_analysis
 from analyst.text.support import check, passage
 
 ARROYO = "City finance director Miguel Arroyo told the council that the bond will add about $38"
 SYNTH = {
     "summary": ["The council approved a new bridge.", "The bond adds to tax bills.", "It ends."],
     "implications": [{"text": "Work can start.", "facts": ["f1"]}] * 3,
-    "analysis": {"text": "A long argument ends.", "facts": ["f1"]},
+    "analysis": passing_analysis(["f1"]),
 }
 
 
@@ -32,21 +32,40 @@ def test_words_numbers_and_names_must_be_in_the_passage() -> None:
     assert named.missing == ["Laura", "Chen"]
 
 
-def test_an_unsupported_fact_states_its_quotes_sentence_instead(bridge: str) -> None:
-    fake = FakeChatClient(
-        [
-            {
-                "facts": [
-                    # A real quote under a fact it does not prove: the small-model failure.
-                    {"section": "s1", "evidence": ARROYO, "text": "Governor Whitfield resigned."}
-                ]
-            },
-            SYNTH,
-        ]
-    )
+# A real quote under a fact it does not prove: the small-model failure.
+MISATTRIBUTED = {
+    "facts": [{"section": "s1", "evidence": ARROYO, "text": "Governor Whitfield resigned."}]
+}
+
+
+def test_an_unsupported_fact_is_reasked_once_then_states_its_quotes_sentence(bridge: str) -> None:
+    still_wrong = {"facts": [{"id": "f1", "text": "Governor Whitfield resigned at once."}]}
+    fake = FakeChatClient([MISATTRIBUTED, still_wrong, SYNTH])
     report = summarize_text(bridge, client=fake)
     (fact,) = report.facts
     assert fact.grounded and fact.extractive and fact.support == 1.0
     assert fact.text.startswith("City finance director Miguel Arroyo told the council")
-    assert "Whitfield" not in fake.calls[1].messages[1]["content"]  # not synthesized from
-    assert any("not supported by the sentence their quote stands in" in w for w in report.warnings)
+    # The re-ask showed the fact with its passage, after the article.
+    reask = fake.calls[1].messages[-1]["content"]
+    assert 'f1: "Governor Whitfield resigned."\n   passage: "City finance director' in reask
+    assert reask.index("</article>") < reask.index("Governor Whitfield")
+    assert "Whitfield" not in fake.calls[2].messages[1]["content"]  # not synthesized from
+    assert report.usage.calls == 3 and report.usage.repairs == 1
+    assert any("1 (f1) now state that sentence" in w for w in report.warnings)
+
+
+def test_a_rewrite_that_passes_replaces_the_facts_text(bridge: str) -> None:
+    fixed = {"facts": [{"id": "f1", "text": "Miguel Arroyo told the council about the bond."}]}
+    fake = FakeChatClient([MISATTRIBUTED, fixed, SYNTH])
+    report = summarize_text(bridge, client=fake)
+    (fact,) = report.facts
+    assert fact.text == "Miguel Arroyo told the council about the bond." and not fact.extractive
+    assert fact.support is not None and fact.support >= 0.6
+    assert any("1 rewritten by the model" in w for w in report.warnings)
+
+
+def test_supported_facts_cost_no_reask(bridge: str) -> None:
+    faithful = {"facts": [{"section": "s1", "evidence": ARROYO, "text": ARROYO + "."}]}
+    fake = FakeChatClient([faithful, SYNTH])
+    report = summarize_text(bridge, client=fake)
+    assert report.usage.calls == 2 and not report.facts[0].extractive

@@ -17,7 +17,7 @@ from analyst.model.usage import Meter
 from analyst.output.plain import to_markdown
 from analyst.prompts import Prompts
 from analyst.stages.verify import check_claims, combine, context_for, lexical_support, overlap
-from analyst.testing import FakeChatClient, extractive_responder
+from analyst.testing import FakeChatClient, extractive_responder, passing_analysis
 from analyst.text.tokens import get_encoder
 from tests.fakeserver import FakeOpenAIServer, reply
 
@@ -119,7 +119,7 @@ ARROYO = "City finance director Miguel Arroyo told the council that the bond wil
 SYNTH = {
     "summary": "The council approved a new bridge. The state pays most of it.",
     "implications": [{"text": "Work can start.", "facts": ["f1", "f2"]}] * 3,
-    "analysis": {"text": "A long argument ends.", "facts": ["f1", "f2"]},
+    "analysis": passing_analysis(["f1", "f2"]),
 }
 
 
@@ -184,7 +184,7 @@ def test_a_fact_in_another_language_is_judged_by_the_model_alone(bridge: str) ->
             dict(
                 SYNTH,
                 implications=[{"text": "x", "facts": ["f1"]}] * 3,
-                analysis={"text": "y", "facts": ["f1"]},
+                analysis=passing_analysis(["f1"]),
             ),
         ]
     )

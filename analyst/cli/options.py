@@ -259,6 +259,11 @@ def exit_codes() -> str:
             e.EXIT_BATCH_FAILURES,
             "batch: finished, but some articles failed (see the summary and the manifest)",
         ),
+        (
+            e.EXIT_NO_FACTS,
+            "summarize: the report is written, but no fact was supported, so it has no summary, "
+            "implications or analysis",
+        ),
         (e.EXIT_INTERRUPTED, "interrupted (Ctrl-C); run the same command again to resume"),
     ]
     return "\b\nExit codes:\n" + "\n".join(f"{code:>3}  {text}" for code, text in rows)

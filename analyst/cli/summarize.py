@@ -93,6 +93,9 @@ def summarize(
     except errors.AnalystError as exc:
         fail(exc, verbose)
     _emit(report, fmt, output)
+    if report.no_synthesis:
+        print(f"analyst: no summary or analysis: {report.no_synthesis}", file=sys.stderr)
+        raise typer.Exit(errors.EXIT_NO_FACTS)
 
 
 def _emit(report: Report, fmt: Format, output: Path | None) -> None:

@@ -90,8 +90,10 @@ def ask(
     schema: OutputSchema,
     max_tokens: int,
     validation_context: dict[str, Any] | None = None,
+    copying: bool = False,
 ) -> Calls[T]:
-    """Ask until the reply validates as ``output``, re-asking at most ``policy.repairs`` times."""
+    """Ask until the reply validates as ``output``, re-asking at most ``policy.repairs`` times.
+    ``copying``: the reply copies from the prompt (see ``ChatRequest.copying``)."""
     encoder, meter = policy.encoder, policy.meter
     repairs, context_window, temperature = policy.repairs, policy.context_window, policy.temperature
     base = list(messages)
@@ -112,7 +114,9 @@ def ask(
         # not sent, so a report never costs more than its budget.
         meter.check(sent + max_tokens)
         try:
-            completion = yield ChatRequest(current, schema, max_tokens, temperature, attempts + 1)
+            completion = yield ChatRequest(
+                current, schema, max_tokens, temperature, attempts + 1, copying
+            )
         except MalformedReplyError as exc:
             # Not the model's fault but the answer's shape; the SDK does not retry these, so
             # the same request goes again, within the same budget as a re-ask.
@@ -141,6 +145,7 @@ def ask(
                 if completion.completion_tokens is not None
                 else count(encoder, completion.content)
             )
+            meter.count_cached(completion.cached_tokens)
         raw = completion.content
         if completion.refusal:
             raise ModelOutputError(f"the model refused: {completion.refusal}", raw=raw, attempts=1)

@@ -112,6 +112,8 @@ def call_key(identity: str, request: ChatRequest) -> str:
         "max_tokens": request.max_tokens,
         "temperature": request.temperature,
     }
+    if request.copying:  # sampled differently (see ChatRequest); absent, older keys still hold
+        payload["copying"] = True
     blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()
 

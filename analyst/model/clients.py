@@ -36,6 +36,10 @@ NO_BACKEND = (
 )
 # llama.cpp sampling options that keep small models from looping until max_tokens.
 LOCAL_SAMPLING = {"repeat_penalty": 1.1, "repeat_last_n": 64}
+# ...but not while they copy quotes from the article: a penalty on tokens seen in the last 64
+# is a penalty on verbatim copying, which is what extraction asks for. The schema's maxLength
+# and max_tokens bound a loop there instead.
+COPYING_SAMPLING = {"repeat_penalty": 1.0}
 
 
 def make_client(settings: Settings) -> ModelClient:
@@ -108,6 +112,7 @@ def _local(settings: Settings) -> OpenAIChatClient:
         timeout=settings.effective_timeout,
         max_retries=settings.max_retries,
         extra_body=LOCAL_SAMPLING,
+        copying_body=COPYING_SAMPLING,
         backend="local",
     )
 

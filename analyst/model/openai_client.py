@@ -48,6 +48,7 @@ class OpenAIChatClient:
         max_retries: int = 2,
         mode: StructuredMode = StructuredMode.JSON_SCHEMA,
         extra_body: dict[str, Any] | None = None,
+        copying_body: dict[str, Any] | None = None,
         backend: str | None = None,
     ) -> None:
         if api_key is None and base_url is None:
@@ -71,6 +72,8 @@ class OpenAIChatClient:
         self._timeout = timeout
         self._mode = mode
         self._extra_body = extra_body or {}
+        # Sent on top of extra_body for a request whose reply copies the prompt (its quotes).
+        self._copying_body = copying_body or {}
         self._backend = backend or ("openai" if base_url is None else "openai-compatible")
         self._lock = threading.Lock()
 
@@ -261,6 +264,8 @@ class OpenAIChatClient:
                 kwargs["response_format"] = {"type": "json_object"}
         kwargs["messages"] = sent
         kwargs.update(self._extra_body)
+        if request.copying:
+            kwargs.update(self._copying_body)
         return kwargs
 
     def _step_down_or_raise(self, exc: openai.APIError, mode: StructuredMode) -> None:
@@ -317,6 +322,7 @@ def _completion(response: ChatCompletion, mode: StructuredMode) -> Completion:
         raise errors.MalformedReplyError("the server's answer has no choices")
     choice = response.choices[0]
     usage = response.usage
+    timings = (response.model_extra or {}).get("timings")
     return Completion(
         content=choice.message.content or "",
         finish_reason=choice.finish_reason,
@@ -324,17 +330,29 @@ def _completion(response: ChatCompletion, mode: StructuredMode) -> Completion:
         completion_tokens=usage.completion_tokens if usage else None,
         mode=mode,
         refusal=getattr(choice.message, "refusal", None),
-        timings=(response.model_extra or {}).get("timings"),
+        timings=timings,
+        cached_tokens=_cached_tokens(usage, timings),
     )
 
 
+def _cached_tokens(usage: Any, timings: dict[str, Any] | None) -> int | None:
+    details = getattr(usage, "prompt_tokens_details", None) if usage else None
+    cached = getattr(details, "cached_tokens", None) if details else None
+    if isinstance(cached, int):
+        return cached
+    value = (timings or {}).get("cache_n")
+    return int(value) if isinstance(value, int | float) else None
+
+
 def _with_schema(messages: list[dict[str, str]], schema: OutputSchema) -> list[dict[str, str]]:
-    # The note is the schema_in_prompt prompt, filled in by whoever made the schema.
+    # The note is the schema_in_prompt prompt, filled in by whoever made the schema. It goes at
+    # the end of the last message, after the article, so every call of an article still shares
+    # its beginning (the prompt cache's prefix).
     text = schema.note or json.dumps(schema.schema, separators=(",", ":"))
-    if messages and messages[0]["role"] == "system":
-        first = {**messages[0], "content": messages[0]["content"] + "\n\n" + text}
-        return [first, *messages[1:]]
-    return [{"role": "system", "content": text}, *messages]
+    if messages and messages[-1]["role"] == "user":
+        last = {**messages[-1], "content": messages[-1]["content"] + "\n\n" + text}
+        return [*messages[:-1], last]
+    return [*messages, {"role": "user", "content": text}]
 
 
 def _short_detail(exc: openai.APIStatusError) -> str:

@@ -59,6 +59,9 @@ class ChatRequest:
     temperature: float
     # 1 for a first ask; more for a re-ask, which means the previous reply was not accepted.
     attempt: int = 1
+    # The reply copies the prompt (evidence quotes): the embedded client then samples without a
+    # repetition penalty, which penalises exactly the verbatim copying asked for.
+    copying: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +76,10 @@ class Completion:
     refusal: str | None = None
     # llama.cpp's per-request ``timings`` (prompt_ms, predicted_ms, ...) when the server sends them.
     timings: dict[str, float] | None = None
+    # Prompt tokens the server took from its prompt cache instead of computing (llama.cpp's
+    # ``timings.cache_n``, OpenAI's ``usage.prompt_tokens_details.cached_tokens``); ``None``
+    # when it does not say.
+    cached_tokens: int | None = None
     cached: bool = False  # answered from analyst's call cache, not by the server
 
 

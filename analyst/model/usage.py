@@ -44,6 +44,8 @@ class Meter:
     repairs: int = 0
     cache_hits: int = 0
     estimated: bool = False
+    # Prompt tokens the server read from its prompt cache; None once a server did not say.
+    cached_prompt_tokens: int | None = 0
     mode: StructuredMode = StructuredMode.JSON_SCHEMA
     budget: int | None = None  # tokens (prompt + completion) this report may spend
 
@@ -60,6 +62,13 @@ class Meter:
                 f"article past its token budget of {self.budget:,} ({self.spent:,} spent)"
             )
 
+    def count_cached(self, tokens: int | None) -> None:
+        """Add one reply's cached prompt tokens (``None``: the server did not say)."""
+        if tokens is None or self.cached_prompt_tokens is None:
+            self.cached_prompt_tokens = None
+        else:
+            self.cached_prompt_tokens += tokens
+
     def usage(self, info: ClientInfo, seconds: float) -> Usage:
         """The totals as the report's ``usage``, priced for ``info``'s model."""
         return Usage(
@@ -71,4 +80,5 @@ class Meter:
             seconds=round(seconds, 3),
             cost_usd=cost_usd(info.model, info.backend, self.prompt_tokens, self.completion_tokens),
             tokens_estimated=self.estimated,
+            cached_prompt_tokens=self.cached_prompt_tokens if self.calls else None,
         )

@@ -32,6 +32,8 @@ def footer(report: Report) -> str:
     tokens = f"{u.prompt_tokens + u.completion_tokens:,} tokens"
     if u.tokens_estimated:
         tokens += " (estimated)"
+    elif u.cached_prompt_tokens:
+        tokens += f" ({u.cached_prompt_tokens:,} prompt tokens from the server's cache)"
     repairs = f" · {u.repairs} re-asks" if u.repairs else ""
     return (
         f"{report.model.name} ({report.model.backend}) · {u.calls} calls{repairs} · {tokens} · "
@@ -60,13 +62,27 @@ def cites(ids: list[str]) -> str:
     return f"[{', '.join(ids)}]" if ids else ""
 
 
+def analysis_pieces(report: Report) -> list[tuple[str, list[str]]]:
+    """The analysis as (text, cited ids) pieces: one per part, so each sentence shows the facts
+    it rests on; a report written before the parts has one piece."""
+    a = report.analysis
+    if a.parts:
+        return [(part.text, part.facts) for part in a.parts.values() if part.text]
+    return [(a.text, a.facts)] if a.text else []
+
+
+def no_synthesis_note(report: Report) -> str:
+    return f"No summary, implications or analysis: {report.no_synthesis}."
+
+
 def to_markdown(report: Report) -> str:
     """The report as Markdown, with the same content as the terminal view."""
     out: list[str] = [f"# {report.title or 'Untitled article'}", ""]
     meta = " · ".join(x for x in (report.metadata.date, report.metadata.source_line) if x)
     if meta:
         out += [f"*{meta}*", ""]
-    out += ["## Summary", "", report.summary, "", "## Key facts", "", f"*{LEGEND}*", ""]
+    summary = report.summary or f"*{no_synthesis_note(report)}*"
+    out += ["## Summary", "", summary, "", "## Key facts", "", f"*{LEGEND}*", ""]
     for heading, facts in facts_by_section(report):
         if heading:
             out += [f"### {heading}", ""]
@@ -80,10 +96,12 @@ def to_markdown(report: Report) -> str:
             out.append(f"- **{fact.id}** {fact.text} {mark}")
             out.append(f"  > {fact.evidence}")
         out.append("")
-    out += ["## Implications", ""]
-    for n, imp in enumerate(report.implications, start=1):
-        out.append(f"{n}. {imp.text} {cites(imp.facts)}".rstrip())
-    out += ["", "## AI Analysis", "", f"{report.analysis.text} {cites(report.analysis.facts)}"]
+    if not report.no_synthesis:
+        out += ["## Implications", ""]
+        for n, imp in enumerate(report.implications, start=1):
+            out.append(f"{n}. {imp.text} {cites(imp.facts)}".rstrip())
+        pieces = " ".join(f"{text} {cites(ids)}".rstrip() for text, ids in analysis_pieces(report))
+        out += ["", "## AI Analysis", "", pieces]
     if report.warnings:
         out += ["", "## Warnings", ""] + [f"- {w}" for w in report.warnings]
     out += ["", "---", "", f"*{footer(report)}*", ""]

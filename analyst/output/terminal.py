@@ -15,9 +15,11 @@ from rich.text import Text
 from analyst.output.plain import (
     EXTRACTIVE_NOTE,
     LEGEND,
+    analysis_pieces,
     cites,
     facts_by_section,
     footer,
+    no_synthesis_note,
     verdict_note,
 )
 from analyst.schema import Report
@@ -33,7 +35,8 @@ def to_rich(report: Report) -> RenderableType:
     meta = " · ".join(x for x in (report.metadata.date, report.metadata.source_line) if x)
     if meta:
         parts.append(Text(meta, style="dim"))
-    parts += [Text(""), Rule("Summary", align="left"), Text(report.summary), Text("")]
+    summary = Text(report.summary) if report.summary else Text(no_synthesis_note(report), "yellow")
+    parts += [Text(""), Rule("Summary", align="left"), summary, Text("")]
     parts.append(Rule("Key facts", align="left"))
     parts.append(Text(LEGEND, style="dim"))
     for heading, facts in facts_by_section(report):
@@ -60,16 +63,20 @@ def to_rich(report: Report) -> RenderableType:
             quote = Text(f'"{fact.evidence}"', style="dim italic")
             grid.add_row(mark, fact.id, Group(body, quote))
         parts.append(grid)
-    parts += [Text(""), Rule("Implications", align="left")]
-    for n, imp in enumerate(report.implications, start=1):
-        line = Text(f"{n}. {imp.text} ")
-        line.append(cites(imp.facts), "dim")
-        parts.append(line)
-    parts.append(Text(""))
-    analysis = Text(report.analysis.text)
-    if report.analysis.facts:
-        analysis.append(" " + cites(report.analysis.facts), "dim")
-    parts.append(Panel(analysis, title="AI Analysis", title_align="left", border_style="magenta"))
+    if not report.no_synthesis:
+        parts += [Text(""), Rule("Implications", align="left")]
+        for n, imp in enumerate(report.implications, start=1):
+            line = Text(f"{n}. {imp.text} ")
+            line.append(cites(imp.facts), "dim")
+            parts.append(line)
+        parts.append(Text(""))
+        analysis = Text()
+        for text, ids in analysis_pieces(report):
+            analysis.append(("" if not analysis.plain else " ") + text)
+            if ids:
+                analysis.append(" " + cites(ids), "dim")
+        panel = Panel(analysis, title="AI Analysis", title_align="left", border_style="magenta")
+        parts.append(panel)
     for warning in report.warnings:
         parts.append(Text.from_markup(f"[yellow]warning:[/] {escape(warning)}"))
     parts.append(Text(footer(report), style="dim"))

@@ -6,17 +6,18 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from analyst.model.ask import AskPolicy
-from analyst.model.seam import ClientInfo, OutputSchema
+from analyst.model.seam import ClientInfo, Message, OutputSchema
 from analyst.model.usage import Meter
 from analyst.prompts import Prompts
 from analyst.reading.language import language_name
 from analyst.reading.text import Article
 from analyst.settings import Settings
+from analyst.text.sections import Section
 from analyst.text.tokens import Encoder
 
 StageCallback = Callable[[str], None]
@@ -46,6 +47,9 @@ class Context:
     meter: Meter
     notify: StageCallback = field(default=lambda _stage: None)
     warnings: list[str] = field(default_factory=list)
+    # The article's packs of sections (``pipeline.plan``): the first is what every call after
+    # extraction reads, and, for an article of one pack (most), what every call reads.
+    packs: list[list[Section]] = field(default_factory=list)
 
     @property
     def policy(self) -> AskPolicy:
@@ -53,9 +57,35 @@ class Context:
         reask = functools.partial(self.prompts.render, "reask")
         return AskPolicy.of(self.settings, self.encoder, self.meter, lambda e: reask(error=e))
 
-    def system(self, task: str) -> str:
-        """The system message of a stage: the shared rules, then the stage's task prompt."""
-        return self.prompts.render("system") + "\n\n" + self.prompts.render(task)
+    def messages(
+        self, task: str, inputs: str, group: Sequence[Section] | None = None
+    ) -> list[Message]:
+        """A call laid out article first: the shared rules as the system message, then one user
+        message with the article (``group``'s sections, by default the first pack), the stage's
+        task prompt and its inputs.
+
+        Every call of an article then begins with the same tokens, so llama.cpp's prompt cache
+        reads the article once per article and the rules once per process (OpenAI bills the
+        repeat at its cached rate): synthesis and verification see the article for the price of
+        their task and inputs.
+        """
+        shown = self.packs[0] if group is None and self.packs else group or []
+        text = self.article.text
+        # Headings stay out: small models copy them as "evidence" (measured on the seed article).
+        sections = "\n".join(
+            f'<section id="{sec.id}">\n{escape(sec.text(text))}\n</section>' for sec in shown
+        )
+        article = self.prompts.render(
+            "article",
+            title=escape(self.article.title or "(none)"),
+            dek=escape(self.article.dek or "(none)"),
+            sections=sections,
+        )
+        user = f"{article}\n\n{self.prompts.render(task)}\n\n{inputs}"
+        return [
+            {"role": "system", "content": self.prompts.render("system")},
+            {"role": "user", "content": user},
+        ]
 
     def schema(self, name: str, schema: dict[str, Any]) -> OutputSchema:
         """An ``OutputSchema`` with its note for servers that do not enforce schemas."""

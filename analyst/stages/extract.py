@@ -14,10 +14,10 @@ from analyst.errors import OutputTooLong
 from analyst.model.ask import Calls, ask
 from analyst.model.seam import Message, OutputSchema
 from analyst.schema import FACTS_PER_CALL, ExtractedFact, Extraction, strict_json_schema
-from analyst.stages.context import Context, escape
+from analyst.stages.context import Context
 from analyst.text.sections import Section
 
-PROMPTS = ("system", "extract", "extract_input")
+PROMPTS = ("system", "article", "extract", "extract_input")
 _SCHEMA = strict_json_schema(Extraction)
 
 
@@ -33,22 +33,11 @@ def facts_per_call(article_tokens: int, calls: int) -> int:
 
 def messages(ctx: Context, group: Sequence[Section], limit: int) -> list[Message]:
     """The extraction request for ``group`` (an empty group sizes the fixed part)."""
-    text = ctx.article.text
-    # Headings stay out: small models copy them as "evidence" (measured on the seed article).
-    rendered = "\n".join(
-        f'<section id="{sec.id}">\n{escape(sec.text(text))}\n</section>' for sec in group
+    ids = ", ".join(sec.id for sec in group) or "s1"
+    inputs = ctx.prompts.render(
+        "extract_input", ids=ids, max_facts=str(limit), language=ctx.language()
     )
-    user = ctx.prompts.render(
-        "extract_input",
-        title=escape(ctx.article.title or "(none)"),
-        sections=rendered,
-        max_facts=str(limit),
-        language=ctx.language(),
-    )
-    return [
-        {"role": "system", "content": ctx.system("extract")},
-        {"role": "user", "content": user},
-    ]
+    return ctx.messages("extract", inputs, group)
 
 
 def schema(ctx: Context, limit: int) -> OutputSchema:
@@ -67,6 +56,7 @@ def extract(ctx: Context, group: list[Section], limit: int) -> Calls[list[Extrac
             Extraction,
             schema=schema(ctx, limit),
             max_tokens=ctx.settings.extract_max_tokens,
+            copying=True,
         )
     except OutputTooLong:
         halves = _halve(group)

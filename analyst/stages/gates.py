@@ -9,11 +9,10 @@
   sentence of the article: it repeats what was reported instead of interpreting it.
 - **A thin analysis**: fewer than 3 sentences or 50 words.
 
-``problems`` lists what fails. Invented terms and repeats are re-asked once (``serious``); a
-restating or thin synthesis is kept with a warning, not re-asked: on the embedded model a re-ask
-costs as much as the synthesis itself, and what it would fix belongs to the prompts. ``repair``
-then removes what must not reach a reader — repeated sentences, and sentences or implications
-naming what the article never does — and leaves the rest, with a warning.
+``problems`` lists what fails; any problem is re-asked once, with the list (a passing synthesis
+costs no call). What still fails after it: ``repair`` removes what must not reach a reader —
+repeated sentences, and sentences or implications naming what the article never does — and a
+restating or thin synthesis is kept, with a warning.
 """
 
 from __future__ import annotations
@@ -23,11 +22,12 @@ from collections.abc import Iterator, Sequence
 
 from rapidfuzz import fuzz
 
-from analyst.schema import CitedText, Fact, Synthesis
+from analyst.schema import Fact, Synthesis
 from analyst.text.quotes import absent_names
 from analyst.text.support import SENTENCE, content_words, stemmed_overlap
 
 RESTATE_AT = 0.8
+RESTATES = "restates a fact or a sentence of the article instead of interpreting it"
 ANALYSIS_SENTENCES = 3
 ANALYSIS_WORDS = 50
 MIN_IMPLICATIONS = 3
@@ -78,8 +78,9 @@ def _written(synthesis: Synthesis) -> Iterator[tuple[str, str]]:
         yield f"summary sentence {n}", sentence
     for n, implication in enumerate(synthesis.implications, start=1):
         yield f"implication {n}", implication.text
-    for n, sentence in enumerate(sentences(synthesis.analysis.text), start=1):
-        yield f"analysis sentence {n}", sentence
+    for name, part in synthesis.analysis.parts():
+        for n, sentence in enumerate(sentences(part.text), start=1):
+            yield f"the analysis's {name} (sentence {n})", sentence
 
 
 def problems(
@@ -96,7 +97,7 @@ def problems(
     article_sentences = sentences(article)
     for where, text in _written(synthesis):
         if not where.startswith("summary") and restates(text, facts, article_sentences):
-            found.append(f"{where} restates a fact instead of interpreting it")
+            found.append(f"{where} {RESTATES}")
     words = len(synthesis.analysis.text.split())
     count = len(sentences(synthesis.analysis.text))
     if count < ANALYSIS_SENTENCES or words < ANALYSIS_WORDS:
@@ -107,15 +108,10 @@ def problems(
     return found
 
 
-def serious(found: Sequence[str]) -> bool:
-    """Whether any problem is worth a re-ask: an invented term or a repeat."""
-    return any(" names " in p or " repeats " in p for p in found)
-
-
 def repair(synthesis: Synthesis, article: str, *, names: bool) -> Synthesis:
     """The synthesis without repeated summary sentences and without sentences (or implications)
-    that name what the article never does; at least one summary sentence, one analysis sentence
-    and three implications stay."""
+    that name what the article never does; at least one summary sentence, one sentence in each
+    part of the analysis and three implications stay."""
     again = set(repeats(synthesis.summary))
     summary = [
         s
@@ -127,10 +123,12 @@ def repair(synthesis: Synthesis, article: str, *, names: bool) -> Synthesis:
     short = max(MIN_IMPLICATIONS - len(clean), 0)
     keep = clean + [i for i in synthesis.implications if i not in clean][:short]
     implications = [i for i in synthesis.implications if i in keep]
-    kept = [s for s in sentences(synthesis.analysis.text) if not invented(s, article, names=names)]
-    analysis = CitedText(
-        text=" ".join(kept) or synthesis.analysis.text, facts=synthesis.analysis.facts
-    )
+    parts = {}
+    for name, part in synthesis.analysis.parts():
+        kept = [s for s in sentences(part.text) if not invented(s, article, names=names)]
+        # A part of which nothing is left goes: its sentences named what the article does not.
+        parts[name] = part.model_copy(update={"text": " ".join(kept)})
+    analysis = synthesis.analysis.model_copy(update=parts)
     return synthesis.model_copy(
         update={"summary": summary, "implications": implications, "analysis": analysis}
     )

@@ -1,48 +1,99 @@
-"""Stage 2b, support (no model): a quote must say its fact, not only exist.
+"""Stage 2b, support: a quote must say its fact, not only exist.
 
-Each grounded fact is tested against the sentences its quote stands in (``text.support``): most of
-its content words, and every number and name, must be there. A fact that fails keeps its quote
-and takes the quoted sentence as its text — an extractive fact, certainly true — and is counted in
-the warnings; so every ✓ a reader sees means *supported*. When the report is written in another
-language than the article, words cannot be compared and facts go untested (``support: null``).
+Each grounded fact is tested against the sentences its quote stands in (``text.support``, no
+model): most of its content words, and every number and name, must be there. The facts that fail
+are re-asked once, together, in one short call that shows each with its passage (on an article's
+shared prefix, so the model reads little more than them). A rewrite that passes the test
+replaces the fact's text; a fact that still fails takes the quoted sentence as its text — an
+extractive fact, certainly true. Both are counted in the warnings, so every ✓ a reader sees
+means *supported*. When the report is written in another language than the article, words
+cannot be compared and facts go untested (``support: null``).
 """
 
 from __future__ import annotations
 
-from analyst.schema import Fact
-from analyst.stages.context import Context
-from analyst.text.support import check
+from analyst.errors import ModelOutputError
+from analyst.model.ask import Calls, ask
+from analyst.schema import Fact, Rewrites, strict_json_schema
+from analyst.stages.context import Context, escape
+from analyst.text.support import Support, check
 
-PROMPTS: tuple[str, ...] = ()
+PROMPTS = ("system", "article", "fact_support", "fact_support_input")
 
 
-def support(ctx: Context, facts: list[Fact]) -> list[Fact]:
-    """The facts with their support share; unsupported ones rewritten as their passage."""
+def support(ctx: Context, facts: list[Fact]) -> Calls[list[Fact]]:
+    """The facts with their support share; unsupported ones re-asked once, then rewritten as
+    their passage."""
     if not ctx.same_language():
         return facts
+    names = ctx.names_comparable()
     source = ctx.article.text
+
+    def test(fact: Fact, text: str) -> Support:
+        return check(text, source, fact.start or 0, fact.end or 0, names=names)
+
+    tested = [f for f in facts if f.grounded and f.start is not None and f.end is not None]
+    checks = {f.id: test(f, f.text) for f in tested}
+    failing = [f for f in tested if not checks[f.id].supported]
+    rewrites: dict[str, str] = {}
+    if failing and ctx.settings.repairs > 0:
+        rewrites = yield from _reask(ctx, failing, checks)
     kept: list[Fact] = []
     texts: set[str] = set()
-    rewritten: list[str] = []
+    rewritten, extractive = [], []
     for fact in facts:
-        if not fact.grounded or fact.start is None or fact.end is None:
-            kept.append(fact)
-            continue
-        found = check(fact.text, source, fact.start, fact.end, names=ctx.names_comparable())
-        if found.supported:
+        found = checks.get(fact.id)
+        if found is not None and found.supported:
             fact = fact.model_copy(update={"support": found.share})
-        else:
-            rewritten.append(fact.id)
-            update = {"text": found.passage, "support": 1.0, "extractive": True, "absent_terms": []}
+        elif found is not None:
+            again = rewrites.get(fact.id)
+            second = test(fact, again) if again else None
+            if again and second and second.supported:
+                rewritten.append(fact.id)
+                update = {"text": again, "support": second.share, "absent_terms": []}
+            else:
+                extractive.append(fact.id)
+                update = {"text": found.passage, "support": 1.0, "extractive": True}
+                update["absent_terms"] = []
             fact = fact.model_copy(update=update)
         key = " ".join(fact.text.lower().split())
         if key in texts:
             continue  # two facts whose passage is the same sentence: one is enough
         texts.add(key)
         kept.append(fact)
-    if rewritten:
+    if failing:
+        done = [f"{len(rewritten)} rewritten by the model from the passage"] if rewritten else []
+        if extractive:
+            done.append(f"{len(extractive)} ({', '.join(extractive)}) now state that sentence")
         ctx.warnings.append(
-            f"{len(rewritten)} of {len(facts)} facts ({', '.join(rewritten)}) were not supported "
-            "by the sentence their quote stands in; each now states that sentence"
+            f"{len(failing)} of {len(tested)} facts were not supported by the sentence their "
+            f"quote stands in: {'; '.join(done)}"
         )
     return kept
+
+
+def _reask(ctx: Context, failing: list[Fact], checks: dict[str, Support]) -> Calls[dict[str, str]]:
+    """One call that writes each failing fact again from its passage: id → new text."""
+    items = "\n".join(
+        f'{f.id}: "{escape(f.text)}"\n   passage: "{escape(checks[f.id].passage)}"' for f in failing
+    )
+    inputs = ctx.prompts.render("fact_support_input", items=items, language=ctx.language())
+    held = strict_json_schema(Rewrites)
+    held["$defs"]["Rewrite"]["properties"]["id"] = {
+        "type": "string",
+        "enum": [f.id for f in failing],
+    }
+    held["properties"]["facts"]["maxItems"] = len(failing)
+    ctx.meter.repairs += 1
+    try:
+        reply = yield from ask(
+            ctx.policy,
+            ctx.messages("fact_support", inputs),
+            Rewrites,
+            schema=ctx.schema("rewrites", held),
+            # About 40 tokens a sentence, with the JSON around it.
+            max_tokens=48 + 64 * len(failing),
+        )
+    except ModelOutputError:
+        return {}
+    return {r.id: r.text.strip() for r in reply.facts}

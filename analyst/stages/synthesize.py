@@ -1,5 +1,6 @@
-"""Stage 4, synthesize: from the grounded (and not unsupported) facts, one call writes the
-summary, the implications and the analysis, each citing fact ids."""
+"""Stage 4, synthesize: one call, which reads the article and its supported facts, writes the
+summary, the implications and the analysis in parts, each citing fact ids; the gates
+(``stages.gates``) check it, and what fails is re-asked once."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from analyst.schema import Fact, Synthesis, strict_json_schema
 from analyst.stages import gates
 from analyst.stages.context import Context, escape
 
-PROMPTS = ("system", "synthesize", "synthesize_input", "synthesis_gate")
+PROMPTS = ("system", "article", "synthesize", "synthesize_input", "synthesis_gate")
 _SCHEMA = strict_json_schema(Synthesis)
 _SENTENCE = re.compile(r"[^.!?。！？]+[.!?。！？]")
 
@@ -37,27 +38,18 @@ def schema(ctx: Context, ids: list[str], sentences: int) -> OutputSchema:
     held = copy.deepcopy(_SCHEMA)
     held["properties"]["summary"].update(minItems=sentences, maxItems=sentences)
     if ids:
-        cited = held["$defs"]["CitedText"]["properties"]["facts"]
-        cited["items"] = {"type": "string", "enum": ids}
+        for cited in ("CitedText", "Part"):
+            held["$defs"][cited]["properties"]["facts"]["items"] = {"type": "string", "enum": ids}
     return ctx.schema("synthesis", held)
 
 
 def synthesize(ctx: Context, facts: list[Fact], sentences: int) -> Calls[Synthesis]:
     """The summary (``sentences`` sentences), implications and analysis of ``facts``."""
     listing = "\n".join(f"{f.id}: {escape(f.text)}" for f in facts)
-    listing = listing or ctx.prompts.render("no_facts")
-    user = ctx.prompts.render(
-        "synthesize_input",
-        title=escape(ctx.article.title or "(none)"),
-        dek=escape(ctx.article.dek or "(none)"),
-        facts=listing,
-        sentences=str(sentences),
-        language=ctx.language(),
+    inputs = ctx.prompts.render(
+        "synthesize_input", facts=listing, sentences=str(sentences), language=ctx.language()
     )
-    messages: list[Message] = [
-        {"role": "system", "content": ctx.system("synthesize")},
-        {"role": "user", "content": user},
-    ]
+    messages = ctx.messages("synthesize", inputs)
     schema_ = schema(ctx, [f.id for f in facts], sentences)
     context = {"fact_ids": {f.id for f in facts}}
     max_tokens = ctx.settings.synth_max_tokens
@@ -71,7 +63,7 @@ def synthesize(ctx: Context, facts: list[Fact], sentences: int) -> Calls[Synthes
     )
     article, names = ctx.article.text, ctx.names_comparable()
     found = gates.problems(synthesis, facts, article, names=names)
-    if gates.serious(found) and ctx.settings.repairs > 0:
+    if found and ctx.settings.repairs > 0:
         # One re-ask with what failed, only when something did: a passing reply costs nothing.
         ctx.meter.repairs += 1
         again: list[Message] = [
@@ -100,8 +92,8 @@ def synthesize(ctx: Context, facts: list[Fact], sentences: int) -> Calls[Synthes
     if found:
         listed = "; ".join(found[:6]) + ("; ..." if len(found) > 6 else "")
         ctx.warnings.append(
-            f"the synthesis did not pass its checks ({listed}); repeated sentences and those "
-            "naming what the article does not were left out"
+            f"the synthesis did not pass its checks after a re-ask ({listed}); repeated "
+            "sentences and those naming what the article does not were left out"
         )
         synthesis = gates.repair(synthesis, article, names=names)
     written = len(_SENTENCE.findall(synthesis.paragraph))

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -36,6 +36,7 @@ from analyst.text.quotes import absent_terms
 from analyst.text.support import SENTENCE, content_words
 from analyst.text.support import overlap as overlap
 
+PROMPTS = ("system", "article", "verify", "verify_input")
 Verdict = Literal["supported", "unsupported", "uncertain"]
 _WORD = re.compile(r"\w+", re.UNICODE)
 _SENTENCE = SENTENCE
@@ -145,13 +146,15 @@ def check_claims(
     contexts: Sequence[str] | None = None,
     comparable: bool = True,
     absent: Sequence[Sequence[str]] | None = None,
+    layout: Callable[[str], list[Message]] | None = None,
 ) -> Calls[list[Check]]:
     """Judge ``claims`` against ``source`` in one model call; yields that call (see ``drive``).
 
     ``contexts`` are the passages shown for each claim (default: its related sentences);
     ``comparable`` is False when the claims are in another language than ``source``;
     ``absent`` gives each claim's absent terms when the caller knows them better (names are not
-    comparable across languages, nor in German).
+    comparable across languages, nor in German); ``layout`` makes the messages from the rendered
+    input (a report's stage puts the article first, see ``Context.messages``).
     """
     if contexts is None:
         contexts = [context_for(c, source) for c in claims]
@@ -160,13 +163,15 @@ def check_claims(
         f'<claim id="{cid}">{_defuse(c)}</claim>\n<passages>{_defuse(ctx)}</passages>'
         for cid, c, ctx in zip(ids, claims, contexts, strict=True)
     )
-    messages: list[Message] = [
-        {"role": "system", "content": prompts.render("verify")},
-        {
-            "role": "user",
-            "content": prompts.render("verify_input", items=items, ids=", ".join(ids)),
-        },
-    ]
+    inputs = prompts.render("verify_input", items=items, ids=", ".join(ids))
+    messages: list[Message] = (
+        layout(inputs)
+        if layout is not None
+        else [
+            {"role": "system", "content": prompts.render("verify")},
+            {"role": "user", "content": inputs},
+        ]
+    )
     reply = yield from ask(
         policy, messages, Judgements, schema=_schema(ids, prompts), max_tokens=max_tokens
     )
@@ -193,6 +198,7 @@ def verify(ctx: Context, facts: list[Fact]) -> Calls[list[Fact]]:
         contexts=[fact_context(f.start or 0, f.end or 0, f.text, source) for f in facts],
         comparable=ctx.same_language(),
         absent=[f.absent_terms for f in facts],
+        layout=lambda inputs: ctx.messages("verify", inputs),
         # About 20 tokens a judgement, and room for the JSON around them.
         max_tokens=64 + 24 * len(facts),
     )
