@@ -123,7 +123,7 @@ def _report(ctx: Context, *, path: str | None) -> Calls[Report]:
     passed = [f for f in grounded if not verify.unsupported(f)]
     synthesis: Synthesis | None = None
     if passed:
-        ctx.notify("writing the analysis")
+        ctx.notify("writing the summary")
         sentences = synthesize.summary_sentences(tokens)
         synthesis = yield from synthesize.synthesize(ctx, passed, sentences)
     kept = facts if ctx.settings.keep_ungrounded else grounded
@@ -195,7 +195,9 @@ def _assemble(
             for x in sections
         ],
         facts=facts,
-        implications=[Implication(text=i.text, facts=i.facts) for i in synthesis.implications]
+        implications=[
+            Implication(text=i.text, facts=i.facts, party=i.party) for i in synthesis.implications
+        ]
         if synthesis
         else [],
         analysis=_analysis(synthesis),

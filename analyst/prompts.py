@@ -27,6 +27,9 @@ NAMES = (
     "extract_input",
     "fact_support",
     "fact_support_input",
+    "synthesize_facts",
+    "summarize",
+    "summarize_input",
     "synthesize",
     "synthesize_input",
     "verify",
@@ -35,6 +38,7 @@ NAMES = (
     "schema_in_prompt",
     "article_language",
     "synthesis_gate",
+    "synthesis_gate_input",
 )
 
 

@@ -66,6 +66,19 @@ class Rewrites(_Strict):
     facts: list[Rewrite]
 
 
+class Fix(_Strict):
+    """A piece of the synthesis written again after it failed a gate (``stages.gates``)."""
+
+    where: str = Field(description='the piece\'s label, e.g. "implication 2"')
+    text: str = Field(min_length=1)
+
+
+class Fixes(_Strict):
+    """The reply to the synthesis gates' re-ask."""
+
+    fixes: list[Fix]
+
+
 def _check_citations(ids: list[str], info: ValidationInfo) -> list[str]:
     known = (info.context or {}).get("fact_ids")
     if known is not None:
@@ -84,9 +97,11 @@ def _id_order(fact_id: str) -> tuple[int, str]:
 
 
 class CitedText(_Strict):
-    """A paragraph or point and the ids of the facts it rests on."""
+    """An implication: a consequence for a party the article names, citing the facts it rests
+    on. Naming the party first keeps a small model from restating a fact as a consequence."""
 
-    text: str = Field(min_length=1)
+    party: str = Field(min_length=1, description="who it concerns, as the article names them")
+    text: str = Field(min_length=1, description="what follows for them, in one sentence")
     facts: list[str] = Field(description="ids of the facts this rests on, e.g. ['f1', 'f3']")
 
     @field_validator("facts")
@@ -148,20 +163,31 @@ def _sentence_end(text: str) -> str:
     return text if text[-1:] in ".!?。！？\"'”’)" else text + "."
 
 
-class Synthesis(_Strict):
-    """The reply to the synthesis call. The summary comes as sentences because small models do
-    not keep to a length asked in words: told "about 93 words", the 1.5B model wrote 10 to 40. An
+class Summary(_Strict):
+    """The reply to the summary call. The summary comes as sentences because small models do not
+    keep to a length asked in words: told "about 93 words", the 1.5B model wrote 10 to 40. An
     array's item count is something a server that enforces the schema can hold them to."""
 
     summary: list[str] = Field(min_length=1, description="the summary's sentences, in order")
-    implications: list[CitedText] = Field(min_length=3, max_length=5)
-    analysis: AnalysisParts
 
     @field_validator("summary", mode="before")
     @classmethod
     def _one_string(cls, value: Any) -> Any:
         # A server that does not enforce the schema may still send the paragraph as one string.
         return [value] if isinstance(value, str) else value
+
+
+class Interpretation(_Strict):
+    """The reply to the analysis call: the implications, then the analysis. A call of its own,
+    apart from the summary: after a summary, which keeps close to the article, the 1.5B model
+    went on copying article sentences into whatever came next in the same reply."""
+
+    implications: list[CitedText] = Field(min_length=3, max_length=5)
+    analysis: AnalysisParts
+
+
+class Synthesis(Summary, Interpretation):
+    """The summary, the implications and the analysis together: what the gates check."""
 
     @property
     def paragraph(self) -> str:
@@ -261,10 +287,11 @@ class Fact(BaseModel):
 
 
 class Implication(BaseModel):
-    """A consequence of the facts, citing them by id."""
+    """A consequence of the facts, citing them by id; for an implication, the party it concerns."""
 
     text: str
     facts: list[str]
+    party: str | None = None
 
 
 class Analysis(BaseModel):

@@ -6,6 +6,9 @@
     report = analyst.summarize_text(text, client=fake)
     assert fake.calls[0].schema.name == "extraction"   # each call is the ChatRequest sent
 
+A synthesis queued whole (``summary``, ``implications`` and ``analysis`` in one dict) answers the
+summary call with its summary and the analysis call after it with the rest.
+
 With ``responder=extractive_responder`` it answers any analyst prompt by itself, quoting the
 first sentences of each section: a zero-latency stand-in for a model.
 """
@@ -51,6 +54,10 @@ class FakeChatClient:
         messages = request.messages
         if self._queue:
             reply = self._queue.popleft()
+            if request.schema.name == "summary" and isinstance(reply, dict) and "analysis" in reply:
+                rest = {k: v for k, v in reply.items() if k != "summary"}
+                self._queue.appendleft(rest)
+                reply = {"summary": reply.get("summary", [])}
         elif self._responder is not None:
             reply = self._responder(messages, request.schema)
         else:
@@ -87,6 +94,8 @@ def extractive_responder(
             for cid, claim, ctx in _CLAIM.findall(prompt)
         ]
         return {"judgements": judgements}
+    if schema.name == "fixes":
+        return {"fixes": []}  # its synthesis passes the gates: nothing to fix
     if schema.name == "rewrites":
         return {"facts": [{"id": i, "text": p} for i, p in _REWRITE.findall(prompt)]}
     if schema.name == "extraction":
@@ -100,8 +109,15 @@ def extractive_responder(
     found = _FACT.findall(prompt)
     ids = [fact_id for fact_id, _ in found]
     texts = [text for _, text in found]
+    if schema.name == "interpretation":
+        return {k: v for k, v in _synthesis(ids, texts, 2).items() if k != "summary"}
     # As many sentences as the schema holds the summary to (the json_object fallback has none).
     wanted = schema.schema.get("properties", {}).get("summary", {}).get("minItems", 2)
+    reply = _synthesis(ids, texts, wanted)
+    return {"summary": reply["summary"]} if schema.name == "summary" else reply
+
+
+def _synthesis(ids: list[str], texts: list[str], wanted: int) -> dict[str, Any]:
     # What it writes passes the synthesis gates: no number or name of its own, no repeated
     # sentence, an analysis of 3 sentences and over 50 words that restates no fact.
     sentences = ["The article makes these verifiable points."]
@@ -110,7 +126,8 @@ def extractive_responder(
     return {
         "summary": sentences,
         "implications": [
-            {"text": text, "facts": ids[n : n + 1]} for n, text in enumerate(_IMPLICATIONS)
+            {"party": "those involved", "text": text, "facts": ids[n : n + 1]}
+            for n, text in enumerate(_IMPLICATIONS)
         ],
         "analysis": passing_analysis(ids),
     }

@@ -404,7 +404,14 @@ def _schema_of(body: dict[str, Any]) -> OutputSchema:
     if name is None:
         # Without response_format the schema travels in the prompt; its title names it.
         prompt = "\n".join(m["content"] for m in body["messages"])
-        titles = {"Extraction": "extraction", "Rewrites": "rewrites", "Judgements": "judgements"}
+        titles = {
+            "Extraction": "extraction",
+            "Rewrites": "rewrites",
+            "Judgements": "judgements",
+            "Fixes": "fixes",
+            "Summary": "summary",
+            "Interpretation": "interpretation",
+        }
         found = re.findall(r'"title":"(\w+)","type":"object"}\s*$', prompt)
         name = titles.get(found[-1], "synthesis") if found else "synthesis"
     return OutputSchema(name, (fmt.get("json_schema") or {}).get("schema") or {})

@@ -78,7 +78,7 @@ def test_mixed_folder_writes_reports_records_failures_and_exits_8(
     assert {p for p, r in rows.items() if r["status"] == "ok"} == set(good)
     assert rows["empty.txt"]["error_kind"] == "input" and "empty" in rows["empty.txt"]["error"]
     assert rows["binary.txt"]["error_kind"] == "input"
-    assert rows["bridge.txt"]["calls"] == 2 and len(rows["bridge.txt"]["sha256"]) == 64
+    assert rows["bridge.txt"]["calls"] == 3 and len(rows["bridge.txt"]["sha256"]) == 64
     assert json.loads(rows["bridge.txt"]["outputs"]) == ["bridge.txt.json", "bridge.txt.md"]
     # Nothing of the link's target was read, nothing hidden, no CSV, nothing outside -o.
     assert "escape.txt" in result.stderr and "leads out of" in result.stderr

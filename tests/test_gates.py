@@ -16,9 +16,9 @@ ANALYSIS = (
     "on the approach should watch closely."
 )
 IMPLICATIONS = [
-    {"text": "Residents can plan around the works.", "facts": ["f1"]},
-    {"text": "Businesses near the crossing face disruption.", "facts": ["f1"]},
-    {"text": "The council must now find contractors.", "facts": ["f1"]},
+    {"party": "the city", "text": "Residents can plan around the works.", "facts": ["f1"]},
+    {"party": "the city", "text": "Businesses near the crossing face disruption.", "facts": ["f1"]},
+    {"party": "the city", "text": "The council must now find contractors.", "facts": ["f1"]},
 ]
 
 
@@ -39,34 +39,55 @@ def test_a_passing_synthesis_costs_no_extra_call(bridge: str) -> None:
 
 def test_an_invented_number_is_reasked_once_then_left_out(bridge: str) -> None:
     bad = _synthesis("The council voted to replace the bridge.", "Prices fall by up to 91%.", "Ok.")
-    fake = FakeChatClient([FACTS, bad, bad])
+    still = {"fixes": [{"where": "summary sentence 2", "text": "Prices fall by 91%."}]}
+    fake = FakeChatClient([FACTS, bad, still])
     report = summarize_text(bridge, client=fake)
     assert len(fake.calls) == 3  # one re-ask, not more
-    assert "names 91" in fake.calls[2].messages[-1]["content"]
+    reask = fake.calls[2]
+    # Only the failing piece is asked for again, after the article (the shared prefix).
+    assert 'summary sentence 2: "Prices fall by up to 91%."' in reask.messages[-1]["content"]
+    assert "names 91" in reask.messages[-1]["content"]
+    assert reask.schema.schema["$defs"]["Fix"]["properties"]["where"]["enum"] == [
+        "summary sentence 2"
+    ]
     assert "91%" not in report.summary and "replace the bridge" in report.summary
     assert any("did not pass its checks" in w for w in report.warnings)
 
 
-def test_a_fixed_reply_is_taken(bridge: str) -> None:
+def test_a_fixed_piece_is_taken(bridge: str) -> None:
     bad = _synthesis("The council voted.", "The council voted.", "It ends years of delay.")
-    good = _synthesis("The council voted.", "It ends years of delay.", "Work starts soon.")
-    fake = FakeChatClient([FACTS, bad, good])
+    fixed = {"fixes": [{"where": "summary sentence 2", "text": "Work starts soon."}]}
+    fake = FakeChatClient([FACTS, bad, fixed])
     report = summarize_text(bridge, client=fake)
-    assert report.summary.count("The council voted.") == 1
+    assert report.summary == "The council voted. Work starts soon. It ends years of delay."
     assert not any("did not pass" in w for w in report.warnings)
+
+
+def test_a_fix_that_is_no_better_is_not_taken(bridge: str) -> None:
+    bad = _synthesis("The council voted.", "It ends years of delay.", "Ok.")
+    bad["implications"] = [
+        {"party": "the city", "text": VOTE + " again.", "facts": ["f1"]},
+        *IMPLICATIONS[1:],
+    ]
+    worse = {"fixes": [{"where": "implication 1", "text": VOTE + ", said Mayor Zog."}]}
+    fake = FakeChatClient([FACTS, bad, worse])
+    report = summarize_text(bridge, client=fake)
+    assert "Zog" not in report.implications[0].text
+    assert any(f"implication 1 {gates.RESTATES}" in w for w in report.warnings)
 
 
 def test_restating_is_measured() -> None:
     synthesis = Synthesis.model_validate(
         {
             "summary": ["A."],
-            "implications": [{"text": VOTE + " again.", "facts": []}] + IMPLICATIONS[:2],
+            "implications": [{"party": "the city", "text": VOTE + " again.", "facts": []}]
+            + IMPLICATIONS[:2],
             "analysis": {
                 name: {"text": "Short.", "facts": []}
                 for name in ("significance", "context", "uncertainty", "watch")
             },
         }
     )
-    found = gates.problems(synthesis, [], VOTE + ".", names=True)
+    found = [str(p) for p in gates.problems(synthesis, [], VOTE + ".", names=True)]
     assert f"implication 1 {gates.RESTATES}" in found
     assert any(p.startswith("the analysis has 4 sentences and 4 words") for p in found)

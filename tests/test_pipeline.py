@@ -16,9 +16,9 @@ from tests.fakeserver import FakeOpenAIServer, reply
 SYNTH = {
     "summary": "The council approved a new bridge. It costs $412 million.",
     "implications": [
-        {"text": "Taxes rise slightly.", "facts": ["f1"]},
-        {"text": "Freight detours end.", "facts": ["f2"]},
-        {"text": "Businesses need relief.", "facts": ["f1", "f2"]},
+        {"party": "the city", "text": "Taxes rise slightly.", "facts": ["f1"]},
+        {"party": "the city", "text": "Freight detours end.", "facts": ["f2"]},
+        {"party": "the city", "text": "Businesses need relief.", "facts": ["f1", "f2"]},
     ],
     "analysis": passing_analysis(["f1", "f2"]),
 }
@@ -26,7 +26,7 @@ SYNTH = {
 
 SYNTH1 = dict(
     SYNTH,
-    implications=[{"text": "a", "facts": ["f1"]}] * 3,
+    implications=[{"party": "the city", "text": "a", "facts": ["f1"]}] * 3,
     analysis=passing_analysis(["f1"]),
 )
 
@@ -152,8 +152,8 @@ def test_a_verbatim_fact_is_its_own_evidence(bridge: str) -> None:
 def test_a_fragment_in_text_does_not_ground_a_fact(bridge: str) -> None:
     uncited = {
         "summary": SYNTH["summary"],
-        "implications": [{"text": "a", "facts": []}] * 3,
-        "analysis": {"text": "b", "facts": []},
+        "implications": [{"party": "the city", "text": "a", "facts": []}] * 3,
+        "analysis": {"party": "the city", "text": "b", "facts": []},
     }
     fake = FakeChatClient([_facts(("s2", "Invented quote nowhere in it", "in August.")), uncited])
     report = summarize_text(bridge, client=fake, settings=Settings(keep_ungrounded=True))

@@ -19,7 +19,10 @@ FACTS = {
 }
 SYNTH = {
     "summary": "The council approved a bridge. Work starts in spring.",
-    "implications": [{"text": f"Point {n}.", "facts": ["f1"]} for n in ("one", "two", "three")],
+    "implications": [
+        {"party": "the city", "text": f"Point {n}.", "facts": ["f1"]}
+        for n in ("one", "two", "three")
+    ],
     "analysis": passing_analysis(["f1"]),
 }
 

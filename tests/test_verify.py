@@ -118,7 +118,7 @@ STATE = "The state will cover $250 million through its infrastructure fund"
 ARROYO = "City finance director Miguel Arroyo told the council that the bond will add about $38"
 SYNTH = {
     "summary": "The council approved a new bridge. The state pays most of it.",
-    "implications": [{"text": "Work can start.", "facts": ["f1", "f2"]}] * 3,
+    "implications": [{"party": "the city", "text": "Work can start.", "facts": ["f1", "f2"]}] * 3,
     "analysis": passing_analysis(["f1", "f2"]),
 }
 
@@ -183,7 +183,7 @@ def test_a_fact_in_another_language_is_judged_by_the_model_alone(bridge: str) ->
             {"judgements": [{"claim": "c1", "verdict": "uncertain"}]},
             dict(
                 SYNTH,
-                implications=[{"text": "x", "facts": ["f1"]}] * 3,
+                implications=[{"party": "the city", "text": "x", "facts": ["f1"]}] * 3,
                 analysis=passing_analysis(["f1"]),
             ),
         ]

@@ -58,7 +58,7 @@ class Context:
         return AskPolicy.of(self.settings, self.encoder, self.meter, lambda e: reask(error=e))
 
     def messages(
-        self, task: str, inputs: str, group: Sequence[Section] | None = None
+        self, task: str, inputs: str, group: Sequence[Section] | None = None, *, shared: str = ""
     ) -> list[Message]:
         """A call laid out article first: the shared rules as the system message, then one user
         message with the article (``group``'s sections, by default the first pack), the stage's
@@ -81,7 +81,9 @@ class Context:
             dek=escape(self.article.dek or "(none)"),
             sections=sections,
         )
-        user = f"{article}\n\n{self.prompts.render(task)}\n\n{inputs}"
+        # ``shared``: what several calls read after the article (the facts), before their task.
+        lead = f"{article}\n\n{shared}" if shared else article
+        user = f"{lead}\n\n{self.prompts.render(task)}\n\n{inputs}"
         return [
             {"role": "system", "content": self.prompts.render("system")},
             {"role": "user", "content": user},

@@ -17,8 +17,10 @@ restating or thin synthesis is kept, with a warning.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
@@ -71,41 +73,90 @@ def restates(sentence: str, facts: Sequence[Fact], article_sentences: Sequence[s
     return any(stemmed_overlap(sentence, other) >= RESTATE_AT for other in against)
 
 
-def _written(synthesis: Synthesis) -> Iterator[tuple[str, str]]:
+@dataclass(frozen=True)
+class Problem:
+    """One thing the synthesis should not say, and where: a piece's label ("summary sentence 2",
+    "implication 1", "the analysis's context") or ``None`` for the analysis as a whole."""
+
+    where: str | None
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def pieces(synthesis: Synthesis) -> dict[str, str]:
+    """Every piece of the synthesis that can be checked and re-asked alone, by label, in order."""
     # A server that does not enforce the schema may send the summary as one paragraph.
     summary = [s for item in synthesis.summary for s in sentences(item)]
-    for n, sentence in enumerate(summary, start=1):
-        yield f"summary sentence {n}", sentence
+    found = {f"summary sentence {n}": s for n, s in enumerate(summary, start=1)}
     for n, implication in enumerate(synthesis.implications, start=1):
-        yield f"implication {n}", implication.text
+        found[f"implication {n}"] = implication.text
     for name, part in synthesis.analysis.parts():
-        for n, sentence in enumerate(sentences(part.text), start=1):
-            yield f"the analysis's {name} (sentence {n})", sentence
+        found[f"the analysis's {name}"] = part.text
+    return found
+
+
+def piece_problems(
+    where: str, text: str, facts: Sequence[Fact], article: str, *, names: bool
+) -> list[Problem]:
+    """What is wrong with one piece on its own: invented terms, and (outside the summary)
+    sentences restating a fact or a sentence of the article."""
+    found = []
+    missing = [t for s in sentences(text) or [text] for t in invented(s, article, names=names)]
+    if missing:
+        terms = ", ".join(dict.fromkeys(missing))
+        found.append(Problem(where, f"{where} names {terms}, which the article never mentions"))
+    if not where.startswith("summary"):
+        article_sentences = _sentences_of(article)
+        if any(restates(s, facts, article_sentences) for s in sentences(text)):
+            found.append(Problem(where, f"{where} {RESTATES}"))
+    return found
+
+
+@functools.lru_cache(maxsize=8)
+def _sentences_of(article: str) -> tuple[str, ...]:
+    return tuple(sentences(article))
 
 
 def problems(
     synthesis: Synthesis, facts: Sequence[Fact], article: str, *, names: bool
-) -> list[str]:
-    """What the synthesis should not say, one line each (empty: it passes)."""
+) -> list[Problem]:
+    """What the synthesis should not say (empty: it passes)."""
     found = []
-    for where, text in _written(synthesis):
-        missing = invented(text, article, names=names)
-        if missing:
-            found.append(f"{where} names {', '.join(missing)}, which the article never mentions")
+    for where, text in pieces(synthesis).items():
+        found += piece_problems(where, text, facts, article, names=names)
     for i in repeats(synthesis.summary):
-        found.append(f"summary sentence {i + 1} repeats an earlier one")
-    article_sentences = sentences(article)
-    for where, text in _written(synthesis):
-        if not where.startswith("summary") and restates(text, facts, article_sentences):
-            found.append(f"{where} {RESTATES}")
+        where = f"summary sentence {i + 1}"
+        found.append(Problem(where, f"{where} repeats an earlier one"))
     words = len(synthesis.analysis.text.split())
     count = len(sentences(synthesis.analysis.text))
     if count < ANALYSIS_SENTENCES or words < ANALYSIS_WORDS:
         found.append(
-            f"the analysis has {count} sentences and {words} words; write 3 to 5 sentences, "
-            f"at least {ANALYSIS_WORDS} words"
+            Problem(
+                None,
+                f"the analysis has {count} sentences and {words} words; write 3 to 5 sentences, "
+                f"at least {ANALYSIS_WORDS} words",
+            )
         )
     return found
+
+
+def replace(synthesis: Synthesis, where: str, text: str) -> Synthesis:
+    """The synthesis with the piece labelled ``where`` now saying ``text``."""
+    kind, _, rest = where.rpartition(" ")
+    if where.startswith("summary sentence "):
+        summary = [s for item in synthesis.summary for s in sentences(item)]
+        summary[int(rest) - 1] = text
+        return synthesis.model_copy(update={"summary": summary})
+    if where.startswith("implication "):
+        implications = list(synthesis.implications)
+        i = int(rest) - 1
+        implications[i] = implications[i].model_copy(update={"text": text})
+        return synthesis.model_copy(update={"implications": implications})
+    part = getattr(synthesis.analysis, rest).model_copy(update={"text": text})
+    analysis = synthesis.analysis.model_copy(update={rest: part})
+    return synthesis.model_copy(update={"analysis": analysis})
 
 
 def repair(synthesis: Synthesis, article: str, *, names: bool) -> Synthesis:

@@ -9,13 +9,31 @@ import re
 
 from analyst.errors import ModelOutputError
 from analyst.model.ask import Calls, ask
-from analyst.model.seam import Message, OutputSchema
-from analyst.schema import Fact, Synthesis, strict_json_schema
+from analyst.model.seam import OutputSchema
+from analyst.schema import (
+    Fact,
+    Fixes,
+    Interpretation,
+    Summary,
+    Synthesis,
+    strict_json_schema,
+)
 from analyst.stages import gates
 from analyst.stages.context import Context, escape
 
-PROMPTS = ("system", "article", "synthesize", "synthesize_input", "synthesis_gate")
-_SCHEMA = strict_json_schema(Synthesis)
+PROMPTS = (
+    "system",
+    "article",
+    "synthesize_facts",
+    "summarize",
+    "summarize_input",
+    "synthesize",
+    "synthesize_input",
+    "synthesis_gate",
+    "synthesis_gate_input",
+)
+_SUMMARY = strict_json_schema(Summary)
+_INTERPRETATION = strict_json_schema(Interpretation)
 _SENTENCE = re.compile(r"[^.!?。！？]+[.!?。！？]")
 
 
@@ -31,66 +49,68 @@ def summary_sentences(article_tokens: int) -> int:
 
 
 def schema(ctx: Context, ids: list[str], sentences: int) -> OutputSchema:
-    """The synthesis schema with citations limited to these fact ids: a server that enforces
-    schemas then cannot cite a fact that does not exist (the 1.5B model cited "c4" three times
-    running on a German page). Validation still checks the ids for servers that do not enforce.
-    The summary is held to ``sentences`` items the same way."""
-    held = copy.deepcopy(_SCHEMA)
+    """The summary schema, held to ``sentences`` items."""
+    held = copy.deepcopy(_SUMMARY)
     held["properties"]["summary"].update(minItems=sentences, maxItems=sentences)
+    return ctx.schema("summary", held)
+
+
+def interpretation_schema(ctx: Context, ids: list[str]) -> OutputSchema:
+    """The analysis schema with citations limited to these fact ids: a server that enforces
+    schemas then cannot cite a fact that does not exist (the 1.5B model cited "c4" three times
+    running on a German page). Validation still checks the ids for servers that do not enforce."""
+    held = copy.deepcopy(_INTERPRETATION)
     if ids:
         for cited in ("CitedText", "Part"):
             held["$defs"][cited]["properties"]["facts"]["items"] = {"type": "string", "enum": ids}
-    return ctx.schema("synthesis", held)
+    return ctx.schema("interpretation", held)
 
 
 def synthesize(ctx: Context, facts: list[Fact], sentences: int) -> Calls[Synthesis]:
-    """The summary (``sentences`` sentences), implications and analysis of ``facts``."""
+    """The summary (``sentences`` sentences), then the analysis and implications, of ``facts``:
+    two calls on one prefix, the article and the facts, so the second reads only its task."""
     listing = "\n".join(f"{f.id}: {escape(f.text)}" for f in facts)
-    inputs = ctx.prompts.render(
-        "synthesize_input", facts=listing, sentences=str(sentences), language=ctx.language()
-    )
-    messages = ctx.messages("synthesize", inputs)
-    schema_ = schema(ctx, [f.id for f in facts], sentences)
-    context = {"fact_ids": {f.id for f in facts}}
-    max_tokens = ctx.settings.synth_max_tokens
-    synthesis = yield from ask(
+    shared = ctx.prompts.render("synthesize_facts", facts=listing)
+    language = ctx.language()
+    ids = [f.id for f in facts]
+    summary = yield from ask(
         ctx.policy,
-        messages,
-        Synthesis,
-        schema=schema_,
-        max_tokens=max_tokens,
-        validation_context=context,
+        ctx.messages(
+            "summarize",
+            ctx.prompts.render("summarize_input", sentences=str(sentences), language=language),
+            shared=shared,
+        ),
+        Summary,
+        schema=schema(ctx, ids, sentences),
+        max_tokens=ctx.settings.synth_max_tokens,
+    )
+    ctx.notify("writing the analysis")
+    interpretation = yield from ask(
+        ctx.policy,
+        ctx.messages(
+            "synthesize",
+            ctx.prompts.render("synthesize_input", language=language),
+            shared=shared,
+        ),
+        Interpretation,
+        schema=interpretation_schema(ctx, ids),
+        max_tokens=ctx.settings.synth_max_tokens,
+        validation_context={"fact_ids": set(ids)},
+    )
+    synthesis = Synthesis.model_construct(
+        summary=summary.summary,
+        analysis=interpretation.analysis,
+        implications=interpretation.implications,
     )
     article, names = ctx.article.text, ctx.names_comparable()
     found = gates.problems(synthesis, facts, article, names=names)
-    if found and ctx.settings.repairs > 0:
-        # One re-ask with what failed, only when something did: a passing reply costs nothing.
-        ctx.meter.repairs += 1
-        again: list[Message] = [
-            *messages,
-            {"role": "assistant", "content": synthesis.model_dump_json()},
-            {
-                "role": "user",
-                "content": ctx.prompts.render("synthesis_gate", problems=_bullets(found)),
-            },
-        ]
-        try:
-            second = yield from ask(
-                ctx.policy,
-                again,
-                Synthesis,
-                schema=schema_,
-                max_tokens=max_tokens,
-                validation_context=context,
-            )
-        except ModelOutputError:
-            second = None
-        if second is not None:
-            left = gates.problems(second, facts, article, names=names)
-            if len(left) <= len(found):
-                synthesis, found = second, left
+    if any(p.where for p in found) and ctx.settings.repairs > 0:
+        # One re-ask, only when a piece failed, and only of the pieces that failed: a passing
+        # reply costs nothing, and a failing one costs its pieces, not a whole synthesis.
+        synthesis = yield from _fix(ctx, synthesis, found, facts, shared)
+        found = gates.problems(synthesis, facts, article, names=names)
     if found:
-        listed = "; ".join(found[:6]) + ("; ..." if len(found) > 6 else "")
+        listed = "; ".join(map(str, found[:6])) + ("; ..." if len(found) > 6 else "")
         ctx.warnings.append(
             f"the synthesis did not pass its checks after a re-ask ({listed}); repeated "
             "sentences and those naming what the article does not were left out"
@@ -104,5 +124,47 @@ def synthesize(ctx: Context, facts: list[Fact], sentences: int) -> Calls[Synthes
     return synthesis
 
 
-def _bullets(lines: list[str]) -> str:
-    return "\n".join(f"- {line}" for line in lines)
+def _fix(
+    ctx: Context,
+    synthesis: Synthesis,
+    found: list[gates.Problem],
+    facts: list[Fact],
+    shared: str,
+) -> Calls[Synthesis]:
+    """The synthesis with its failing pieces written again in one call; a new piece is taken
+    only where it leaves the synthesis with fewer problems."""
+    text = gates.pieces(synthesis)
+    failing: dict[str, list[str]] = {}
+    for problem in found:
+        if problem.where:
+            failing.setdefault(problem.where, []).append(problem.message)
+    items = "\n".join(
+        f'{where}: "{escape(text[where])}"\n   problem: {"; ".join(messages)}'
+        for where, messages in failing.items()
+    )
+    inputs = ctx.prompts.render("synthesis_gate_input", items=items, language=ctx.language())
+    held = strict_json_schema(Fixes)
+    held["$defs"]["Fix"]["properties"]["where"] = {"type": "string", "enum": list(failing)}
+    held["properties"]["fixes"]["maxItems"] = len(failing)
+    ctx.meter.repairs += 1
+    try:
+        reply = yield from ask(
+            ctx.policy,
+            ctx.messages("synthesis_gate", inputs, shared=shared),
+            Fixes,
+            schema=ctx.schema("fixes", held),
+            # Two sentences a piece at most, with the JSON around them.
+            max_tokens=64 + 96 * len(failing),
+        )
+    except ModelOutputError:
+        return synthesis
+    article, names = ctx.article.text, ctx.names_comparable()
+    current = len(found)
+    for fix in reply.fixes:
+        if fix.where not in failing:
+            continue
+        candidate = gates.replace(synthesis, fix.where, fix.text.strip())
+        left = len(gates.problems(candidate, facts, article, names=names))
+        if left < current:
+            synthesis, current = candidate, left
+    return synthesis

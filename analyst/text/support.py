@@ -21,7 +21,9 @@ from analyst.text.quotes import STOP, absent_names
 
 SUPPORT_AT = 0.6
 _WORD = re.compile(r"\w+", re.UNICODE)
-SENTENCE = re.compile(r"[^.!?。！？\n]+[.!?。！？]*")
+# A point between digits ("14.6 gigawatts", "$1.5 bn") does not end a sentence. (A maintained
+# splitter, for abbreviations too, is the inputs issue's.)
+SENTENCE = re.compile(r"(?:[^.!?。！？\n]|(?<=\d)\.(?=\d))+[.!?。！？]*")
 _ENDING = re.compile(r"(ies|es|ed|ing|s)$")
 
 
