@@ -196,7 +196,8 @@ def _assemble(
         ],
         facts=facts,
         implications=[
-            Implication(text=i.text, facts=i.facts, party=i.party) for i in synthesis.implications
+            Implication(text=i.sentence, facts=i.facts, party=i.party)
+            for i in synthesis.implications
         ]
         if synthesis
         else [],

@@ -101,13 +101,27 @@ class CitedText(_Strict):
     on. Naming the party first keeps a small model from restating a fact as a consequence."""
 
     party: str = Field(min_length=1, description="who it concerns, as the article names them")
-    text: str = Field(min_length=1, description="what follows for them, in one sentence")
+    text: str = Field(
+        min_length=1,
+        description="what follows for them, as words that continue the party's name: "
+        "'must now ...', 'stands to ...', 'may ...'",
+    )
     facts: list[str] = Field(description="ids of the facts this rests on, e.g. ['f1', 'f3']")
 
     @field_validator("facts")
     @classmethod
     def _known(cls, ids: list[str], info: ValidationInfo) -> list[str]:
         return _check_citations(ids, info)
+
+    @property
+    def sentence(self) -> str:
+        """The implication as a sentence: the party, then what follows for it. A model that
+        wrote a whole sentence anyway (it starts with a capital) keeps it as written."""
+        text = self.text.strip()
+        if not text or not text[0].islower():
+            return text
+        party = self.party.strip()
+        return f"{party[:1].upper()}{party[1:]} {text}"
 
 
 # Each part of the analysis is one or two sentences: held to this many characters by servers that

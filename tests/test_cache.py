@@ -26,10 +26,10 @@ def test_second_run_makes_no_model_calls(
     server: FakeOpenAIServer, tmp_path: Path, bridge: str
 ) -> None:
     first = summarize_text(bridge, settings=_settings(server, tmp_path))
-    assert len(server.chat_requests) == 2 and first.usage.cache_hits == 0
+    assert len(server.chat_requests) == 3 and first.usage.cache_hits == 0
     second = summarize_text(bridge, settings=_settings(server, tmp_path))
-    assert len(server.chat_requests) == 2  # nothing new reached the server
-    assert second.usage.cache_hits == 2 and second.usage.calls == 0
+    assert len(server.chat_requests) == 3  # nothing new reached the server
+    assert second.usage.cache_hits == 3 and second.usage.calls == 0
     assert second.facts == first.facts and second.summary == first.summary
 
 
@@ -39,17 +39,17 @@ def test_changed_synthesis_prompt_reruns_only_synthesis(
     summarize_text(bridge, settings=_settings(server, tmp_path))
     prompts = tmp_path / "prompts"
     prompts.mkdir()
-    (prompts / "synthesize.md").write_text("Write the summary, implications and analysis.")
+    (prompts / "synthesize.md").write_text("Write the implications and analysis.")
     report = summarize_text(bridge, settings=_settings(server, tmp_path, prompts_dir=prompts))
-    assert len(server.chat_requests) == 3
-    assert server.chat_requests[-1]["response_format"]["json_schema"]["name"] == "synthesis"
-    assert report.usage.cache_hits == 1 and report.usage.calls == 1
+    assert len(server.chat_requests) == 4
+    assert server.chat_requests[-1]["response_format"]["json_schema"]["name"] == "interpretation"
+    assert report.usage.cache_hits == 2 and report.usage.calls == 1
 
 
 def test_edited_article_is_redone(server: FakeOpenAIServer, tmp_path: Path, bridge: str) -> None:
     summarize_text(bridge, settings=_settings(server, tmp_path))
     summarize_text(bridge.replace("7–2", "6–3"), settings=_settings(server, tmp_path))
-    assert len(server.chat_requests) == 4
+    assert len(server.chat_requests) == 6
 
 
 def test_cli_uses_the_cache_unless_told_not_to(server: FakeOpenAIServer) -> None:
@@ -58,9 +58,9 @@ def test_cli_uses_the_cache_unless_told_not_to(server: FakeOpenAIServer) -> None
     args += ["--model", "m", "--api-key", "sk-canary-cache-0123456789"]
     for _ in range(2):
         assert runner.invoke(app, args).exit_code == 0
-    assert len(server.chat_requests) == 2
+    assert len(server.chat_requests) == 3
     assert runner.invoke(app, [*args, "--no-cache"]).exit_code == 0
-    assert len(server.chat_requests) == 4
+    assert len(server.chat_requests) == 6
 
 
 def test_the_api_key_never_reaches_the_cache(

@@ -68,11 +68,11 @@ def test_eval_command_scores_reports_against_references(
     for article in body["articles"]:
         assert article["lead3_rouge"]["rouge1"] == 1.0  # lead-3 is the reference here
         assert 0 < article["rouge"]["rouge1"] <= 1 and article["grounded_rate"] == 1.0
-        assert article["calls"] == 2
+        assert article["calls"] == 3
     assert body["overall"]["articles"] == 2 and body["overall"]["failed"] == 0
     table = CliRunner().invoke(app, args, env={"COLUMNS": "200"})  # the table, from the cache
     assert table.exit_code == 0 and "mean of 2" in table.stdout
-    assert len(server.chat_requests) == 4
+    assert len(server.chat_requests) == 6
 
 
 def test_eval_with_verify_counts_verified_and_unsupported_facts(
@@ -87,7 +87,7 @@ def test_eval_with_verify_counts_verified_and_unsupported_facts(
     body = json.loads(result.stdout)
     (article,) = body["articles"]
     # The stand-in quotes sentences as facts: every one is verified, none unsupported.
-    assert article["calls"] == 3 and article["verified"] == article["facts"] > 0
+    assert article["calls"] == 4 and article["verified"] == article["facts"] > 0
     assert body["overall"]["verified_facts"] == article["facts"]
     assert body["overall"]["unsupported_facts"] == 0
     table = CliRunner().invoke(app, args, env={"COLUMNS": "220"})

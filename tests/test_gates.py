@@ -34,7 +34,7 @@ def test_a_passing_synthesis_costs_no_extra_call(bridge: str) -> None:
     good = _synthesis("The council voted to replace the bridge.", "It ends years of delay.", "Ok.")
     fake = FakeChatClient([FACTS, good])
     report = summarize_text(bridge, client=fake)
-    assert len(fake.calls) == 2 and report.usage.repairs == 0
+    assert len(fake.calls) == 3 and report.usage.repairs == 0
 
 
 def test_an_invented_number_is_reasked_once_then_left_out(bridge: str) -> None:
@@ -42,8 +42,8 @@ def test_an_invented_number_is_reasked_once_then_left_out(bridge: str) -> None:
     still = {"fixes": [{"where": "summary sentence 2", "text": "Prices fall by 91%."}]}
     fake = FakeChatClient([FACTS, bad, still])
     report = summarize_text(bridge, client=fake)
-    assert len(fake.calls) == 3  # one re-ask, not more
-    reask = fake.calls[2]
+    assert len(fake.calls) == 4  # one re-ask, not more
+    reask = fake.calls[3]
     # Only the failing piece is asked for again, after the article (the shared prefix).
     assert 'summary sentence 2: "Prices fall by up to 91%."' in reask.messages[-1]["content"]
     assert "names 91" in reask.messages[-1]["content"]

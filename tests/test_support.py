@@ -50,7 +50,7 @@ def test_an_unsupported_fact_is_reasked_once_then_states_its_quotes_sentence(bri
     assert 'f1: "Governor Whitfield resigned."\n   passage: "City finance director' in reask
     assert reask.index("</article>") < reask.index("Governor Whitfield")
     assert "Whitfield" not in fake.calls[2].messages[1]["content"]  # not synthesized from
-    assert report.usage.calls == 3 and report.usage.repairs == 1
+    assert report.usage.calls == 4 and report.usage.repairs == 1
     assert any("1 (f1) now state that sentence" in w for w in report.warnings)
 
 
@@ -68,4 +68,4 @@ def test_supported_facts_cost_no_reask(bridge: str) -> None:
     faithful = {"facts": [{"section": "s1", "evidence": ARROYO, "text": ARROYO + "."}]}
     fake = FakeChatClient([faithful, SYNTH])
     report = summarize_text(bridge, client=fake)
-    assert report.usage.calls == 2 and not report.facts[0].extractive
+    assert report.usage.calls == 3 and not report.facts[0].extractive

@@ -154,11 +154,12 @@ def test_verify_marks_facts_and_writes_the_analysis_without_unsupported_ones(bri
     invented = report.facts[2]
     assert invented.verification is not None and invented.verification.support < 0.55
     assert any("f3 unsupported" in w for w in report.warnings)
-    judge, synth = fake.calls[1], fake.calls[2]
-    assert judge.schema.name == "judgements" and report.usage.calls == 3
-    # Each fact is judged against its quote's sentence and the ones around it.
-    assert "since 1958" in judge.messages[1]["content"]  # the rest of the vote sentence
-    assert "A federal grant of $95 million" in judge.messages[1]["content"]  # the next one
+    judge, synth = fake.calls[1], fake.calls[3]
+    assert judge.schema.name == "judgements" and report.usage.calls == 4
+    # After the article, each fact is judged against its quote's sentence and the ones around it.
+    passages = judge.messages[1]["content"].split("</article>")[1]
+    assert "since 1958" in passages  # the rest of the vote sentence
+    assert "A federal grant of $95 million" in passages  # the next one
     synth_prompt = synth.messages[1]["content"]
     assert "will cut" not in synth_prompt and "f2: The state will cover" in synth_prompt
     enum = synth.schema.schema["$defs"]["CitedText"]["properties"]["facts"]["items"]["enum"]
@@ -172,7 +173,7 @@ def test_verify_marks_facts_and_writes_the_analysis_without_unsupported_ones(bri
 def test_without_verify_there_is_no_extra_call(bridge: str) -> None:
     fake = FakeChatClient(responder=extractive_responder)
     report = summarize_text(bridge, client=fake)
-    assert [c.schema.name for c in fake.calls] == ["extraction", "synthesis"]
+    assert [c.schema.name for c in fake.calls] == ["extraction", "summary", "interpretation"]
     assert all(f.verification is None for f in report.facts)
 
 
@@ -203,4 +204,4 @@ def test_verify_flag_through_the_loopback_server(server: FakeOpenAIServer, tmp_p
     body = json.loads(result.stdout)
     assert body["facts"] and all(f["verification"]["verdict"] for f in body["facts"])
     names = [r["response_format"]["json_schema"]["name"] for r in server.chat_requests]
-    assert names == ["extraction", "judgements", "synthesis"]
+    assert names == ["extraction", "judgements", "summary", "interpretation"]
