@@ -8,8 +8,11 @@ report is scored:
   the lead-3 baseline — the article's first three sentences — scored the same way beside it;
 - facts kept, and the share of the model's proposed facts whose quote was found (grounded rate);
 - facts that mention a number or name the article never does;
+- whether the proof proves and the analysis interprets (``analyst.quality``): facts shown as
+  supported that their passage does not carry (unsupported, misattributed), invented numbers and
+  names in the synthesis, repeated summary sentences, restating sentences, analysis length;
 - with ``--verify``, the facts the verifier judged supported and unsupported;
-- calls, tokens and seconds.
+- calls, tokens (and of the prompt tokens, those the server read from its prompt cache), seconds.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from analyst.errors import AnalystError, ConfigError, InputError
+from analyst.quality import ProofFigures, proof_figures
 from analyst.reading.text import Kind, read_article
 from analyst.session import Client, Session
 from analyst.settings import Settings
@@ -64,6 +68,9 @@ class ArticleScore:
     error: str | None = None
     verified: int | None = None  # with --verify: facts judged supported
     unsupported: int | None = None  # with --verify: facts judged unsupported
+    proof: ProofFigures | None = None
+    prompt_tokens: int = 0
+    cached_prompt_tokens: int | None = None  # None: the server did not say
 
 
 @dataclass
@@ -93,8 +100,14 @@ class EvalResult:
         if any(a.verified is not None for a in scored):
             out["verified_facts"] = sum(a.verified or 0 for a in scored)
             out["unsupported_facts"] = sum(a.unsupported or 0 for a in scored)
+        out.update(_proof_overall([a.proof for a in scored if a.proof is not None]))
         out["calls"] = sum(a.calls for a in self.articles)
         out["tokens"] = sum(a.tokens for a in self.articles)
+        out["prompt_tokens"] = sum(a.prompt_tokens for a in self.articles)
+        cached = [a.cached_prompt_tokens for a in scored if a.calls]
+        out["cached_prompt_tokens"] = (
+            sum(c for c in cached if c is not None) if cached and None not in cached else None
+        )
         out["seconds"] = round(sum(a.seconds for a in self.articles), 1)
         return out
 
@@ -102,6 +115,27 @@ class EvalResult:
         """Per-article scores and the overall means, as JSON."""
         body = {"overall": self.overall(), "articles": [asdict(a) for a in self.articles]}
         return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
+
+
+def _proof_overall(figures: list[ProofFigures]) -> dict[str, Any]:
+    if not figures:
+        return {}
+    facts = sum(f.facts for f in figures)
+    interpretive = sum(f.interpretive for f in figures)
+
+    def share(count: int, of: int) -> float | None:
+        return round(count / of, 4) if of else None
+
+    return {
+        "unsupported_rate": share(sum(f.unsupported for f in figures), facts),
+        "misattributed_rate": share(sum(f.misattributed for f in figures), facts),
+        "extractive_facts": sum(f.extractive for f in figures),
+        "invented_terms": sum(f.invented for f in figures),
+        "repeated_sentences": sum(f.repeated for f in figures),
+        "restated_rate": share(sum(f.restated for f in figures), interpretive),
+        "full_analyses": sum(f.full_analysis for f in figures),
+        "analysis_words_median": statistics.median(f.analysis_words for f in figures),
+    }
 
 
 def _rouge_of(score: ArticleScore, *, kind: str, lead: bool) -> float | None:
@@ -171,13 +205,15 @@ def evaluate_articles(
         for row in rows:
             text = f"{row.title}\n\n{row.text}" if row.title else row.text
             try:
-                report = session.report(session.read(text, name=row.id), path=row.id)
+                article = session.read(text, name=row.id)
+                report = session.report(article, path=row.id)
             except AnalystError as exc:
                 if exc.stops_batch:
                     raise
                 score = ArticleScore(row.id, None, None, 0, 0, None, 0, 0, 0, 0, 0.0, str(exc))
             else:
                 score = _score(row, text, report, verify=settings.verify)
+                score.proof = proof_figures(report, article.text)
             result.articles.append(score)
             if on_article is not None:
                 on_article(score)
@@ -201,6 +237,8 @@ def _score(row: EvalArticle, text: str, report: Report, *, verify: bool) -> Arti
         cache_hits=report.usage.cache_hits,
         tokens=report.usage.prompt_tokens + report.usage.completion_tokens,
         seconds=report.usage.seconds,
+        prompt_tokens=report.usage.prompt_tokens,
+        cached_prompt_tokens=report.usage.cached_prompt_tokens,
     )
     if verify:
         verdicts = [f.verification.verdict for f in report.facts if f.verification]

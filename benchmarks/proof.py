@@ -3,16 +3,9 @@
     analyst batch articles/ -o reports/ --format json
     python benchmarks/proof.py articles/ reports/ [--references bbc_news.jsonl]
 
-Per report, and over all of them:
-
-- unsupported: facts shown with ✓ whose content words are mostly (over half) absent from the
-  sentences their quote stands in (``text.support.overlap`` < 0.5, no stemming: the plain test);
-- misattributed: facts shown with ✓ naming a number or name absent from that passage;
-- invented: numbers and names in the summary, implications and analysis the article never has;
-- repeated summary sentences; implication and analysis sentences that restate a fact or an
-  article sentence (``stages.gates.restates``);
-- analyses of at least 3 sentences and 50 words; ROUGE-1 of the summary and of lead-3 against
-  the reference when one is given; model calls and seconds.
+Over all the reports: the figures of ``analyst.quality`` (the ones ``analyst eval`` gives per
+article), ROUGE-1 of the summary and of lead-3 against the reference when one is given, model
+calls, prompt tokens and those read from the server's prompt cache, and seconds.
 """
 
 from __future__ import annotations
@@ -26,45 +19,29 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from analyst.quality import proof_figures  # noqa: E402
 from analyst.reading.formats import load_article  # noqa: E402
 from analyst.schema import Report  # noqa: E402
-from analyst.stages import gates  # noqa: E402
-from analyst.text.quotes import absent_names  # noqa: E402
-from analyst.text.support import overlap, passage  # noqa: E402
 
 
 def figures(report: Report, text: str) -> dict[str, float | int]:
-    """The counts of one report."""
-    source = load_article(text).text
-    shown = [f for f in report.facts if f.grounded and f.start is not None and f.end is not None]
-    unsupported = misattributed = 0
-    for f in shown:
-        around = passage(source, f.start or 0, f.end or 0)
-        if overlap(f.text, around) < 0.5:
-            unsupported += 1
-        if absent_names(f.text, around):
-            misattributed += 1
-    written = [s for item in report.summary.split("\n") for s in gates.sentences(item)]
-    parts = written + [i.text for i in report.implications] + gates.sentences(report.analysis.text)
-    invented = sum(len(gates.invented(p, source, names=True)) for p in parts)
-    interpret = [i.text for i in report.implications] + gates.sentences(report.analysis.text)
-    article_sentences = gates.sentences(source)
-    restated = sum(1 for s in interpret if gates.restates(s, report.facts, article_sentences))
-    analysis = report.analysis.text
-    full = len(gates.sentences(analysis)) >= 3 and len(analysis.split()) >= 50
+    """The counts of one report (``analyst.quality``, as ``analyst eval`` reports them)."""
+    found = proof_figures(report, load_article(text).text)
     return {
-        "facts": len(shown),
-        "unsupported": unsupported,
-        "misattributed": misattributed,
-        "extractive": sum(1 for f in shown if f.extractive),
-        "invented": invented,
-        "repeated": len(gates.repeats(written)),
-        "interpretive sentences": len(interpret),
-        "restated": restated,
-        "full analysis": int(full),
-        "analysis words": len(analysis.split()),
+        "facts": found.facts,
+        "unsupported": found.unsupported,
+        "misattributed": found.misattributed,
+        "extractive": found.extractive,
+        "invented": found.invented,
+        "repeated": found.repeated,
+        "interpretive sentences": found.interpretive,
+        "restated": found.restated,
+        "full analysis": int(found.full_analysis),
+        "analysis words": found.analysis_words,
         "calls": report.usage.calls + report.usage.cache_hits,
         "seconds": report.usage.seconds,
+        "prompt tokens": report.usage.prompt_tokens,
+        "cached prompt tokens": report.usage.cached_prompt_tokens or 0,
     }
 
 
@@ -111,6 +88,10 @@ def main() -> None:
         ("analysis words, median", statistics.median(r["analysis words"] for r in rows)),
         ("facts per report, min / median", f"{min(per_report)} / {statistics.median(per_report)}"),
         ("calls", total["calls"]),
+        (
+            "prompt tokens (from the server's cache)",
+            f"{total['prompt tokens']:,} ({total['cached prompt tokens']:,})",
+        ),
         ("seconds of the reports (summed)", f"{total['seconds']:.0f}"),
     ]
     if rouge1:

@@ -69,6 +69,16 @@ def test_eval_command_scores_reports_against_references(
         assert article["lead3_rouge"]["rouge1"] == 1.0  # lead-3 is the reference here
         assert 0 < article["rouge"]["rouge1"] <= 1 and article["grounded_rate"] == 1.0
         assert article["calls"] == 3
+        proof = article["proof"]
+        # The stand-in quotes sentences as facts and writes an analysis that restates nothing.
+        assert proof["facts"] == article["facts"] > 0 and proof["unsupported"] == 0
+        assert proof["full_analysis"] and proof["analysis_words"] >= 50
+        assert proof["interpretive"] >= 7 and proof["restated"] == 0
+    overall = body["overall"]
+    assert overall["unsupported_rate"] == overall["misattributed_rate"] == 0.0
+    assert overall["restated_rate"] == 0.0 and overall["full_analyses"] == 2
+    assert overall["invented_terms"] == 0 and overall["repeated_sentences"] == 0
+    assert overall["cached_prompt_tokens"] is None  # this server does not report its cache
     assert body["overall"]["articles"] == 2 and body["overall"]["failed"] == 0
     table = CliRunner().invoke(app, args, env={"COLUMNS": "200"})  # the table, from the cache
     assert table.exit_code == 0 and "mean of 2" in table.stdout

@@ -69,3 +69,29 @@ def test_supported_facts_cost_no_reask(bridge: str) -> None:
     fake = FakeChatClient([faithful, SYNTH])
     report = summarize_text(bridge, client=fake)
     assert report.usage.calls == 3 and not report.facts[0].extractive
+
+
+def test_the_proof_figures_count_what_a_reader_would_object_to(bridge: str) -> None:
+    from analyst.quality import proof_figures
+    from analyst.reading.formats import load_article
+
+    source = load_article(bridge).text
+    start = source.index(ARROYO)
+    still_wrong = {"facts": [{"id": "f1", "text": "Governor Whitfield resigned."}]}
+    report = summarize_text(bridge, client=FakeChatClient([MISATTRIBUTED, still_wrong, SYNTH]))
+    figures = proof_figures(report, source)
+    assert figures.facts == 1 and figures.extractive == 1 and figures.unsupported == 0
+    # The same report with the fact's wrong wording put back is counted twice over.
+    wrong = report.model_copy(
+        update={
+            "facts": [
+                report.facts[0].model_copy(
+                    update={"text": "Governor Whitfield resigned.", "start": start}
+                )
+            ],
+            "summary": "Prices fall by 91%. Prices fall by 91%.",
+        }
+    )
+    figures = proof_figures(wrong, source)
+    assert (figures.unsupported, figures.misattributed) == (1, 1)
+    assert figures.invented == 2 and figures.repeated == 1

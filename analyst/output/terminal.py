@@ -89,7 +89,10 @@ def eval_table(result: EvalResult) -> Table:
     verified = any(a.verified is not None for a in result.articles)
     names = ["article", "R-1", "R-2", "R-L", "lead-3 R-1", "facts", "grounded", "absent"]
     names += ["verified", "unsupported"] if verified else []
-    for name in [*names, "calls", "tokens", "s"]:
+    # The proof figures (analyst.quality): facts shown ✓ their passage does not carry, invented
+    # terms in the synthesis, restating sentences, analysis words.
+    names += ["not carried", "invented", "restated", "analysis words"]
+    for name in [*names, "calls", "tokens", "cached", "s"]:
         table.add_column(name, justify="left" if name == "article" else "right")
 
     def pct(value: float | None) -> str:
@@ -97,11 +100,22 @@ def eval_table(result: EvalResult) -> Table:
 
     for a in result.articles:
         if a.error is not None:
-            table.add_row(a.id, f"failed: {a.error[:60]}", *[""] * (len(names) + 1))
+            table.add_row(a.id, f"failed: {a.error[:60]}", *[""] * (len(names) + 2))
             continue
         r = a.rouge or {}
         lead = a.lead3_rouge or {}
         checks = [str(a.verified), str(a.unsupported)] if verified else []
+        p = a.proof
+        proof = (
+            [
+                str(p.unsupported + p.misattributed),
+                str(p.invented),
+                f"{p.restated}/{p.interpretive}",
+                str(p.analysis_words),
+            ]
+            if p
+            else ["-"] * 4
+        )
         table.add_row(
             a.id,
             pct(r.get("rouge1")),
@@ -112,8 +126,10 @@ def eval_table(result: EvalResult) -> Table:
             pct(a.grounded_rate),
             str(a.facts_with_absent_terms),
             *checks,
+            *proof,
             str(a.calls),
             f"{a.tokens:,}",
+            _count(a.cached_prompt_tokens),
             f"{a.seconds:.1f}",
         )
     o = result.overall()
@@ -129,11 +145,24 @@ def eval_table(result: EvalResult) -> Table:
         pct(o["grounded_rate"]),
         str(o["facts_with_absent_terms"]),
         *checks,
+        pct(_add(o.get("unsupported_rate"), o.get("misattributed_rate"))) + " %",
+        str(o.get("invented_terms", "-")),
+        pct(o.get("restated_rate")) + " %",
+        f"median {o.get('analysis_words_median', '-')}",
         str(o["calls"]),
         f"{o['tokens']:,}",
+        _count(o["cached_prompt_tokens"]),
         f"{o['seconds']:.1f}",
     )
     return table
+
+
+def _count(value: int | None) -> str:
+    return "-" if value is None else f"{value:,}"
+
+
+def _add(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else a + b
 
 
 def claims_table(result: ClaimsResult) -> Table:

@@ -1,0 +1,71 @@
+"""Does the proof prove, and does the analysis interpret? Figures of one report, no model needed.
+
+``analyst eval`` reports them per article and overall, and ``benchmarks/proof.py`` over a folder
+of reports. Each is measured against the text the report's offsets refer to:
+
+- **unsupported**: facts shown with ✓ whose content words are mostly (over half) absent from the
+  sentences their quote stands in (``text.support.overlap`` < 0.5, no stemming: the plain test,
+  stricter than nothing and looser than the pipeline's own gate);
+- **misattributed**: facts shown with ✓ naming a number or name absent from that passage;
+- **extractive**: facts that state their passage because the model's wording failed the gate;
+- **invented**: numbers and names in the summary, implications and analysis the article never has;
+- **repeated** summary sentences;
+- **restated**: sentences of the implications and the analysis that restate a fact or a sentence
+  of the article (``stages.gates.restates``: 0.8 of their content words, 5 or more, in one);
+- **analysis words**, and whether the analysis has at least 3 sentences and 50 words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from analyst.schema import Report
+from analyst.stages import gates
+from analyst.text.quotes import absent_names
+from analyst.text.support import overlap, passage
+
+
+@dataclass(frozen=True)
+class ProofFigures:
+    """The counts of one report."""
+
+    facts: int  # shown as supported (grounded)
+    unsupported: int
+    misattributed: int
+    extractive: int
+    invented: int
+    repeated: int
+    interpretive: int  # sentences of the implications and the analysis
+    restated: int
+    analysis_words: int
+    full_analysis: bool  # at least 3 sentences and 50 words
+
+
+def proof_figures(report: Report, source: str) -> ProofFigures:
+    """The figures of ``report`` against ``source``, the text its offsets refer to."""
+    shown = [f for f in report.facts if f.grounded and f.start is not None and f.end is not None]
+    unsupported = misattributed = 0
+    for f in shown:
+        around = passage(source, f.start or 0, f.end or 0)
+        unsupported += overlap(f.text, around) < 0.5
+        misattributed += bool(absent_names(f.text, around))
+    summary = gates.sentences(report.summary)
+    interpret = [s for i in report.implications for s in gates.sentences(i.text)]
+    interpret += gates.sentences(report.analysis.text)
+    invented = sum(len(gates.invented(s, source, names=True)) for s in summary + interpret)
+    article_sentences = gates.sentences(source)
+    restated = sum(1 for s in interpret if gates.restates(s, report.facts, article_sentences))
+    words = len(report.analysis.text.split())
+    return ProofFigures(
+        facts=len(shown),
+        unsupported=unsupported,
+        misattributed=misattributed,
+        extractive=sum(1 for f in shown if f.extractive),
+        invented=invented,
+        repeated=len(gates.repeats(summary)),
+        interpretive=len(interpret),
+        restated=restated,
+        analysis_words=words,
+        full_analysis=len(gates.sentences(report.analysis.text)) >= gates.ANALYSIS_SENTENCES
+        and words >= gates.ANALYSIS_WORDS,
+    )
