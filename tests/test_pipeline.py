@@ -382,3 +382,17 @@ def test_no_supported_fact_means_no_synthesis_and_exit_9(
     assert "none of the 1 facts" in body["no_synthesis"]
     assert len(server.chat_requests) == 1  # nothing was written that no quote proves
     assert "no summary or analysis" in result.stderr
+
+
+def test_an_implication_continues_its_partys_name_where_the_language_has_case(
+    bridge: str,
+) -> None:
+    fake = FakeChatClient(responder=extractive_responder)
+    summarize_text(bridge, client=fake)
+    (analysis,) = [c for c in fake.calls if c.schema.name == "interpretation"]
+    text = analysis.schema.schema["$defs"]["CitedText"]["properties"]["text"]
+    assert text["pattern"] == "^[a-z]"
+    fake = FakeChatClient(responder=extractive_responder)
+    summarize_text(bridge, client=fake, settings=Settings(language="ja"))
+    (analysis,) = [c for c in fake.calls if c.schema.name == "interpretation"]
+    assert "pattern" not in analysis.schema.schema["$defs"]["CitedText"]["properties"]["text"]
