@@ -91,3 +91,13 @@ def test_restating_is_measured() -> None:
     found = [str(p) for p in gates.problems(synthesis, [], VOTE + ".", names=True)]
     assert f"implication 1 {gates.RESTATES}" in found
     assert any(p.startswith("the analysis has 4 sentences and 4 words") for p in found)
+
+
+def test_a_restating_implication_is_left_out_where_three_others_remain(bridge: str) -> None:
+    bad = _synthesis("The council voted.", "It ends years of delay.", "Ok.")
+    copied = {"party": "the city", "text": VOTE + " again.", "facts": ["f1"]}
+    bad["implications"] = [copied, *IMPLICATIONS]
+    fake = FakeChatClient([FACTS, bad, {"fixes": []}])
+    report = summarize_text(bridge, client=fake)
+    assert [i.text for i in report.implications] == [i["text"] for i in IMPLICATIONS]
+    assert any("restating ones where others remain" in w for w in report.warnings)
