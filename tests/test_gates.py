@@ -93,11 +93,13 @@ def test_restating_is_measured() -> None:
     assert any(p.startswith("the analysis has 4 sentences and 4 words") for p in found)
 
 
-def test_a_restating_implication_is_left_out_where_three_others_remain(bridge: str) -> None:
+def test_a_restating_implication_is_reasked_then_kept_with_a_warning(bridge: str) -> None:
     bad = _synthesis("The council voted.", "It ends years of delay.", "Ok.")
     copied = {"party": "the city", "text": VOTE + " again.", "facts": ["f1"]}
     bad["implications"] = [copied, *IMPLICATIONS]
     fake = FakeChatClient([FACTS, bad, {"fixes": []}])
     report = summarize_text(bridge, client=fake)
-    assert [i.text for i in report.implications] == [i["text"] for i in IMPLICATIONS]
-    assert any("restating ones where others remain" in w for w in report.warnings)
+    reask = fake.calls[3].messages[-1]["content"]
+    assert f'implication 1: "{VOTE} again."' in reask and gates.RESTATES in reask
+    assert report.implications[0].text == VOTE + " again."
+    assert any(f"implication 1 {gates.RESTATES}" in w for w in report.warnings)

@@ -12,8 +12,9 @@
 ``problems`` lists what fails, piece by piece (``pieces``: each summary sentence, implication and
 part of the analysis); the failing pieces are re-asked once, together (a passing synthesis costs
 no call). What still fails after it: ``repair`` removes what must not reach a reader — repeated
-sentences, and sentences or implications naming what the article never does — and restating
-sentences where others remain; a thin analysis is kept. Each with a warning.
+sentences, and sentences or implications naming what the article never does — while a restating
+or thin synthesis is kept; each with a warning. Restating is measured, never deleted: a gate that
+passes by deleting content would make the figure lie.
 """
 
 from __future__ import annotations
@@ -160,37 +161,26 @@ def replace(synthesis: Synthesis, where: str, text: str) -> Synthesis:
     return synthesis.model_copy(update={"analysis": analysis})
 
 
-def repair(synthesis: Synthesis, facts: Sequence[Fact], article: str, *, names: bool) -> Synthesis:
-    """The synthesis without what still failed after the re-ask: repeated summary sentences and
-    sentences (or implications) that name what the article never does are left out, and
-    implications and analysis sentences that restate a fact or an article sentence too, while
-    others remain — one summary sentence, three implications and each part of the analysis keep
-    something to say (a restating sentence adds nothing the facts do not already show)."""
+def repair(synthesis: Synthesis, article: str, *, names: bool) -> Synthesis:
+    """The synthesis without repeated summary sentences and without sentences (or implications)
+    that name what the article never does; at least one summary sentence, one sentence in each
+    part of the analysis and three implications stay."""
     again = set(repeats(synthesis.summary))
     summary = [
         s
         for i, s in enumerate(synthesis.summary)
         if i not in again and not invented(s, article, names=names)
     ] or [s for i, s in enumerate(synthesis.summary) if i not in again][:1]
-    article_sentences = _sentences_of(article)
-
-    def restating(text: str) -> bool:
-        return any(restates(s, facts, article_sentences) for s in sentences(text))
-
-    # The report promises 3 implications: below that, offending ones stay (with the warning),
-    # restating ones before those with an invented term.
-    new = [i for i in synthesis.implications if not invented(i.text, article, names=names)]
-    clean = [i for i in new if not restating(i.text)]
+    # The report promises 3 implications: below that, offending ones stay (with the warning).
+    clean = [i for i in synthesis.implications if not invented(i.text, article, names=names)]
     short = max(MIN_IMPLICATIONS - len(clean), 0)
-    rest = [i for i in new if i not in clean] + [i for i in synthesis.implications if i not in new]
-    keep = clean + rest[:short]
+    keep = clean + [i for i in synthesis.implications if i not in clean][:short]
     implications = [i for i in synthesis.implications if i in keep]
     parts = {}
     for name, part in synthesis.analysis.parts():
         kept = [s for s in sentences(part.text) if not invented(s, article, names=names)]
-        fresh = [s for s in kept if not restates(s, facts, article_sentences)]
         # A part of which nothing is left goes: its sentences named what the article does not.
-        parts[name] = part.model_copy(update={"text": " ".join(fresh or kept)})
+        parts[name] = part.model_copy(update={"text": " ".join(kept)})
     analysis = synthesis.analysis.model_copy(update=parts)
     return synthesis.model_copy(
         update={"summary": summary, "implications": implications, "analysis": analysis}

@@ -121,10 +121,9 @@ def synthesize(ctx: Context, facts: list[Fact], sentences: int) -> Calls[Synthes
         listed = "; ".join(map(str, found[:6])) + ("; ..." if len(found) > 6 else "")
         ctx.warnings.append(
             f"the synthesis did not pass its checks after a re-ask ({listed}); repeated "
-            "sentences, those naming what the article does not, and restating ones where others "
-            "remain were left out"
+            "sentences and those naming what the article does not were left out"
         )
-        synthesis = gates.repair(synthesis, facts, article, names=names)
+        synthesis = gates.repair(synthesis, article, names=names)
     written = len(_SENTENCE.findall(synthesis.paragraph))
     if written < 2:
         # Not a validation error: the 1.5B model kept one long sentence through three re-asks
