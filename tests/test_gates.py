@@ -103,3 +103,12 @@ def test_a_restating_implication_is_reasked_then_kept_with_a_warning(bridge: str
     assert f'implication 1: "{VOTE} again."' in reask and gates.RESTATES in reask
     assert report.implications[0].text == VOTE + " again."
     assert any(f"implication 1 {gates.RESTATES}" in w for w in report.warnings)
+
+
+def test_a_repeated_implication_is_reasked_then_left_out(bridge: str) -> None:
+    bad = _synthesis("The council voted.", "It ends years of delay.", "Ok.")
+    bad["implications"] = [*IMPLICATIONS, IMPLICATIONS[0]]
+    fake = FakeChatClient([FACTS, bad, {"fixes": []}])
+    report = summarize_text(bridge, client=fake)
+    assert "implication 4 repeats an earlier one" in fake.calls[3].messages[-1]["content"]
+    assert [i.text for i in report.implications] == [i["text"] for i in IMPLICATIONS]

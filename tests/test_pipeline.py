@@ -29,7 +29,11 @@ SYNTH = {
 
 SYNTH1 = dict(
     SYNTH,
-    implications=[{"party": "the city", "text": "a", "facts": ["f1"]}] * 3,
+    implications=[
+        {"party": "the city", "text": "a", "facts": ["f1"]},
+        {"party": "the city", "text": "a too.", "facts": ["f1"]},
+        {"party": "the city", "text": "a again.", "facts": ["f1"]},
+    ],
     analysis=passing_analysis(["f1"]),
 )
 
@@ -155,7 +159,11 @@ def test_a_verbatim_fact_is_its_own_evidence(bridge: str) -> None:
 def test_a_fragment_in_text_does_not_ground_a_fact(bridge: str) -> None:
     uncited = {
         "summary": SYNTH["summary"],
-        "implications": [{"party": "the city", "text": "a", "facts": []}] * 3,
+        "implications": [
+            {"party": "the city", "text": "a", "facts": []},
+            {"party": "the city", "text": "a too.", "facts": []},
+            {"party": "the city", "text": "a again.", "facts": []},
+        ],
         "analysis": {"party": "the city", "text": "b", "facts": []},
     }
     fake = FakeChatClient([_facts(("s2", "Invented quote nowhere in it", "in August.")), uncited])

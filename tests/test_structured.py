@@ -100,7 +100,11 @@ def test_request_over_the_context_window_is_refused_before_sending() -> None:
 def test_unknown_fact_citation_is_a_validation_error() -> None:
     reply = {
         "summary": "s",
-        "implications": [{"party": "the city", "text": "i", "facts": ["f1"]}] * 3,
+        "implications": [
+            {"party": "the city", "text": "i", "facts": ["f1"]},
+            {"party": "the city", "text": "i too.", "facts": ["f1"]},
+            {"party": "the city", "text": "i again.", "facts": ["f1"]},
+        ],
         "analysis": passing_analysis(["f9"]),
     }
     with pytest.raises(Exception, match="unknown fact ids"):

@@ -9,7 +9,11 @@ from analyst.text.support import check, passage
 ARROYO = "City finance director Miguel Arroyo told the council that the bond will add about $38"
 SYNTH = {
     "summary": ["The council approved a new bridge.", "The bond adds to tax bills.", "It ends."],
-    "implications": [{"party": "the city", "text": "Work can start.", "facts": ["f1"]}] * 3,
+    "implications": [
+        {"party": "the city", "text": "Work can start.", "facts": ["f1"]},
+        {"party": "the city", "text": "Work can start. too.", "facts": ["f1"]},
+        {"party": "the city", "text": "Work can start. again.", "facts": ["f1"]},
+    ],
     "analysis": passing_analysis(["f1"]),
 }
 

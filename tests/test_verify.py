@@ -118,7 +118,11 @@ STATE = "The state will cover $250 million through its infrastructure fund"
 ARROYO = "City finance director Miguel Arroyo told the council that the bond will add about $38"
 SYNTH = {
     "summary": "The council approved a new bridge. The state pays most of it.",
-    "implications": [{"party": "the city", "text": "Work can start.", "facts": ["f1", "f2"]}] * 3,
+    "implications": [
+        {"party": "the city", "text": "Work can start.", "facts": ["f1", "f2"]},
+        {"party": "the city", "text": "Work can start. too.", "facts": ["f1", "f2"]},
+        {"party": "the city", "text": "Work can start. again.", "facts": ["f1", "f2"]},
+    ],
     "analysis": passing_analysis(["f1", "f2"]),
 }
 
@@ -184,7 +188,11 @@ def test_a_fact_in_another_language_is_judged_by_the_model_alone(bridge: str) ->
             {"judgements": [{"claim": "c1", "verdict": "uncertain"}]},
             dict(
                 SYNTH,
-                implications=[{"party": "the city", "text": "x", "facts": ["f1"]}] * 3,
+                implications=[
+                    {"party": "the city", "text": "x", "facts": ["f1"]},
+                    {"party": "the city", "text": "x too.", "facts": ["f1"]},
+                    {"party": "the city", "text": "x again.", "facts": ["f1"]},
+                ],
                 analysis=passing_analysis(["f1"]),
             ),
         ]

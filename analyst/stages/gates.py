@@ -2,8 +2,8 @@
 
 - **Invented terms**: every number and capitalised name in the summary, the implications and the
   analysis must occur in the article (``text.quotes.absent_terms``).
-- **Repeats**: no summary sentence repeats another (equal once case, spacing and punctuation are
-  set aside, or ``fuzz.ratio`` ≥ 90).
+- **Repeats**: no summary sentence repeats another, nor an implication another (equal once case,
+  spacing and punctuation are set aside, or ``fuzz.ratio`` ≥ 90).
 - **Restating**: an implication, or a sentence of the analysis, restates when at least
   ``RESTATE_AT`` (0.8) of its content words (5 or more of them) are found in one fact or in one
   sentence of the article: it repeats what was reported instead of interpreting it.
@@ -56,7 +56,7 @@ def invented(text: str, article: str, *, names: bool) -> list[str]:
 
 
 def repeats(summary: Sequence[str]) -> list[int]:
-    """Indexes of summary sentences that repeat an earlier one."""
+    """Indexes of sentences (of the summary, or implications) that repeat an earlier one."""
     seen: list[str] = []
     found = []
     for i, sentence in enumerate(summary):
@@ -131,6 +131,9 @@ def problems(
     for i in repeats(synthesis.summary):
         where = f"summary sentence {i + 1}"
         found.append(Problem(where, f"{where} repeats an earlier one"))
+    for i in repeats([imp.text for imp in synthesis.implications]):
+        where = f"implication {i + 1}"
+        found.append(Problem(where, f"{where} repeats an earlier one"))
     words = len(synthesis.analysis.text.split())
     count = len(sentences(synthesis.analysis.text))
     if count < ANALYSIS_SENTENCES or words < ANALYSIS_WORDS:
@@ -171,11 +174,14 @@ def repair(synthesis: Synthesis, article: str, *, names: bool) -> Synthesis:
         for i, s in enumerate(synthesis.summary)
         if i not in again and not invented(s, article, names=names)
     ] or [s for i, s in enumerate(synthesis.summary) if i not in again][:1]
-    # The report promises 3 implications: below that, offending ones stay (with the warning).
-    clean = [i for i in synthesis.implications if not invented(i.text, article, names=names)]
+    # The report promises 3 implications: below that, offending ones stay (with the warning);
+    # a repeated one never does, it would only pad the list.
+    twice = set(repeats([i.text for i in synthesis.implications]))
+    unique = [i for n, i in enumerate(synthesis.implications) if n not in twice]
+    clean = [i for i in unique if not invented(i.text, article, names=names)]
     short = max(MIN_IMPLICATIONS - len(clean), 0)
-    keep = clean + [i for i in synthesis.implications if i not in clean][:short]
-    implications = [i for i in synthesis.implications if i in keep]
+    keep = clean + [i for i in unique if i not in clean][:short]
+    implications = [i for i in unique if i in keep]
     parts = {}
     for name, part in synthesis.analysis.parts():
         kept = [s for s in sentences(part.text) if not invented(s, article, names=names)]
