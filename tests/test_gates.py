@@ -112,3 +112,20 @@ def test_a_repeated_implication_is_reasked_then_left_out(bridge: str) -> None:
     report = summarize_text(bridge, client=fake)
     assert "implication 4 repeats an earlier one" in fake.calls[3].messages[-1]["content"]
     assert [i.text for i in report.implications] == [i["text"] for i in IMPLICATIONS]
+
+
+def test_an_analysis_sentence_said_again_in_a_later_part_is_reasked_then_left_out(
+    bridge: str,
+) -> None:
+    bad = _synthesis("The council voted.", "It ends years of delay.", "Ok.")
+    said = "The new crossing should make the approach safer for everyone who uses it."
+    analysis = passing_analysis(["f1"])
+    analysis["significance"]["text"] += " " + said
+    analysis["watch"]["text"] += " " + said
+    bad["analysis"] = analysis
+    fake = FakeChatClient([FACTS, bad, {"fixes": []}])
+    report = summarize_text(bridge, client=fake)
+    reask = fake.calls[3].messages[-1]["content"]
+    assert "the analysis's watch repeats a sentence of an earlier part" in reask
+    assert report.analysis.text.count(said) == 1
+    assert report.analysis.parts and said in report.analysis.parts["significance"].text

@@ -2,8 +2,9 @@
 
 - **Invented terms**: every number and capitalised name in the summary, the implications and the
   analysis must occur in the article (``text.quotes.absent_terms``).
-- **Repeats**: no summary sentence repeats another, nor an implication another (equal once case,
-  spacing and punctuation are set aside, or ``fuzz.ratio`` ≥ 90).
+- **Repeats**: no summary sentence repeats another, nor an implication another, nor a sentence of
+  the analysis one of an earlier part (equal once case, spacing and punctuation are set aside, or
+  ``fuzz.ratio`` ≥ 90).
 - **Restating**: an implication, or a sentence of the analysis, restates when at least
   ``RESTATE_AT`` (0.8) of its content words (5 or more of them) are found in one fact or in one
   sentence of the article: it repeats what was reported instead of interpreting it.
@@ -134,6 +135,10 @@ def problems(
     for i in repeats([imp.text for imp in synthesis.implications]):
         where = f"implication {i + 1}"
         found.append(Problem(where, f"{where} repeats an earlier one"))
+    located = _analysis_sentences(synthesis)
+    for i in repeats([sentence for _, sentence in located]):
+        where = f"the analysis's {located[i][0]}"
+        found.append(Problem(where, f"{where} repeats a sentence of an earlier part"))
     words = len(synthesis.analysis.text.split())
     count = len(sentences(synthesis.analysis.text))
     if count < ANALYSIS_SENTENCES or words < ANALYSIS_WORDS:
@@ -145,6 +150,11 @@ def problems(
             )
         )
     return found
+
+
+def _analysis_sentences(synthesis: Synthesis) -> list[tuple[str, str]]:
+    """Every sentence of the analysis with the name of its part, in order."""
+    return [(name, s) for name, part in synthesis.analysis.parts() for s in sentences(part.text)]
 
 
 def replace(synthesis: Synthesis, where: str, text: str) -> Synthesis:
@@ -182,10 +192,17 @@ def repair(synthesis: Synthesis, article: str, *, names: bool) -> Synthesis:
     short = max(MIN_IMPLICATIONS - len(clean), 0)
     keep = clean + [i for i in unique if i not in clean][:short]
     implications = [i for i in unique if i in keep]
+    located = _analysis_sentences(synthesis)
+    echoed = {located[i] for i in repeats([sentence for _, sentence in located])}
     parts = {}
     for name, part in synthesis.analysis.parts():
-        kept = [s for s in sentences(part.text) if not invented(s, article, names=names)]
-        # A part of which nothing is left goes: its sentences named what the article does not.
+        kept = [
+            s
+            for s in sentences(part.text)
+            if not invented(s, article, names=names) and (name, s) not in echoed
+        ]
+        # A part of which nothing is left goes: its sentences named what the article does not,
+        # or said again what an earlier part said.
         parts[name] = part.model_copy(update={"text": " ".join(kept)})
     analysis = synthesis.analysis.model_copy(update=parts)
     return synthesis.model_copy(
