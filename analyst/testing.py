@@ -54,13 +54,13 @@ class FakeChatClient:
         messages = request.messages
         if self._queue:
             reply = self._queue.popleft()
-            whole = isinstance(reply, dict) and "analysis" in reply and "summary" in reply
-            if whole and request.schema.name == "summary":
-                rest = {k: v for k, v in reply.items() if k != "summary"}  # type: ignore[union-attr]
-                self._queue.appendleft(rest)
-                reply = {"summary": reply["summary"]}  # type: ignore[index]
-            elif whole and request.schema.name == "interpretation":
-                reply = {k: v for k, v in reply.items() if k != "summary"}  # type: ignore[union-attr]
+            if isinstance(reply, dict) and "analysis" in reply and "summary" in reply:
+                rest = {k: v for k, v in reply.items() if k != "summary"}
+                if request.schema.name == "summary":
+                    self._queue.appendleft(rest)
+                    reply = {"summary": reply["summary"]}
+                elif request.schema.name == "interpretation":
+                    reply = rest
         elif self._responder is not None:
             reply = self._responder(messages, request.schema)
         else:

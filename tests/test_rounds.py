@@ -166,6 +166,12 @@ def _run_requests(path: Path) -> str:
     return "".join(json.dumps(row) + "\n" for row in out)
 
 
+def _schema_names(path: Path) -> list[str]:
+    """The schema name of each request line of an exported batch file."""
+    lines = path.read_text("utf-8").splitlines()
+    return [json.loads(x)["body"]["response_format"]["json_schema"]["name"] for x in lines]
+
+
 def test_export_and_import_rounds_write_the_same_reports(
     server: FakeOpenAIServer, folder: Path, tmp_path: Path
 ) -> None:
@@ -187,10 +193,7 @@ def test_export_and_import_rounds_write_the_same_reports(
     )
     assert second.exit_code == 0, second.output
     assert "imported 3 replies" in second.output
-    assert [
-        json.loads(x)["body"]["response_format"]["json_schema"]["name"]
-        for x in synth.read_text("utf-8").splitlines()
-    ] == ["summary"] * 3
+    assert _schema_names(synth) == ["summary"] * 3
     synth_results = tmp_path / "synth-results.jsonl"
     synth_results.write_text(_run_requests(synth), "utf-8")
     analyses = tmp_path / "analyses.jsonl"
@@ -198,10 +201,7 @@ def test_export_and_import_rounds_write_the_same_reports(
         server, folder, out, "--import-batch", str(synth_results), "--export-batch", str(analyses)
     )
     assert third.exit_code == 0, third.output
-    assert [
-        json.loads(x)["body"]["response_format"]["json_schema"]["name"]
-        for x in analyses.read_text("utf-8").splitlines()
-    ] == ["interpretation"] * 3
+    assert _schema_names(analyses) == ["interpretation"] * 3
     analyses_results = tmp_path / "analyses-results.jsonl"
     analyses_results.write_text(_run_requests(analyses), "utf-8")
     fourth = _batch(server, folder, out, "--import-batch", str(analyses_results))

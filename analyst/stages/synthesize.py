@@ -51,7 +51,7 @@ def summary_sentences(article_tokens: int) -> int:
     return max(3, min(6, round(article_tokens / 80)))
 
 
-def schema(ctx: Context, ids: list[str], sentences: int) -> OutputSchema:
+def schema(ctx: Context, sentences: int) -> OutputSchema:
     """The summary schema, held to ``sentences`` items."""
     held = copy.deepcopy(_SUMMARY)
     held["properties"]["summary"].update(minItems=sentences, maxItems=sentences)
@@ -89,7 +89,7 @@ def synthesize(ctx: Context, facts: list[Fact], sentences: int) -> Calls[Synthes
             shared=shared,
         ),
         Summary,
-        schema=schema(ctx, ids, sentences),
+        schema=schema(ctx, sentences),
         max_tokens=ctx.settings.synth_max_tokens,
     )
     ctx.notify("writing the analysis")
