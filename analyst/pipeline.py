@@ -35,6 +35,7 @@ from analyst.stages import extract, synthesize, verify
 from analyst.stages.context import Context, StageCallback
 from analyst.stages.ground import ground
 from analyst.stages.support import support
+from analyst.text import sentences
 from analyst.text.sections import Section, build_sections, pack
 from analyst.text.tokens import count, get_encoder
 
@@ -136,7 +137,11 @@ def plan(ctx: Context) -> tuple[list[Section], list[list[Section]]]:
     s = ctx.settings
     fixed = prompt_tokens(ctx.encoder, extract.messages(ctx, [], FACTS_PER_CALL))
     window = s.effective_context_window
-    budget = min(s.pack_tokens, window - fixed - s.extract_max_tokens)
+    room = window - fixed - s.extract_max_tokens
+    if ctx.cites_sentences:
+        # Each sentence's number ("[12] ") costs about 4 tokens: some 15 % of the text sent.
+        room = room * 85 // 100
+    budget = min(s.pack_tokens, room)
     if budget < 64:
         raise ContextOverflowError(
             f"the {window}-token context window leaves {max(budget, 0)} tokens for article "
@@ -146,6 +151,7 @@ def plan(ctx: Context) -> tuple[list[Section], list[list[Section]]]:
     sections = build_sections(ctx.article, ctx.encoder, max_tokens=budget - 16)
     packs = pack(sections, budget)
     ctx.packs = packs
+    ctx.sentences = sentences.number(sections, ctx.article.text)
     return sections, packs
 
 

@@ -24,6 +24,7 @@ NAMES = (
     "system",
     "article",
     "extract",
+    "extract_quotes",
     "extract_input",
     "fact_support",
     "fact_support_input",
@@ -40,6 +41,9 @@ NAMES = (
     "synthesis_gate",
     "synthesis_gate_input",
 )
+
+# The tasks the system text describes, in this order, for every call (``Prompts.system``).
+HANDBOOK = ("extract", "fact_support", "summarize", "synthesize", "synthesis_gate", "verify")
 
 
 @functools.cache
@@ -77,6 +81,18 @@ class Prompts:
         for name in NAMES:
             digest.update(name.encode() + b"\0" + templates[name].encode() + b"\0")
         return cls(templates=templates, sha256=digest.hexdigest())
+
+    def system(self, extract: str = "extract") -> str:
+        """The system text of every call: the rules, then every task (``HANDBOOK``).
+
+        All tasks travel in the one system text so that every call of every article begins
+        with the same tokens: llama.cpp computes them once per slot (and restores them from a
+        saved slot in later processes), OpenAI bills them at its cached rate. A call then ends
+        with a short request that names its task. ``extract`` picks the extraction task's
+        wording: by sentence number (``extract``) or by quote (``extract_quotes``).
+        """
+        tasks = [extract if name == "extract" else name for name in HANDBOOK]
+        return "\n\n".join([self.render("system"), *(self.render(name) for name in tasks)])
 
     def render(self, name: str, **variables: str) -> str:
         """Fill template ``name``; a placeholder without a value is a ``ConfigError``."""

@@ -40,6 +40,14 @@ class ExtractedFact(_Strict):
     text: str = Field(min_length=1, description="the fact in one plain sentence")
 
 
+class CitingFact(_Strict):
+    """One fact as the model reports it when the article's sentences are numbered: the number
+    of the sentence that states it, then the fact. Nothing is copied, so nothing can drift."""
+
+    sentence: int = Field(description="the number of the sentence that states the fact")
+    text: str = Field(min_length=1, description="the fact in one plain sentence")
+
+
 # The most facts an extraction call may give. Asked for "3 to 8", the 1.5B model still wrote 16
 # near-copies of sentences for one 548-token BBC article, and the synthesis re-read them all. The
 # pipeline sets each article's own, lower, limit (``pipeline.facts_per_call``) in the request and
@@ -51,6 +59,20 @@ class Extraction(_Strict):
     """The reply to one extraction call."""
 
     facts: list[ExtractedFact] = Field(json_schema_extra={"maxItems": FACTS_PER_CALL})
+
+
+class CitingExtraction(_Strict):
+    """The reply to one extraction call that cites numbered sentences."""
+
+    facts: list[CitingFact] = Field(json_schema_extra={"maxItems": FACTS_PER_CALL})
+
+
+class CitingReply(_Strict):
+    """What an extraction reply that was asked to cite sentences is read as: a fact that
+    quotes instead (a server that does not enforce the schema, a model that copies anyway) is
+    still evidence, located like any quote."""
+
+    facts: list[CitingFact | ExtractedFact]
 
 
 class Rewrite(_Strict):

@@ -26,6 +26,7 @@ KNOWN_CONTEXT_WINDOWS: dict[str, int] = {
     "gpt-5-nano": 400_000,
 }
 DEFAULT_CONTEXT_WINDOW = 8192
+LOCAL_SPECULATIVE = ("ngram-simple", "ngram-map-k", "ngram-mod")
 
 
 def default_cache_dir() -> Path:
@@ -52,6 +53,10 @@ class Settings:
     repairs: int = 2
     context_window: int | None = None
     pack_tokens: int = 3000
+    # How a fact shows its evidence: "sentence" (the model cites a numbered sentence of the
+    # article; nothing to copy, exact by construction) or "quote" (it copies a passage, which
+    # analyst then locates: exactly, normalized or fuzzily).
+    evidence: str = "sentence"
     extract_max_tokens: int = 1500
     synth_max_tokens: int = 1200
     temperature: float = 0.0
@@ -71,6 +76,9 @@ class Settings:
     max_download_bytes: int = 10 * 2**20  # a fetched page or PDF larger than this is refused
     # Requests the embedded server decodes together; a batch sets it to its concurrency.
     local_slots: int = 1
+    # llama.cpp's draft-free speculative decoding on the embedded server ("ngram-simple",
+    # "ngram-map-k", "ngram-mod"), or None for plain decoding. Output is the same either way.
+    local_speculative: str | None = None
     # The call cache (``<cache_dir>/calls.sqlite``): off for the library unless asked for; the
     # CLI turns it on (``--no-cache`` turns it off).
     cache: bool = False
@@ -91,6 +99,11 @@ class Settings:
                 raise ConfigError(f"{name} must be a positive number of tokens")
         if not 1 <= self.local_slots <= 64:
             raise ConfigError("local_slots must be between 1 and 64")
+        if self.local_speculative not in (None, *LOCAL_SPECULATIVE):
+            known = ", ".join(LOCAL_SPECULATIVE)
+            raise ConfigError(f"local_speculative must be one of {known} or None")
+        if self.evidence not in ("sentence", "quote"):
+            raise ConfigError('evidence must be "sentence" or "quote"')
         if self.pack_tokens < 200:
             raise ConfigError("pack_tokens must be at least 200")
 

@@ -82,6 +82,7 @@ _CLAIM = re.compile(r'<claim id="([^"]+)">(.*?)</claim>\n<passages>(.*?)</passag
 _FACT = re.compile(r"^(f\d+): (.*)$", re.MULTILINE)
 _REWRITE = re.compile(r'^(f\d+): ".*"\n   passage: "(.*)"$', re.MULTILINE)
 _SENTENCE = re.compile(r"[^.!?。！？]+[.!?。！？]?")
+_NUMBERED = re.compile(r"\[(\d+)\] ([^\[\n]*)")
 
 
 def extractive_responder(
@@ -101,6 +102,12 @@ def extractive_responder(
         return {"fixes": []}  # its synthesis passes the gates: nothing to fix
     if schema.name == "rewrites":
         return {"facts": [{"id": i, "text": p} for i, p in _REWRITE.findall(prompt)]}
+    if schema.name == "extraction" and _NUMBERED.search(prompt):
+        cited = []
+        for _, body in _SECTION.findall(prompt):
+            numbered = _NUMBERED.findall(body)[:2]
+            cited += [{"sentence": int(n), "text": t.strip()} for n, t in numbered if len(t) > 20]
+        return {"facts": cited}
     if schema.name == "extraction":
         facts = []
         for section_id, body in _SECTION.findall(prompt):

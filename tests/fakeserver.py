@@ -419,6 +419,7 @@ def _schema_of(body: dict[str, Any]) -> OutputSchema:
         prompt = "\n".join(m["content"] for m in body["messages"])
         titles = {
             "Extraction": "extraction",
+            "CitingExtraction": "extraction",
             "Rewrites": "rewrites",
             "Judgements": "judgements",
             "Fixes": "fixes",

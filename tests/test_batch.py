@@ -115,7 +115,7 @@ def test_a_new_format_is_written_from_the_cache(server: FakeOpenAIServer, tmp_pa
     assert (out / "grid.md.md").is_file()
 
 
-def test_changed_synthesis_prompt_reruns_only_synthesis(
+def test_changed_synthesis_request_reruns_only_synthesis(
     server: FakeOpenAIServer, tmp_path: Path
 ) -> None:
     folder, out = _folder(tmp_path), tmp_path / "reports"
@@ -123,12 +123,26 @@ def test_changed_synthesis_prompt_reruns_only_synthesis(
     sent = len(server.chat_requests)
     prompts = tmp_path / "prompts"
     prompts.mkdir()
-    (prompts / "synthesize.md").write_text("Write the summary, implications and analysis.")
+    (prompts / "synthesize_input.md").write_text('Task "synthesize", as JSON, in $language.')
     again = summarize_folder(folder, out_dir=out, settings=_settings(server, prompts_dir=prompts))
     new = server.chat_requests[sent:]
     assert len(new) == 4
     assert {r["response_format"]["json_schema"]["name"] for r in new} == {"interpretation"}
     assert again.ok == 4 and again.cache_hits == 8 and again.calls == 4
+
+
+def test_changed_task_prompt_reruns_every_call(server: FakeOpenAIServer, tmp_path: Path) -> None:
+    # Every task is in the one system text every call begins with (the shared prefix), so a
+    # changed task is a changed prompt for every call.
+    folder, out = _folder(tmp_path), tmp_path / "reports"
+    summarize_folder(folder, out_dir=out, settings=_settings(server))
+    sent = len(server.chat_requests)
+    prompts = tmp_path / "prompts"
+    prompts.mkdir()
+    (prompts / "synthesize.md").write_text("Write the implications and the analysis.")
+    again = summarize_folder(folder, out_dir=out, settings=_settings(server, prompts_dir=prompts))
+    assert again.ok == 4 and again.cache_hits == 0 and again.calls == 12
+    assert len(server.chat_requests) == sent + 12
 
 
 def test_an_edited_article_is_redone(server: FakeOpenAIServer, tmp_path: Path) -> None:

@@ -52,8 +52,8 @@ def test_the_budget_stops_between_calls_and_is_never_passed(
     from dataclasses import replace
 
     # Enough for the extraction call (prompt + its 1,500-token reply room), not for synthesis.
-    with pytest.raises(BudgetError, match="past its token budget of 3,000"):
-        summarize_text(bridge, settings=replace(settings, budget_tokens=3000))
+    with pytest.raises(BudgetError, match="past its token budget of 4,000"):
+        summarize_text(bridge, settings=replace(settings, budget_tokens=4000))
     assert len(server.chat_requests) == 1
     generous = summarize_text(bridge, settings=replace(settings, budget_tokens=20_000))
     spent = generous.usage.prompt_tokens + generous.usage.completion_tokens

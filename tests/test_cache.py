@@ -33,13 +33,13 @@ def test_second_run_makes_no_model_calls(
     assert second.facts == first.facts and second.summary == first.summary
 
 
-def test_changed_synthesis_prompt_reruns_only_synthesis(
+def test_changed_synthesis_request_reruns_only_synthesis(
     server: FakeOpenAIServer, tmp_path: Path, bridge: str
 ) -> None:
     summarize_text(bridge, settings=_settings(server, tmp_path))
     prompts = tmp_path / "prompts"
     prompts.mkdir()
-    (prompts / "synthesize.md").write_text("Write the implications and analysis.")
+    (prompts / "synthesize_input.md").write_text('Task "synthesize" as JSON, in $language.')
     report = summarize_text(bridge, settings=_settings(server, tmp_path, prompts_dir=prompts))
     assert len(server.chat_requests) == 4
     assert server.chat_requests[-1]["response_format"]["json_schema"]["name"] == "interpretation"

@@ -399,7 +399,7 @@ def test_an_implication_continues_its_partys_name_where_the_language_has_case(
     summarize_text(bridge, client=fake)
     (analysis,) = [c for c in fake.calls if c.schema.name == "interpretation"]
     text = analysis.schema.schema["$defs"]["CitedText"]["properties"]["text"]
-    assert text["pattern"] == "^[a-z]"
+    assert text["pattern"] == "^[a-z].*$"
     fake = FakeChatClient(responder=extractive_responder)
     summarize_text(bridge, client=fake, settings=Settings(language="ja"))
     (analysis,) = [c for c in fake.calls if c.schema.name == "interpretation"]

@@ -172,6 +172,7 @@ def local_base_url(settings: Settings) -> str:
         path,
         context_window=settings.effective_context_window,
         slots=settings.local_slots,
+        speculative=settings.local_speculative,
         cache_dir=settings.cache_dir,
         timeout=max(settings.effective_timeout, 300.0),
     )

@@ -190,24 +190,30 @@ class _Running:
     log_path: Path
 
 
-_servers: dict[tuple[str, int, int], _Running] = {}
+_servers: dict[tuple[str, int, int, str | None], _Running] = {}
 _servers_lock = threading.Lock()
 
 
 def server_url(
-    model_path: Path, *, context_window: int, slots: int = 1, cache_dir: Path, timeout: float
+    model_path: Path,
+    *,
+    context_window: int,
+    slots: int = 1,
+    speculative: str | None = None,
+    cache_dir: Path,
+    timeout: float,
 ) -> str:
     """The base URL of a llama.cpp server for ``model_path``, started once per process.
 
     ``slots`` requests are decoded together (llama.cpp's ``n_parallel``), each with its own
     ``context_window``: a batch keeps that many articles in flight on one server.
     """
-    key = (str(model_path), context_window, slots)
+    key = (str(model_path), context_window, slots, speculative)
     with _servers_lock:
         running = _servers.get(key)
         if running is not None and running.process.poll() is None:
             return running.base_url
-        running = _start(model_path, context_window, slots, cache_dir, timeout)
+        running = _start(key, cache_dir, timeout)
         _servers[key] = running
         return running.base_url
 
@@ -217,9 +223,8 @@ def log_file(cache_dir: Path) -> Path:
     return cache_dir / "logs" / "local-server.log"
 
 
-def _start(
-    model_path: Path, context_window: int, slots: int, cache_dir: Path, timeout: float
-) -> _Running:
+def _start(key: tuple[str, int, int, str | None], cache_dir: Path, timeout: float) -> _Running:
+    model_path, context_window, slots, speculative = key
     log_path = log_file(cache_dir)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     threads = os.cpu_count() or 2
@@ -236,6 +241,9 @@ def _start(
         "--parallel",
         str(slots),
     ]
+    if speculative:
+        command += ["--speculative", speculative]
+    command += ["--state", str(_state_file(Path(model_path), context_window, cache_dir))]
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log
@@ -258,6 +266,19 @@ def _start(
     running = _Running(process, address.rstrip("/") + "/v1", log_path)
     atexit.register(_stop, running)
     return running
+
+
+def _state_file(model_path: Path, context_window: int, cache_dir: Path) -> Path:
+    """Where the server keeps what it had read when the last process stopped (see
+    ``local_server``): one file per model file and context size. Saved tokens are only valid
+    for the very model that computed them, so the name carries the file's path, size and
+    mtime, not just its name."""
+    stat = model_path.stat()
+    ident = f"{model_path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}:{context_window}"
+    digest = hashlib.sha256(ident.encode()).hexdigest()[:16]
+    folder = cache_dir / "slots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{model_path.stem}-{digest}.bin"
 
 
 def _stop(running: _Running) -> None:

@@ -17,6 +17,7 @@ from analyst.prompts import Prompts
 from analyst.reading.language import language_name
 from analyst.reading.text import Article
 from analyst.settings import Settings
+from analyst.text import sentences as numbered
 from analyst.text.sections import Section
 from analyst.text.tokens import Encoder
 
@@ -50,6 +51,14 @@ class Context:
     # The article's packs of sections (``pipeline.plan``): the first is what every call after
     # extraction reads, and, for an article of one pack (most), what every call reads.
     packs: list[list[Section]] = field(default_factory=list)
+    # The article's sentences, numbered once for every call (``analyst.text.sentences``); shown
+    # and cited only when facts cite sentences (``Settings.evidence == "sentence"``).
+    sentences: list[numbered.Sentence] = field(default_factory=list)
+
+    @property
+    def cites_sentences(self) -> bool:
+        """Whether extraction cites numbered sentences rather than copying quotes."""
+        return self.settings.evidence == "sentence"
 
     @property
     def policy(self) -> AskPolicy:
@@ -58,22 +67,23 @@ class Context:
         return AskPolicy.of(self.settings, self.encoder, self.meter, lambda e: reask(error=e))
 
     def messages(
-        self, task: str, inputs: str, group: Sequence[Section] | None = None, *, shared: str = ""
+        self, inputs: str, group: Sequence[Section] | None = None, *, shared: str = ""
     ) -> list[Message]:
-        """A call laid out article first: the shared rules as the system message, then one user
-        message with the article (``group``'s sections, by default the first pack), the stage's
-        task prompt and its inputs.
+        """A call laid out so that every call begins the same way: the system text (the rules
+        and every task, the same for every call of every article), then one user message with
+        the article (``group``'s sections, by default the first pack), what several calls share
+        after it (``shared``: the facts), and last the request (``inputs``), which names its
+        task.
 
-        Every call of an article then begins with the same tokens, so llama.cpp's prompt cache
-        reads the article once per article and the rules once per process (OpenAI bills the
-        repeat at its cached rate): synthesis and verification see the article for the price of
-        their task and inputs.
+        llama.cpp's prompt cache then computes the system text once per slot and the article
+        once per article (OpenAI bills the repeats at its cached rate): each call pays only
+        for its short request.
         """
         shown = self.packs[0] if group is None and self.packs else group or []
-        text = self.article.text
         # Headings stay out: small models copy them as "evidence" (measured on the seed article).
         sections = "\n".join(
-            f'<section id="{sec.id}">\n{escape(sec.text(text))}\n</section>' for sec in shown
+            f'<section id="{sec.id}">\n{escape(self._section_text(sec))}\n</section>'
+            for sec in shown
         )
         article = self.prompts.render(
             "article",
@@ -81,13 +91,17 @@ class Context:
             dek=escape(self.article.dek or "(none)"),
             sections=sections,
         )
-        # ``shared``: what several calls read after the article (the facts), before their task.
         lead = f"{article}\n\n{shared}" if shared else article
-        user = f"{lead}\n\n{self.prompts.render(task)}\n\n{inputs}"
+        extract = "extract" if self.cites_sentences else "extract_quotes"
         return [
-            {"role": "system", "content": self.prompts.render("system")},
-            {"role": "user", "content": user},
+            {"role": "system", "content": self.prompts.system(extract)},
+            {"role": "user", "content": f"{lead}\n\n{inputs}"},
         ]
+
+    def _section_text(self, section: Section) -> str:
+        if self.cites_sentences and self.sentences:
+            return numbered.render(section, self.sentences, self.article.text)
+        return section.text(self.article.text)
 
     def schema(self, name: str, schema: dict[str, Any]) -> OutputSchema:
         """An ``OutputSchema`` with its note for servers that do not enforce schemas."""

@@ -88,7 +88,7 @@ def _reask(ctx: Context, failing: list[Fact], checks: dict[str, Support]) -> Cal
     try:
         reply = yield from ask(
             ctx.policy,
-            ctx.messages("fact_support", inputs),
+            ctx.messages(inputs),
             Rewrites,
             schema=ctx.schema("rewrites", held),
             # About 40 tokens a sentence, with the JSON around it.

@@ -66,8 +66,10 @@ def interpretation_schema(ctx: Context, ids: list[str]) -> OutputSchema:
     if (ctx.settings.language or ctx.article.language or "") in CASED:
         # An implication's text continues its party's name ("must now ..."), so it starts in
         # lower case: asked in words, the 1.5B model still copied whole article sentences
-        # (26 % of the sentences restated one); held by the schema it cannot.
-        held["$defs"]["CitedText"]["properties"]["text"]["pattern"] = "^[a-z]"
+        # (26 % of the sentences restated one); held by the schema it cannot. llama.cpp
+        # enforces only a pattern anchored at both ends: "^[a-z]" alone it ignored, with a
+        # warning in its log.
+        held["$defs"]["CitedText"]["properties"]["text"]["pattern"] = "^[a-z].*$"
     if ids:
         for cited in ("CitedText", "Part"):
             held["$defs"][cited]["properties"]["facts"]["items"] = {"type": "string", "enum": ids}
@@ -84,7 +86,6 @@ def synthesize(ctx: Context, facts: list[Fact], sentences: int) -> Calls[Synthes
     summary = yield from ask(
         ctx.policy,
         ctx.messages(
-            "summarize",
             ctx.prompts.render("summarize_input", sentences=str(sentences), language=language),
             shared=shared,
         ),
@@ -96,7 +97,6 @@ def synthesize(ctx: Context, facts: list[Fact], sentences: int) -> Calls[Synthes
     interpretation = yield from ask(
         ctx.policy,
         ctx.messages(
-            "synthesize",
             ctx.prompts.render("synthesize_input", language=language),
             shared=shared,
         ),
@@ -158,7 +158,7 @@ def _fix(
     try:
         reply = yield from ask(
             ctx.policy,
-            ctx.messages("synthesis_gate", inputs, shared=shared),
+            ctx.messages(inputs, shared=shared),
             Fixes,
             schema=ctx.schema("fixes", held),
             # Two sentences a piece at most, with the JSON around them.

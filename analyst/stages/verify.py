@@ -198,7 +198,7 @@ def verify(ctx: Context, facts: list[Fact]) -> Calls[list[Fact]]:
         contexts=[fact_context(f.start or 0, f.end or 0, f.text, source) for f in facts],
         comparable=ctx.same_language(),
         absent=[f.absent_terms for f in facts],
-        layout=lambda inputs: ctx.messages("verify", inputs),
+        layout=lambda inputs: ctx.messages(inputs),
         # About 20 tokens a judgement, and room for the JSON around them.
         max_tokens=64 + 24 * len(facts),
     )

@@ -21,9 +21,10 @@ from analyst.text.quotes import STOP, absent_names
 
 SUPPORT_AT = 0.6
 _WORD = re.compile(r"\w+", re.UNICODE)
-# A point between digits ("14.6 gigawatts", "$1.5 bn") does not end a sentence. (A maintained
+# A point between digits ("14.6 gigawatts", "$1.5 bn") does not end a sentence; a closing quote
+# or bracket after its end belongs to it. (A maintained
 # splitter, for abbreviations too, is the inputs issue's.)
-SENTENCE = re.compile(r"(?:[^.!?。！？\n]|(?<=\d)\.(?=\d))+[.!?。！？]*")
+SENTENCE = re.compile(r"(?:[^.!?。！？\n]|(?<=\d)\.(?=\d))+[.!?。！？]*[\"”’')\]]*")
 _ENDING = re.compile(r"(ies|es|ed|ing|s)$")
 
 

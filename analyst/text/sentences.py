@@ -1,0 +1,53 @@
+"""The article's sentences, numbered: what an extraction reply cites instead of copying a quote.
+
+Every call of an article shows its sections with each sentence after its number (``[12] The
+council voted …``), the same numbers in every call. An extraction reply then gives a fact as
+``{"sentence": 12, "text": …}``: the model writes no quote (a third of its output before, at
+~100 ms a token on two cores), and the evidence is that sentence, exact by construction.
+
+Sentences are split as the support test splits them (``analyst.text.support.SENTENCE``), so the
+passage a fact is tested against is the sentence it cites.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from analyst.text.sections import Section
+from analyst.text.support import SENTENCE
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """One numbered sentence: its number, its section, and its span in the article's text."""
+
+    n: int
+    section: str
+    start: int
+    end: int
+
+
+def number(sections: Sequence[Section], source: str) -> list[Sentence]:
+    """The sentences of ``sections`` in order, numbered from 1."""
+    found: list[Sentence] = []
+    for section in sections:
+        for a, b in section.parts:
+            for match in SENTENCE.finditer(source, a, b):
+                raw = match.group(0)
+                text = raw.strip()
+                if not text:
+                    continue
+                start = match.start() + (len(raw) - len(raw.lstrip()))
+                found.append(Sentence(len(found) + 1, section.id, start, start + len(text)))
+    return found
+
+
+def render(section: Section, sentences: Sequence[Sentence], source: str) -> str:
+    """The section's text with each sentence after its number, paragraphs kept apart."""
+    own = [s for s in sentences if s.section == section.id]
+    paragraphs = []
+    for a, b in section.parts:
+        inside = [s for s in own if a <= s.start < b]
+        paragraphs.append(" ".join(f"[{s.n}] {source[s.start : s.end]}" for s in inside))
+    return "\n\n".join(p for p in paragraphs if p)
