@@ -79,6 +79,9 @@ class Settings:
     # llama.cpp's draft-free speculative decoding on the embedded server ("ngram-simple",
     # "ngram-map-k", "ngram-mod"), or None for plain decoding. Output is the same either way.
     local_speculative: str | None = None
+    # Stream replies (``--timeout`` then bounds a silence, not a whole reply); None: stream from
+    # the embedded server only.
+    stream: bool | None = None
     # The call cache (``<cache_dir>/calls.sqlite``): off for the library unless asked for; the
     # CLI turns it on (``--no-cache`` turns it off).
     cache: bool = False

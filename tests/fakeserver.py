@@ -314,6 +314,53 @@ class FakeOpenAIServer:
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client went away (a killed batch, a timeout): nothing to answer
 
+            def _stream(self, item: Scripted | None, body: dict[str, Any]) -> None:
+                """The answer as server-sent events, a few characters a chunk, as llama.cpp
+                and OpenAI stream; ``drip`` spreads the chunks over its seconds, ``stall``
+                sends half of them and then nothing for its seconds."""
+                fault = item.fault if item is not None else None
+                status, payload, headers = server._answer(body, None if fault else item)
+                if status != 200:
+                    self._send(status, payload, headers)
+                    return
+                choice = payload["choices"][0]
+                content = choice["message"].get("content") or ""
+                pieces = [content[i : i + 8] for i in range(0, len(content), 8)]
+                base = {k: payload[k] for k in ("id", "created", "model")}
+                base["object"] = "chat.completion.chunk"
+                events = [
+                    {**base, "choices": [{"index": 0, "delta": {"content": p}}]} for p in pieces
+                ]
+                last: dict[str, Any] = {
+                    **base,
+                    "choices": [
+                        {"index": 0, "delta": {}, "finish_reason": choice["finish_reason"]}
+                    ],
+                }
+                events.append(last)
+                if "usage" in payload:
+                    events.append({**base, "choices": [], "usage": payload["usage"]})
+                    if "timings" in payload:
+                        events[-1]["timings"] = payload["timings"]
+                seconds = item.seconds if item is not None else 0.0
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/event-stream")
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    for n, event in enumerate(events):
+                        if fault == "stall" and n == len(events) // 2:
+                            time.sleep(seconds)
+                        self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
+                        self.wfile.flush()
+                        if fault == "drip":
+                            time.sleep(seconds / len(events))
+                    self.wfile.write(b"data: [DONE]\n\n")
+                    self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+                self.close_connection = True
+
             def _fault(self, item: Scripted, body: dict[str, Any]) -> None:
                 if item.fault == "reset":
                     # SO_LINGER 0: closing sends a TCP RST instead of an orderly FIN.
@@ -400,7 +447,11 @@ class FakeOpenAIServer:
                     if server.delay:
                         time.sleep(server.delay)
                     item = server._take(body)
-                    if item is not None and item.fault is not None:
+                    if body.get("stream") and (
+                        item is None or item.fault in (None, "drip", "stall")
+                    ):
+                        self._stream(item, body)
+                    elif item is not None and item.fault is not None:
                         self._fault(item, body)
                     else:
                         self._send(*server._answer(body, item))

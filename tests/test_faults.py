@@ -83,3 +83,59 @@ def test_a_slow_drip_within_the_timeout_is_just_slow(server: FakeOpenAIServer) -
     result = _run(server)
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["facts"]
+
+
+# ---- streamed replies: the timeout bounds a silence, never a reply that is still coming -------
+
+
+def test_a_streamed_reply_longer_than_the_timeout_is_taken_while_it_keeps_coming(
+    server: FakeOpenAIServer,
+) -> None:
+    # Each reply takes 1.5 s in all, against a 1 s timeout: the Thai article's case, where
+    # the SDK gave up on a server still writing and queued its retries behind it.
+    server.always = fault("drip", 1.5)
+    result = _run(server, "--stream")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["facts"]
+    assert all(r["stream"] is True for r in server.chat_requests)
+
+
+def test_the_same_reply_unstreamed_times_out(server: FakeOpenAIServer) -> None:
+    server.always = fault("stall", 1.5)
+    _clean_failure(_run(server, "--no-stream", "--max-retries", "0"), 4, "within 1 s")
+
+
+def test_a_stream_that_goes_silent_is_cut_off_in_one_line(server: FakeOpenAIServer) -> None:
+    server.always = fault("stall", 2.5)  # half the reply, then nothing for 2.5 s
+    _clean_failure(_run(server, "--stream", "--max-retries", "0"), 4, "stopped sending")
+
+
+def test_a_streamed_report_is_the_unstreamed_report(server: FakeOpenAIServer) -> None:
+    server.prompt_cache = "llama"
+    streamed = json.loads(_run(server, "--stream").stdout)
+    plain = json.loads(_run(server, "--no-stream").stdout)
+    for report in (streamed, plain):
+        report.pop("usage")
+    assert streamed == plain and streamed["facts"]
+    assert [r.get("stream", False) for r in server.chat_requests] == [True] * 3 + [False] * 3
+
+
+def test_a_streamed_reply_tells_the_listener_and_keeps_its_counts(
+    server: FakeOpenAIServer,
+) -> None:
+    from analyst import Settings, summarize_text
+    from analyst.model.seam import Progress, progress_listener
+
+    server.prompt_cache = "llama"
+    seen: list[Progress] = []
+    token = progress_listener.set(seen.append)
+    try:
+        settings = Settings(base_url=server.base_url, model="m", stream=True, max_retries=0)
+        report = summarize_text((EXAMPLES / "harbor-bridge.txt").read_text(), settings=settings)
+    finally:
+        progress_listener.reset(token)
+    assert report.facts and report.usage.prompt_tokens > 0
+    assert report.usage.cached_prompt_tokens  # llama.cpp's timings.cache_n, in the last chunk
+    first = [p for p in seen if p.text.startswith('{"facts"')]
+    assert first and [p.tokens for p in first] == list(range(1, len(first) + 1))
+    assert json.loads(first[-1].text)["facts"]  # the last call-back holds the whole reply

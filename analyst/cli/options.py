@@ -101,6 +101,22 @@ SHARED: dict[str, tuple[inspect.Parameter, str | None]] = {
         MODEL,
         "--prompts",
     ),
+    "evidence": _flag(
+        "evidence",
+        OptStr,
+        "How facts show their evidence: sentence (the model cites a numbered sentence; "
+        "default) or quote (it copies a passage, which analyst locates).",
+        OUTPUT,
+        "--evidence",
+    ),
+    "stream": _flag(
+        "stream",
+        bool | None,
+        "Stream replies: --timeout then bounds silence, not a whole reply, and the terminal "
+        "shows tokens arrive (default: on for the embedded model and on a terminal).",
+        MODEL,
+        "--stream/--no-stream",
+    ),
     "verify": _flag(
         "verify",
         bool,

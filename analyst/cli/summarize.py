@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import sys
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -17,6 +18,8 @@ from analyst.api import summarize_file, summarize_text, summarize_url
 from analyst.cli.options import INPUT, OUTPUT, REPORT_FLAGS, exit_codes, fail, settings_from
 from analyst.files import write_atomic
 from analyst.model.local import log_file
+from analyst.model.seam import progress_listener
+from analyst.output.live import LiveView
 from analyst.output.plain import to_json, to_markdown
 from analyst.reading.fetch import is_url
 from analyst.schema import Report
@@ -72,16 +75,21 @@ def summarize(
     err = Console(stderr=True)
     if verbose and settings.uses_local:
         print(f"analyst: embedded server log: {log_file(settings.cache_dir)}", file=sys.stderr)
+    show = err.is_terminal
+    if show and settings.stream is None:
+        settings = replace(settings, stream=True)  # to show the replies as they are written
     try:
         with err.status("reading", spinner="dots") as status:
-            show = err.is_terminal
+            live = LiveView(err, status)
 
             def on_stage(stage: str) -> None:
                 if show:
-                    status.update(stage)
+                    live.stage(stage)
                 elif verbose:
                     print(f"analyst: {stage}", file=sys.stderr)
 
+            if show:
+                progress_listener.set(live.reply)
             if article == "-":
                 report = summarize_text(
                     sys.stdin.buffer.read(), settings=settings, path=None, on_stage=on_stage

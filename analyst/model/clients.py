@@ -100,6 +100,7 @@ def _remote(settings: Settings, model: str) -> OpenAIChatClient:
         timeout=settings.effective_timeout,
         max_retries=settings.max_retries,
         backend=settings.backend,
+        stream=bool(settings.stream),
     )
 
 
@@ -114,6 +115,7 @@ def _local(settings: Settings) -> OpenAIChatClient:
         extra_body=LOCAL_SAMPLING,
         copying_body=COPYING_SAMPLING,
         backend="local",
+        stream=settings.stream is not False,
     )
 
 

@@ -12,10 +12,13 @@ import copy
 import dataclasses
 import json
 import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
+import httpx2
 import openai
-from openai.types.chat import ChatCompletion
+from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 from analyst import errors
 from analyst.model.seam import (
@@ -24,7 +27,9 @@ from analyst.model.seam import (
     ClientInfo,
     Completion,
     OutputSchema,
+    Progress,
     StructuredMode,
+    progress_listener,
 )
 from analyst.schema import openai_strict
 
@@ -33,6 +38,8 @@ _LADDER = [StructuredMode.JSON_SCHEMA, StructuredMode.JSON_OBJECT, StructuredMod
 _FORMAT_WORDS = ("response_format", "json_schema", "json_object", "schema", "grammar")
 # Placeholder key for servers that want none (llama.cpp, vLLM, Ollama); the SDK insists on one.
 _NO_KEY = "sk-no-key-required"
+# Streamed: the server's usage (and llama.cpp's timings) come in the last chunk.
+_STREAM = {"stream": True, "stream_options": {"include_usage": True}}
 
 
 class OpenAIChatClient:
@@ -50,6 +57,7 @@ class OpenAIChatClient:
         extra_body: dict[str, Any] | None = None,
         copying_body: dict[str, Any] | None = None,
         backend: str | None = None,
+        stream: bool = False,
     ) -> None:
         if api_key is None and base_url is None:
             raise errors.ModelServerError(
@@ -75,6 +83,10 @@ class OpenAIChatClient:
         # Sent on top of extra_body for a request whose reply copies the prompt (its quotes).
         self._copying_body = copying_body or {}
         self._backend = backend or ("openai" if base_url is None else "openai-compatible")
+        # Streamed replies: ``timeout`` then bounds the wait for each chunk, not the whole
+        # reply, so a slow server that is still writing is never cut off (and retried behind
+        # itself), while one that goes silent is; and the terminal can show tokens arrive.
+        self._stream = stream
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -94,10 +106,18 @@ class OpenAIChatClient:
         """Send the request; step down the structured-output ladder if the server refuses."""
         while True:
             mode = self._mode
+            body = self._body(request, mode)
             try:
-                response = self._sdk.post(
-                    "/chat/completions", body=self._body(request, mode), cast_to=ChatCompletion
-                )
+                if self._stream:
+                    chunks = self._sdk.post(
+                        "/chat/completions",
+                        body={**body, **_STREAM},
+                        cast_to=ChatCompletion,
+                        stream=True,
+                        stream_cls=openai.Stream[ChatCompletionChunk],
+                    )
+                    return self._clean(self._gather(chunks, mode))
+                response = self._sdk.post("/chat/completions", body=body, cast_to=ChatCompletion)
                 return self._clean(_completion(response, mode))
             except openai.APIError as exc:
                 self._step_down_or_raise(exc, mode)
@@ -109,15 +129,58 @@ class OpenAIChatClient:
         sdk = self._async()
         while True:
             mode = self._mode
+            body = self._body(request, mode)
             try:
-                response = await sdk.post(
-                    "/chat/completions", body=self._body(request, mode), cast_to=ChatCompletion
-                )
+                if self._stream:
+                    chunks = await sdk.post(
+                        "/chat/completions",
+                        body={**body, **_STREAM},
+                        cast_to=ChatCompletion,
+                        stream=True,
+                        stream_cls=openai.AsyncStream[ChatCompletionChunk],
+                    )
+                    return self._clean(await self._agather(chunks, mode))
+                response = await sdk.post("/chat/completions", body=body, cast_to=ChatCompletion)
                 return self._clean(_completion(response, mode))
             except openai.APIError as exc:
                 self._step_down_or_raise(exc, mode)
             except ValueError as exc:  # a 200 whose body is not JSON
                 raise self._malformed(exc) from None
+
+    def _gather(
+        self, chunks: openai.Stream[ChatCompletionChunk], mode: StructuredMode
+    ) -> Completion:
+        """One ``Completion`` from a stream of chunks; a stream that goes silent for
+        ``timeout`` seconds, or breaks off, is a server error."""
+        reply = _Streamed(progress_listener.get())
+        try:
+            with chunks:
+                for chunk in chunks:
+                    reply.add(chunk)
+        except (httpx2.HTTPError, openai.APIConnectionError) as exc:
+            raise self._broken(exc) from None
+        return reply.completion(mode)
+
+    async def _agather(
+        self, chunks: openai.AsyncStream[ChatCompletionChunk], mode: StructuredMode
+    ) -> Completion:
+        """``_gather`` on the event loop."""
+        reply = _Streamed(progress_listener.get())
+        try:
+            async with chunks:
+                async for chunk in chunks:
+                    reply.add(chunk)
+        except (httpx2.HTTPError, openai.APIConnectionError) as exc:
+            raise self._broken(exc) from None
+        return reply.completion(mode)
+
+    def _broken(self, exc: Exception) -> errors.ModelServerError:
+        # (The SDK turns some transport errors met while reading a stream into its own.)
+        if isinstance(exc, httpx2.TimeoutException | openai.APITimeoutError):
+            return errors.ModelServerError(
+                f"{self._where} stopped sending its reply for {self._timeout:g} s"
+            )
+        return errors.ModelServerError(self._scrub(f"{self._where} broke off its reply: {exc}"))
 
     # ---- provider batches (OpenAI's Batch API; `vllm run-batch` reads the same lines) -------
 
@@ -333,6 +396,47 @@ def _completion(response: ChatCompletion, mode: StructuredMode) -> Completion:
         timings=timings,
         cached_tokens=_cached_tokens(usage, timings),
     )
+
+
+class _Streamed:
+    """A reply put together from its chunks, telling ``listener`` (if any) of each token."""
+
+    def __init__(self, listener: Callable[[Progress], None] | None) -> None:
+        self.listener = listener
+        self.started = time.perf_counter()
+        self.parts: list[str] = []
+        self.finish: str | None = None
+        self.refusal: str | None = None
+        self.usage: Any = None
+        self.timings: dict[str, Any] | None = None
+        self.seen = False
+
+    def add(self, chunk: ChatCompletionChunk) -> None:
+        self.seen = True
+        self.usage = chunk.usage or self.usage
+        self.timings = (chunk.model_extra or {}).get("timings") or self.timings
+        for choice in chunk.choices:
+            self.finish = choice.finish_reason or self.finish
+            self.refusal = getattr(choice.delta, "refusal", None) or self.refusal
+            if choice.delta.content:
+                self.parts.append(choice.delta.content)
+                if self.listener is not None:
+                    elapsed = time.perf_counter() - self.started
+                    self.listener(Progress(len(self.parts), "".join(self.parts), elapsed))
+
+    def completion(self, mode: StructuredMode) -> Completion:
+        if not self.seen or (self.finish is None and not self.parts):
+            raise errors.MalformedReplyError("the server's streamed answer has no choices")
+        return Completion(
+            content="".join(self.parts),
+            finish_reason=self.finish,
+            prompt_tokens=self.usage.prompt_tokens if self.usage else None,
+            completion_tokens=self.usage.completion_tokens if self.usage else None,
+            mode=mode,
+            refusal=self.refusal,
+            timings=self.timings,
+            cached_tokens=_cached_tokens(self.usage, self.timings),
+        )
 
 
 def _cached_tokens(usage: Any, timings: dict[str, Any] | None) -> int | None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol, TypedDict, runtime_checkable
@@ -81,6 +82,23 @@ class Completion:
     # when it does not say.
     cached_tokens: int | None = None
     cached: bool = False  # answered from analyst's call cache, not by the server
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """A streamed reply so far: what a listener (the terminal view) is told at each token."""
+
+    tokens: int  # generated so far in this call (chunks received)
+    text: str  # the reply so far
+    seconds: float  # since the request was sent
+
+
+# Who wants to watch replies arrive: set around a report (``analyst summarize`` on a terminal);
+# a streaming client calls it at each chunk. A context variable, so that the listener reaches
+# the client through the pipeline and the driver without either of them knowing.
+progress_listener: ContextVar[Callable[[Progress], None] | None] = ContextVar(
+    "analyst_progress_listener", default=None
+)
 
 
 @dataclass(frozen=True, slots=True)
