@@ -8,6 +8,8 @@ of reports. Each is measured against the text the report's offsets refer to:
   stricter than nothing and looser than the pipeline's own gate);
 - **misattributed**: facts shown with ✓ naming a number or name absent from that passage;
 - **extractive**: facts that state their passage because the model's wording failed the gate;
+- **copied**: the other facts whose text is their passage nearly word for word (``fuzz.ratio`` of
+  the two, case and spacing aside, ≥ 90): supported, but not condensed;
 - **invented**: numbers and names in the summary, implications and analysis the article never has;
 - **repeated** summary sentences;
 - **restated**: sentences of the implications and the analysis that restate a fact or a sentence
@@ -18,6 +20,8 @@ of reports. Each is measured against the text the report's offsets refer to:
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from rapidfuzz import fuzz
 
 from analyst.schema import Report
 from analyst.stages import gates
@@ -33,6 +37,7 @@ class ProofFigures:
     unsupported: int
     misattributed: int
     extractive: int
+    copied: int
     invented: int
     repeated: int
     interpretive: int  # sentences of the implications and the analysis
@@ -44,11 +49,13 @@ class ProofFigures:
 def proof_figures(report: Report, source: str) -> ProofFigures:
     """The figures of ``report`` against ``source``, the text its offsets refer to."""
     shown = [f for f in report.facts if f.grounded and f.start is not None and f.end is not None]
-    unsupported = misattributed = 0
+    unsupported = misattributed = copied = 0
     for f in shown:
         around = passage(source, f.start or 0, f.end or 0)
         unsupported += overlap(f.text, around) < 0.5
         misattributed += bool(absent_names(f.text, around))
+        plain = " ".join(f.text.lower().split()), " ".join(around.lower().split())
+        copied += not f.extractive and fuzz.ratio(*plain) >= 90
     summary = gates.sentences(report.summary)
     interpret = [s for i in report.implications for s in gates.sentences(i.text)]
     interpret += gates.sentences(report.analysis.text)
@@ -61,6 +68,7 @@ def proof_figures(report: Report, source: str) -> ProofFigures:
         unsupported=unsupported,
         misattributed=misattributed,
         extractive=sum(1 for f in shown if f.extractive),
+        copied=copied,
         invented=invented,
         repeated=len(gates.repeats(summary)),
         interpretive=len(interpret),

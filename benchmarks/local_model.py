@@ -1,12 +1,23 @@
-"""Embedded-model figures for issue 3: cold start, per-article cost, efficiency, and "stuff".
+"""Embedded-model figures (issues 3 and 16): cold start, each article with and without each
+speed technique, "stuff", and a batch's throughput and prompt tokens.
 
-    python benchmarks/local_model.py [--model local:qwen2.5-coder-1.5b]
+    python benchmarks/local_model.py [--model local:qwen2.5-coder-1.5b] [--configs ...]
+    python benchmarks/local_model.py --batch FOLDER --slots 1 2 3
 
-Needs the `local` extra. Per article (the examples and, when present, ../shared's seed article):
-wall seconds, calls, prompt and completion tokens, and the model's own time from llama.cpp's
-`timings`. Efficiency = model time / wall time (the pipeline and the HTTP hop should cost almost
-nothing beside the model). Then the same article through one single "stuff" call on the same
-server: the whole article in, every report field out under one schema.
+Needs the `local` extra. Per article (the examples and, when present, ../shared's seed article),
+for each configuration: wall seconds, calls, the prompt tokens the server computed and those it
+took from its cache (llama.cpp's ``timings.prompt_n`` / ``cache_n``), the tokens it generated,
+drafts accepted, the model's own time, efficiency (model time / wall), supported facts; then one
+single "stuff" call (the whole article in, every field out under one schema) on the same server.
+
+Configurations: ``sentence`` (the default: facts cite numbered sentences), ``quote`` (the model
+copies a quote for each fact), ``ngram`` (``sentence`` with llama.cpp's draft-free speculative
+decoding); every server starts from the saved state of the last one (the shared system text
+already read), as a second ``analyst summarize`` does; ``cold`` is ``sentence`` without it.
+
+``--batch FOLDER`` runs the articles of FOLDER through ``summarize_folder`` once per ``--slots``
+value (a fresh server, no call cache) and prints articles/hour and the prompt tokens the server
+computed per article against the article's own tokens.
 """
 
 from __future__ import annotations
@@ -16,7 +27,9 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -24,8 +37,8 @@ from pydantic import BaseModel
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from analyst import Settings, summarize_text  # noqa: E402
-from analyst.model import drive  # noqa: E402
+from analyst import Settings, summarize_folder, summarize_text  # noqa: E402
+from analyst.model import drive, local  # noqa: E402
 from analyst.model.ask import AskPolicy, ask  # noqa: E402
 from analyst.model.clients import ModelClient, make_client  # noqa: E402
 from analyst.model.seam import (  # noqa: E402
@@ -38,7 +51,7 @@ from analyst.model.seam import (  # noqa: E402
 from analyst.model.usage import Meter  # noqa: E402
 from analyst.schema import CitedText, ExtractedFact, strict_json_schema  # noqa: E402
 from analyst.settings import default_cache_dir  # noqa: E402
-from analyst.text.tokens import get_encoder  # noqa: E402
+from analyst.text.tokens import count, get_encoder  # noqa: E402
 
 
 class Recorder:
@@ -149,51 +162,111 @@ def stuff(client: Recorder, text: str, settings: Settings) -> tuple[float, Meter
     return time.perf_counter() - started, meter
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--model", default="local:qwen2.5-coder-1.5b")
-    args = parser.parse_args()
-    settings = Settings(model=args.model, cache_dir=default_cache_dir())
-    cold_start(args.model)
+CONFIGS: dict[str, dict[str, object]] = {
+    "sentence": {},
+    "cold": {},
+    "quote": {"evidence": "quote"},
+    "ngram": {"local_speculative": "ngram-simple"},
+}
 
-    paths = sorted((ROOT / "examples").glob("*.txt"))
-    seed = ROOT.parent / "shared" / "data" / "seed-article.txt"
-    if seed.exists():
-        paths.append(seed)
+
+def run_config(name: str, paths: list[Path], model: str, stuff_too: bool) -> dict[str, object]:
+    """Every article through one configuration, on a server of its own."""
+    base = Settings(model=model, cache_dir=default_cache_dir())
+    settings = replace(base, **CONFIGS[name])  # type: ignore[arg-type]
+    if name == "cold":  # no saved state: the system text is computed by the first call
+        state = base.cache_dir / "slots"
+        for file in state.glob("*.bin"):
+            file.unlink()
+    local.stop_all()  # each configuration on a server started for it
     inner = make_client(settings)
-    print(f"\nmodel {inner.info.model}; per article (analyst pipeline, then one 'stuff' call):")
-    header = (
-        f"{'article':22s} {'wall s':>7s} {'calls':>5s} {'prompt':>7s} {'compl':>6s} "
-        f"{'model s':>7s} {'effic':>6s} {'grounded':>8s} | {'stuff s':>7s} {'ratio':>6s}"
-    )
-    print(header)
-    rows: list[tuple[float, float, float]] = []  # wall, efficiency, stuff wall
+    reports: dict[str, object] = {}
+    print(f"\n[{name}]")
     for path in paths:
         text = path.read_text("utf-8")
         rec = Recorder(inner)
         started = time.perf_counter()
         report = summarize_text(text, settings=settings, client=rec)
         wall = time.perf_counter() - started
-        efficiency = rec.model_seconds() / wall
-        grounded = sum(f.grounded for f in report.facts)
-        srec = Recorder(inner)
-        stuff_wall, _ = stuff(srec, text, settings)
-        u = report.usage
-        rows.append((wall, efficiency, stuff_wall))
-        print(
-            f"{path.name[:22]:22s} {wall:7.1f} {u.calls:5d} {u.prompt_tokens:7d} "
-            f"{u.completion_tokens:6d} {rec.model_seconds():7.1f} {efficiency:6.2f} "
-            f"{grounded:>3d}/{report.facts_extracted:<4d} | {stuff_wall:7.1f} "
-            f"{wall / stuff_wall:6.2f}"
+        t = [c.timings or {} for c in rec.completions]
+        computed = int(sum(x.get("prompt_n", 0) for x in t))
+        cached = int(sum(x.get("cache_n", 0) for x in t))
+        made = int(sum(x.get("predicted_n", 0) for x in t))
+        drafted = int(sum(x.get("draft_n", 0) for x in t))
+        accepted = int(sum(x.get("draft_n_accepted", 0) for x in t))
+        supported = sum(1 for f in report.facts if f.grounded and not f.extractive)
+        line = (
+            f"{path.name[:22]:22s} {wall:7.1f} s  calls {report.usage.calls}  computed "
+            f"{computed:5d}  cached {cached:5d}  generated {made:5d}  drafts "
+            f"{accepted}/{drafted}  model {rec.model_seconds():6.1f} s  efficiency "
+            f"{rec.model_seconds() / wall:4.2f}  facts {len(report.facts)} "
+            f"({supported} in the model's words)"
         )
-        print(f"    analyst calls: {rec.breakdown()}   stuff: {srec.breakdown()}")
+        if stuff_too:
+            srec = Recorder(inner)
+            stuff_wall, _ = stuff(srec, text, settings)
+            line += f"  | stuff {stuff_wall:6.1f} s  ratio {wall / stuff_wall:4.2f}"
+        print(line, flush=True)
+        print(f"    calls: {rec.breakdown()}", flush=True)
+        reports[path.name] = report.model_dump(exclude={"usage"})
     inner.close()
+    return reports
+
+
+def batch(folder: Path, slots: list[int], model: str) -> None:
+    """Articles/hour and prompt tokens computed per article, at each number of slots."""
+    paths = sorted(folder.glob("*.txt"))
+    enc = get_encoder(model, default_cache_dir())
+    article_tokens = sum(count(enc, p.read_text("utf-8")) for p in paths)
+    print(f"\nbatch of {len(paths)} articles ({article_tokens:,} tokens) in {folder}")
+    for n in slots:
+        local.stop_all()
+        settings = Settings(model=model, cache_dir=default_cache_dir(), local_slots=n)
+        with tempfile.TemporaryDirectory() as out:
+            started = time.perf_counter()
+            result = summarize_folder(folder, out_dir=out, settings=settings, concurrency=n)
+            wall = time.perf_counter() - started
+            reports = [
+                json.loads(p.read_text("utf-8")) for p in Path(out).rglob("*.json") if p.is_file()
+            ]
+        computed = sum(
+            r["usage"]["prompt_tokens"] - (r["usage"]["cached_prompt_tokens"] or 0) for r in reports
+        )
+        per_article = computed / max(len(reports), 1)
+        bound = 1.2 * article_tokens / len(paths) + 300
+        print(
+            f"slots {n}: {result.ok} ok, {result.failed_count} failed, {wall:7.1f} s, "
+            f"{3600 * result.ok / wall:5.1f} articles/hour; prompt tokens computed per article "
+            f"{per_article:,.0f} (article {article_tokens / len(paths):,.0f}; "
+            f"1.2 x article + 300 = {bound:,.0f})",
+            flush=True,
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model", default="local:qwen2.5-coder-1.5b")
+    parser.add_argument("--configs", nargs="*", default=["sentence", "quote", "ngram"])
+    parser.add_argument("--no-stuff", action="store_true")
+    parser.add_argument("--batch", type=Path)
+    parser.add_argument("--slots", type=int, nargs="*", default=[1, 2, 3])
+    args = parser.parse_args()
+    if args.batch:
+        batch(args.batch, args.slots, args.model)
+        return
+    cold_start(args.model)
+    paths = sorted((ROOT / "examples").glob("*.txt"))
+    seed = ROOT.parent / "shared" / "data" / "seed-article.txt"
+    if seed.exists():
+        paths.append(seed)
+    results = {}
+    for name in args.configs:
+        stuff_too = name == "sentence" and not args.no_stuff
+        results[name] = run_config(name, paths, args.model, stuff_too)
     print(f"embedded server resident memory: {server_rss_mb():.0f} MB")
-    mean_eff = sum(r[1] for r in rows) / len(rows)
-    worst = max(r[0] / r[2] for r in rows)
-    print(
-        json.dumps({"mean_efficiency": round(mean_eff, 3), "max_ratio_to_stuff": round(worst, 2)})
-    )
+    if "sentence" in results and "ngram" in results:
+        same = [results["sentence"][p] == results["ngram"][p] for p in results["sentence"]]
+        print(f"speculative decoding leaves the report the same: {sum(same)} of {len(same)}")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import pytest
 from analyst import Report, Settings, summarize_file
 from analyst.errors import ModelServerError
 from analyst.model import local
+from analyst.model.seam import Completion
 from analyst.settings import default_cache_dir
 from tests.conftest import EXAMPLES
 
@@ -191,3 +192,42 @@ def test_embedded_server_starts_only_on_the_first_request(monkeypatch: pytest.Mo
     client = make_client(Settings())
     assert (client.info.model, client.info.backend, started) == ("qwen2.5-coder-1.5b", "local", [])
     client.close()
+
+
+@pytest.mark.model
+@pytest.mark.timeout(600)
+@pytest.mark.usefixtures("small_model")
+def test_a_new_server_starts_from_what_the_last_one_read(tmp_path: Path) -> None:
+    # Every call begins with the same system text; the next process's server restores the
+    # slot the last one saved on stopping, so it does not compute that text again. Streamed
+    # replies from the real server still carry their usage and llama.cpp's timings.
+    from analyst.model.openai_client import OpenAIChatClient
+    from analyst.model.seam import ChatRequest, OutputSchema
+    from analyst.prompts import Prompts
+
+    model = local.ensure_model_file(SMALL, default_cache_dir())
+    system = Prompts.load().system()
+
+    def ask(question: str) -> Completion:
+        url = local.server_url(model, context_window=4096, cache_dir=tmp_path, timeout=300)
+        client = OpenAIChatClient(model="m", base_url=url, backend="local", stream=True)
+        request = ChatRequest(
+            messages=[{"role": "system", "content": system}, {"role": "user", "content": question}],
+            schema=OutputSchema("answer", {"type": "object"}),
+            max_tokens=4,
+            temperature=0.0,
+        )
+        try:
+            return client.complete(request)
+        finally:
+            client.close()
+
+    first = ask("Say yes.")
+    assert first.cached_tokens == 0 and first.prompt_tokens and first.prompt_tokens > 1000
+    assert first.timings and first.timings["prompt_n"] == first.prompt_tokens
+    local.stop_all()  # saves the slot
+    assert list((tmp_path / "slots").glob("*.bin"))
+    second = ask("Say no.")
+    local.stop_all()
+    assert second.cached_tokens is not None and second.cached_tokens > 1000
+    assert second.timings and second.timings["prompt_n"] < 20
