@@ -170,9 +170,13 @@ CONFIGS: dict[str, dict[str, object]] = {
 }
 
 
-def run_config(name: str, paths: list[Path], model: str, stuff_too: bool) -> dict[str, object]:
-    """Every article through one configuration, on a server of its own."""
-    base = Settings(model=model, cache_dir=default_cache_dir())
+def run_config(
+    name: str, paths: list[Path], model: str, stuff_too: bool, fill_cache: bool = False
+) -> dict[str, object]:
+    """Every article through one configuration, on a server of its own (with ``fill_cache``,
+    its replies go to the call cache, so that ``analyst summarize`` of the same articles with
+    the same settings then makes no call)."""
+    base = Settings(model=model, cache_dir=default_cache_dir(), cache=fill_cache)
     settings = replace(base, **CONFIGS[name])  # type: ignore[arg-type]
     if name == "cold":  # no saved state: the system text is computed by the first call
         state = base.cache_dir / "slots"
@@ -248,6 +252,7 @@ def main() -> None:
     parser.add_argument("--model", default="local:qwen2.5-coder-1.5b")
     parser.add_argument("--configs", nargs="*", default=["sentence", "quote", "ngram"])
     parser.add_argument("--no-stuff", action="store_true")
+    parser.add_argument("--fill-cache", action="store_true", help="keep the default's replies")
     parser.add_argument("--batch", type=Path)
     parser.add_argument("--slots", type=int, nargs="*", default=[1, 2, 3])
     args = parser.parse_args()
@@ -262,7 +267,8 @@ def main() -> None:
     results = {}
     for name in args.configs:
         stuff_too = name == "sentence" and not args.no_stuff
-        results[name] = run_config(name, paths, args.model, stuff_too)
+        fill = args.fill_cache and name == "sentence"
+        results[name] = run_config(name, paths, args.model, stuff_too, fill)
     print(f"embedded server resident memory: {server_rss_mb():.0f} MB")
     if "sentence" in results and "ngram" in results:
         same = [results["sentence"][p] == results["ngram"][p] for p in results["sentence"]]
