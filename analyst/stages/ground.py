@@ -30,8 +30,7 @@ def ground(ctx: Context, extracted: list[ExtractedFact], sections: list[Section]
         # model's quote points: small models often quote one sentence and copy the next as
         # the fact (measured on the examples). Short fragments do not count.
         loc = None
-        # (Not when the model cited a numbered sentence: that sentence is the evidence.)
-        if not ctx.cites_sentences and len(ef.text.split()) >= 8:
+        if len(ef.text.split()) >= 8:
             loc = grounder.locate(ef.text, prefer, fuzzy=False)
         if loc is None:
             loc = grounder.locate(ef.evidence, prefer)
