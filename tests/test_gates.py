@@ -105,6 +105,23 @@ def test_a_restating_implication_is_reasked_then_kept_with_a_warning(bridge: str
     assert any(f"implication 1 {gates.RESTATES}" in w for w in report.warnings)
 
 
+def test_on_the_embedded_model_a_restating_piece_is_warned_of_not_reasked(bridge: str) -> None:
+    # Its re-asks wrote the same sentence again (measured): the call would cost ~30 s for
+    # nothing. A problem it can mend (a repeat, an invented name) is still re-asked.
+    bad = _synthesis("The council voted.", "It ends years of delay.", "Ok.")
+    copied = {"party": "the city", "text": VOTE + " again.", "facts": ["f1"]}
+    bad["implications"] = [copied, *IMPLICATIONS]
+    fake = FakeChatClient([FACTS, bad], backend="local")
+    report = summarize_text(bridge, client=fake)
+    assert len(fake.calls) == 3 and report.implications[0].text == VOTE + " again."
+    assert any(f"implication 1 {gates.RESTATES}" in w for w in report.warnings)
+    bad["implications"] = [copied, *IMPLICATIONS, IMPLICATIONS[0]]
+    fake = FakeChatClient([FACTS, bad, {"fixes": []}], backend="local")
+    summarize_text(bridge, client=fake)
+    reask = fake.calls[3].messages[-1]["content"]
+    assert "implication 5 repeats an earlier one" in reask and gates.RESTATES not in reask
+
+
 def test_a_repeated_implication_is_reasked_then_left_out(bridge: str) -> None:
     bad = _synthesis("The council voted.", "It ends years of delay.", "Ok.")
     bad["implications"] = [*IMPLICATIONS, IMPLICATIONS[0]]
