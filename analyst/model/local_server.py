@@ -20,6 +20,7 @@ import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 # llama.cpp's drafts that need no draft model: the next tokens are looked up in what the slot
 # has already seen (the prompt, and the reply so far). Quotes copied from the article are
@@ -78,15 +79,18 @@ def main() -> None:
     sys.stdin.buffer.read()  # returns at EOF: the parent closed the pipe or died
     if args.state is not None:
         # Saved under a name of its own, then renamed: a process restoring at the same time
-        # never reads half a file.
-        partial = f"{args.state.name}.{os.getpid()}.partial"
-        if _slot_action(address, 0, "save", partial):
-            os.replace(args.state.parent / partial, args.state)
+        # never reads half a file. A server that answered nothing (a process that only
+        # started it) has nothing worth keeping, and must not replace a state that has.
+        partial = args.state.parent / f"{args.state.name}.{os.getpid()}.partial"
+        if _slot_action(address, 0, "save", partial.name).get("n_saved", 0):
+            os.replace(partial, args.state)
+        partial.unlink(missing_ok=True)
     del server
 
 
-def _slot_action(address: str, slot: int, action: str, filename: str) -> bool:
-    """Ask the server to save or restore one slot; a failure only means a colder start."""
+def _slot_action(address: str, slot: int, action: str, filename: str) -> dict[str, Any]:
+    """Ask the server to save or restore one slot: its answer, or ``{}`` when that failed
+    (which only means a colder start)."""
     request = urllib.request.Request(
         f"{address}/slots/{slot}?action={action}",
         data=json.dumps({"filename": filename}).encode(),
@@ -94,9 +98,10 @@ def _slot_action(address: str, slot: int, action: str, filename: str) -> bool:
     )
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
-            return bool(response.status == 200)
-    except (OSError, urllib.error.URLError):
-        return False
+            answer = json.loads(response.read() or b"{}")
+    except (OSError, urllib.error.URLError, ValueError):
+        return {}
+    return answer if isinstance(answer, dict) else {}
 
 
 if __name__ == "__main__":
