@@ -113,15 +113,17 @@ def synthesize(ctx: Context, facts: list[Fact], sentences: int) -> Calls[Synthes
     article, names = ctx.article.text, ctx.names_comparable()
     found = gates.problems(synthesis, facts, article, names=names)
     fixable = [p for p in found if p.where and _worth_asking(ctx, p)]
-    if fixable and ctx.settings.repairs > 0:
+    asked = bool(fixable) and ctx.settings.repairs > 0
+    if asked:
         # One re-ask, only when a piece failed, and only of the pieces that failed: a passing
         # reply costs nothing, and a failing one costs its pieces, not a whole synthesis.
         synthesis = yield from _fix(ctx, synthesis, fixable, facts, shared)
         found = gates.problems(synthesis, facts, article, names=names)
     if found:
         listed = "; ".join(map(str, found[:6])) + ("; ..." if len(found) > 6 else "")
+        after = " after a re-ask" if asked else ""
         ctx.warnings.append(
-            f"the synthesis did not pass its checks after a re-ask ({listed}); repeated "
+            f"the synthesis did not pass its checks{after} ({listed}); repeated "
             "sentences and those naming what the article does not were left out"
         )
         synthesis = gates.repair(synthesis, article, names=names)
