@@ -5,16 +5,21 @@ from __future__ import annotations
 import io
 
 from rich.console import Console
+from rich.status import Status
 
 from analyst.model.seam import Progress
 from analyst.output.live import LiveView
 
 
-def test_facts_appear_once_each_as_soon_as_the_next_begins() -> None:
+def _live() -> tuple[io.StringIO, Status, LiveView]:
     out = io.StringIO()
     console = Console(file=out, force_terminal=True, width=120, color_system=None)
     status = console.status("reading")
-    live = LiveView(console, status)
+    return out, status, LiveView(console, status)
+
+
+def test_facts_appear_once_each_as_soon_as_the_next_begins() -> None:
+    out, status, live = _live()
     live.stage("extracting facts (1/1)")
     reply = '{"facts": [{"sentence": 3, "text": "The council voted 7-2."}, {"sentence": 5, "te'
     for n in range(20, len(reply) + 1, 7):
@@ -33,10 +38,7 @@ def test_facts_appear_once_each_as_soon_as_the_next_begins() -> None:
 
 
 def test_tokens_add_up_across_calls_and_other_stages_show_no_facts() -> None:
-    out = io.StringIO()
-    console = Console(file=out, force_terminal=True, width=120, color_system=None)
-    status = console.status("reading")
-    live = LiveView(console, status)
+    out, status, live = _live()
     live.stage("extracting facts (1/1)")
     live.reply(Progress(100, '{"facts": []}', 10.0))
     live.stage("writing the summary")
