@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from os import PathLike
-from pathlib import Path
 
-from analyst.files import display, read_bytes
-from analyst.reading.fetch import fetch
+from analyst.errors import ConfigError, InputError
+from analyst.files import as_path, display, read_bytes
+from analyst.reading.fetch import fetch, is_url
 from analyst.reading.text import Article
 from analyst.schema import Report
+from analyst.secrets import redact_url
 from analyst.session import Client, Session, StageCallback
 from analyst.settings import Settings
 
@@ -44,20 +45,47 @@ class _Source:
         return session.read(self.data, name=self.name, content_type=self.content_type, url=self.url)
 
 
-def _text(text: str | bytes, path: str | None) -> _Source:
+def _text(text: str | bytes, path: str | None, settings: Settings | None) -> _Source:
+    if isinstance(text, bytearray | memoryview):
+        text = bytes(text)
+    if not isinstance(text, str | bytes):
+        raise ConfigError(f"the article must be str or bytes, not {type(text).__name__}")
+    if path is not None and not isinstance(path, str):
+        raise ConfigError(f"path must be str or None, not {type(path).__name__}")
+    limit = _settings(settings).max_input_bytes
+    if len(text) > limit:
+        raise InputError(f"the article is over the {limit:,}-byte cap (max_input_bytes)")
     return _Source(text, path, name=path)
 
 
-def _file(path: str | PathLike[str]) -> _Source:
-    p = Path(path)
-    return _Source(read_bytes(p), display(p), name=p.name)
+def _file(path: str | PathLike[str], settings: Settings | None) -> _Source:
+    p = as_path(path, "path")
+    return _Source(read_bytes(p, _settings(settings).max_input_bytes), display(p), name=p.name)
+
+
+def _settings(settings: Settings | None) -> Settings:
+    if settings is None:
+        return Settings()
+    if not isinstance(settings, Settings):
+        raise ConfigError(f"settings must be an analyst.Settings, not {type(settings).__name__}")
+    return settings
 
 
 def _url(url: str, settings: Settings | None, on_stage: StageCallback | None) -> _Source:
+    if not isinstance(url, str) or not is_url(url):
+        shown = repr(url) if isinstance(url, str) else type(url).__name__
+        raise InputError(f"the URL must be an http:// or https:// address, not {shown}")
+    s = _settings(settings)
     (on_stage or (lambda _stage: None))("fetching the page")
-    s = settings or Settings()
-    got = fetch(url, timeout=s.fetch_timeout, max_bytes=s.max_download_bytes)
-    return _Source(got.data, url, name=got.url, content_type=got.content_type, url=got.url)
+    got = fetch(
+        url,
+        timeout=s.fetch_timeout,
+        max_bytes=s.max_download_bytes,
+        allow_private=s.allow_private_urls,
+    )
+    # A URL's userinfo and secret-looking query values never reach the report.
+    final = redact_url(got.url)
+    return _Source(got.data, redact_url(url), name=final, content_type=got.content_type, url=final)
 
 
 def summarize_text(
@@ -69,7 +97,7 @@ def summarize_text(
     on_stage: StageCallback | None = None,
 ) -> Report:
     """Report on one article given as text or bytes (plain text, HTML, PDF or gzip: sniffed)."""
-    return _text(text, path).report(Session(settings, client=client), on_stage)
+    return _text(text, path, settings).report(Session(settings, client=client), on_stage)
 
 
 def summarize_file(
@@ -80,7 +108,7 @@ def summarize_file(
     on_stage: StageCallback | None = None,
 ) -> Report:
     """Report on the article at ``path``: text, Markdown, HTML, PDF, or a .gz of one."""
-    return _file(path).report(Session(settings, client=client), on_stage)
+    return _file(path, settings).report(Session(settings, client=client), on_stage)
 
 
 def summarize_url(
@@ -104,7 +132,7 @@ async def asummarize_text(
     on_stage: StageCallback | None = None,
 ) -> Report:
     """``summarize_text`` for code that runs an event loop (apps, notebooks)."""
-    return await _text(text, path).areport(Session(settings, client=client), on_stage)
+    return await _text(text, path, settings).areport(Session(settings, client=client), on_stage)
 
 
 async def asummarize_file(
@@ -115,7 +143,7 @@ async def asummarize_file(
     on_stage: StageCallback | None = None,
 ) -> Report:
     """``summarize_file`` for code that runs an event loop (the file is read in a thread)."""
-    source = await asyncio.to_thread(_file, path)
+    source = await asyncio.to_thread(_file, path, settings)
     return await source.areport(Session(settings, client=client), on_stage)
 
 

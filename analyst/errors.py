@@ -120,7 +120,9 @@ class BudgetError(AnalystError, exit_code=7, kind="budget"):
 
 def describe(exc: BaseException) -> tuple[str, str]:
     """The manifest's error kind and a one-line message for ``exc`` (a bug says so)."""
-    message = " ".join(str(exc).split()) or type(exc).__name__
+    from analyst.secrets import redact_text
+
+    message = redact_text(" ".join(str(exc).split())) or type(exc).__name__
     if isinstance(exc, AnalystError) and exc.kind != "internal":
         return exc.kind, message
     return "internal", f"{type(exc).__name__}: {message} (a bug in analyst; please report it)"

@@ -3,22 +3,53 @@
 from __future__ import annotations
 
 import os
+import re
+import stat
 import tempfile
 from pathlib import Path, PurePath
+from typing import BinaryIO
 
-from analyst.errors import InputError
+from analyst.errors import ConfigError, InputError
 
 
-def read_bytes(path: Path) -> bytes:
-    """The bytes of an article file, or an ``InputError`` that says why not."""
+def as_path(value: object, name: str) -> Path:
+    """A path argument (``str`` or ``os.PathLike``) as a Path; anything else a ``ConfigError``."""
+    if isinstance(value, str | os.PathLike) and not isinstance(value, bytes):
+        return Path(value)
+    raise ConfigError(f"{name} must be a path (str or os.PathLike), not {type(value).__name__}")
+
+
+def read_bytes(path: Path, limit: int = 64 * 2**20, *, regular_only: bool = False) -> bytes:
+    """The bytes of an article file (at most ``limit``), or an ``InputError`` that says why not.
+
+    Read in pieces against the limit, never whole: ``/dev/zero``, a FIFO fed forever or a file
+    that grows while read must not take the machine's memory. ``regular_only`` (a batch) refuses
+    FIFOs, devices and sockets: opened without blocking, so a FIFO with no writer cannot stall.
+    """
     try:
-        return path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | (os.O_NONBLOCK if regular_only else 0))
+        with os.fdopen(fd, "rb") as f:
+            if regular_only and not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise InputError(f"{display(path)} is not a regular file")
+            return read_capped(f, limit, what=display(path))
     except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
+        raise InputError(f"{display(path)}: no such file") from None
     except IsADirectoryError:
-        raise InputError(f"{path} is a directory; `analyst batch` reads folders") from None
+        raise InputError(f"{display(path)} is a directory; `analyst batch` reads folders") from None
     except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}") from None
+        raise InputError(f"cannot read {display(path)}: {exc.strerror}") from None
+
+
+def read_capped(stream: BinaryIO, limit: int, *, what: str) -> bytes:
+    """At most ``limit`` bytes of ``stream``; more is an ``InputError`` (exit 3)."""
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := stream.read(min(2**20, limit + 1 - size)):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            raise InputError(f"{what} is over the {limit:,}-byte cap (--max-input-bytes)")
+    return b"".join(chunks)
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -43,3 +74,17 @@ def display(path: PurePath) -> str:
     """
     raw = os.fsencode(path.as_posix())
     return raw.decode("utf-8", errors="backslashreplace")
+
+
+# C0 and C1 controls, DEL, and the line and paragraph separators: what can move a terminal's
+# cursor, recolour it, or start a line that looks like analyst's own.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters shown as escapes (``\\n``, ``\\x1b``): safe for a terminal.
+
+    A file name can hold an escape sequence or a newline; printed raw it recolours the terminal
+    or forges a line ("analyst: all good, 0 failed.txt").
+    """
+    return _CONTROL.sub(lambda m: repr(m.group(0))[1:-1], text)

@@ -93,7 +93,13 @@ class Session:
         url: str | None = None,
     ) -> Article:
         """The article in ``data`` (text, HTML, PDF, gzip), held to ``max_input_tokens``."""
-        article = load_article(data, name=name, content_type=content_type, url=url)
+        article = load_article(
+            data,
+            name=name,
+            content_type=content_type,
+            url=url,
+            max_bytes=self.settings.max_input_bytes,
+        )
         return fit_input(article, self.settings)
 
     def calls(

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import platformdirs
 
 from analyst.errors import ConfigError
+from analyst.secrets import redact_url
 
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 LOCAL_DEFAULT = "qwen2.5-coder-1.5b"
@@ -32,6 +33,32 @@ LOCAL_SPECULATIVE = ("ngram-simple", "ngram-map-k", "ngram-mod")
 def default_cache_dir() -> Path:
     """Where analyst keeps its caches (tokenizer files, later the call cache)."""
     return Path(platformdirs.user_cache_dir("analyst", appauthor=False))
+
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "int": (int,),
+    "float": (int, float),
+    "str": (str,),
+    "bool": (bool,),
+    "Path": (Path, str),  # a str path is taken as a Path
+    "None": (type(None),),
+}
+
+
+def _check_types(settings: Settings) -> None:
+    """Each field holds its declared type (checked here, not deep in a run); str paths → Path."""
+    for f in fields(settings):
+        value = getattr(settings, f.name)
+        names = str(f.type).split(" | ")
+        allowed = tuple(t for name in names for t in _TYPES[name])
+        if isinstance(value, bool) and "bool" not in names:
+            allowed = ()  # True is an int to Python, not a number of tokens to us
+        if not isinstance(value, allowed):
+            wanted = " or ".join(names)
+            shown = f" {value!r}" if f.repr else ""  # never echo the key
+            raise ConfigError(f"{f.name} must be {wanted}, not {type(value).__name__}{shown}")
+        if "Path" in names and isinstance(value, str):
+            object.__setattr__(settings, f.name, Path(value))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -72,8 +99,13 @@ class Settings:
     max_input_tokens: int | None = 100_000
     truncate: bool = False
     budget_tokens: int | None = None  # prompt + completion tokens one article may cost
-    fetch_timeout: float = 20.0  # seconds for fetching a URL
+    fetch_timeout: float = 30.0  # seconds for fetching a URL, all of it (redirects, body)
     max_download_bytes: int = 10 * 2**20  # a fetched page or PDF larger than this is refused
+    # Fetch URLs that lead to loopback, private, link-local or reserved addresses (off: a URL
+    # from an untrusted list must not reach the machine's own services or its network's).
+    allow_private_urls: bool = False
+    # An article file (or stdin) larger than this is refused; so is a gzip that inflates past it.
+    max_input_bytes: int = 64 * 2**20
     # Requests the embedded server decodes together; a batch sets it to its concurrency.
     local_slots: int = 1
     # llama.cpp's draft-free speculative decoding on the embedded server ("ngram-simple",
@@ -88,6 +120,17 @@ class Settings:
     cache_dir: Path = field(default_factory=default_cache_dir)
 
     def __post_init__(self) -> None:
+        _check_types(self)
+        if self.model is not None and not self.model.strip():
+            raise ConfigError("model must not be empty (leave it unset for the default)")
+        if not 0 <= self.temperature <= 2:
+            raise ConfigError("temperature must be between 0 and 2")
+        for name in ("fetch_timeout", "max_download_bytes", "max_input_bytes"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{name} must be positive")
+        for name in ("extract_max_tokens", "synth_max_tokens"):
+            if getattr(self, name) < 16:
+                raise ConfigError(f"{name} must be at least 16 tokens")
         if self.repairs < 0:
             raise ConfigError("repairs must be 0 or more")
         if self.max_retries < 0:
@@ -153,7 +196,7 @@ class Settings:
 
     def identity(self, model: str) -> str:
         """What makes replies of ``model`` comparable across runs: backend, server, model file."""
-        where = self.base_url or ""
+        where = redact_url(self.base_url or "")
         if self.model_path is not None:
             try:
                 stat = self.model_path.stat()

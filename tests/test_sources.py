@@ -130,6 +130,7 @@ def site() -> Iterator[_Site]:
 
 
 def test_a_url_is_fetched_followed_and_read_as_html(site: _Site, settings: Settings) -> None:
+    settings = replace_settings(settings, allow_private_urls=True)  # the site is on 127.0.0.1
     report = summarize_url(f"{site.base}/old", settings=settings)
     assert report.source.format == "html" and report.source.url == f"{site.base}/news/story"
     assert report.metadata.site == "The Guardian" and report.facts
@@ -153,12 +154,13 @@ def test_url_failures_are_input_errors_with_the_reason(
 ) -> None:
     with pytest.raises(InputError, match=message):
         summarize_url(
-            site.base + path, settings=replace_settings(settings, max_download_bytes=2**20)
+            site.base + path,
+            settings=replace_settings(settings, max_download_bytes=2**20, allow_private_urls=True),
         )
 
 
 def test_cli_takes_a_url_and_fails_with_exit_3(site: _Site, server: FakeOpenAIServer) -> None:
-    args = ["--format", "json", "--base-url", server.base_url, "--model", "m"]
+    args = ["--format", "json", "--base-url", server.base_url, "--model", "m", "--allow-private-urls"]
     ok = CliRunner().invoke(app, ["summarize", f"{site.base}/news/story", *args])
     assert ok.exit_code == 0, ok.output
     assert Report.model_validate_json(ok.stdout).source.format == "html"

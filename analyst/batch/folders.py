@@ -55,7 +55,11 @@ def find_articles(
         relative = path.relative_to(folder)
         if any(part.startswith(".") for part in relative.parts):
             continue
-        target = path.resolve()
+        try:
+            target = path.resolve()
+        except (RuntimeError, OSError):  # RuntimeError: a symlink loop (Python 3.11)
+            skipped.append(f"{display(relative)}: a link that loops")
+            continue
         if excluded is not None and (target == excluded or target.is_relative_to(excluded)):
             continue
         if not target.is_relative_to(root):
@@ -66,6 +70,8 @@ def find_articles(
             continue
         if target.is_file():
             paths.append(relative)
+        elif target.exists() and not target.is_dir():
+            skipped.append(f"{display(relative)}: not a regular file (a FIFO, device or socket)")
     paths.sort(key=lambda p: os.fsencode(p.as_posix()))
     return Found(paths, skipped)
 

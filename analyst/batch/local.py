@@ -309,13 +309,14 @@ class _Batch:
         meter = Meter(budget=self.session.settings.budget_tokens)
         started = time.perf_counter()
         try:
-            data = read_bytes(self.source / relative)
+            limit = self.session.settings.max_input_bytes
+            data = read_bytes(self.source / relative, limit, regular_only=True)
         except InputError as exc:
             self.manifest.start(name, "", self._config)
             self._failed(name, exc, meter, started)
             return
         sha256 = hashlib.sha256(data).hexdigest()
-        if self._skip(name, sha256):
+        if self._skip(name, relative, sha256):
             self.result.skipped += 1
             self.on_event(BatchEvent("finished", self.result, name, "skipped"))
             return
@@ -371,12 +372,13 @@ class _Batch:
             self.stopping = True
             self.result.budget_exhausted = True
 
-    def _skip(self, name: str, sha256: str) -> bool:
+    def _skip(self, name: str, relative: PurePath, sha256: str) -> bool:
         return is_done(
             self.manifest.get(name),
             sha256,
             self._config,
             out=self.out,
+            relative=relative,
             formats=self.formats,
             force=self.force,
             retry_failed=self.retry_failed,

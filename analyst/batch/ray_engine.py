@@ -45,6 +45,7 @@ from analyst.model.drive import SemaphoreGate
 from analyst.model.seam import Completion, StructuredMode
 from analyst.model.usage import Meter
 from analyst.schema import Report, Usage
+from analyst.secrets import redact_url
 from analyst.session import CACHE_FILE, Session
 from analyst.settings import Settings
 
@@ -59,7 +60,8 @@ def identity_of(settings: Settings, model: str, base_urls: Sequence[str]) -> str
     """One identity for a set of replicas: replies of any of them answer for all."""
     if not base_urls:
         return settings.identity(model)
-    return f"{settings.backend}|{'+'.join(sorted(base_urls))}|{model}"
+    servers = "+".join(sorted(redact_url(url) for url in base_urls))
+    return f"{settings.backend}|{servers}|{model}"
 
 
 class _Recording(CallCache):
@@ -145,6 +147,7 @@ class Worker:
             sha256,
             job["config"],
             out=Path(job["out"]),
+            relative=relative,
             formats=job["formats"],
             force=job["force"],
             retry_failed=job["retry_failed"],

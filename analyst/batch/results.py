@@ -116,6 +116,7 @@ def is_done(
     config: str,
     *,
     out: Path,
+    relative: PurePath,
     formats: Sequence[str],
     force: bool,
     retry_failed: bool,
@@ -129,10 +130,11 @@ def is_done(
         return row is None or row.path not in failed_before
     if row is None or row.status != "ok" or (row.sha256, row.config) != (sha256, config):
         return False
-    # Done, unless a format asked for now was not written then (or was deleted since).
-    wanted = {FORMATS[f][0] for f in formats}
-    written = {o for o in row.outputs if (out / o).is_file()}
-    return all(any(o.endswith(suffix) for o in written) for suffix in wanted)
+    # Done, unless a format asked for now was not written then (or was deleted since). Looked
+    # up by the article's own path, not the manifest's text of it: a name that is not UTF-8 is
+    # stored with \\xNN escapes, which name no file.
+    suffixes = {FORMATS[f][0] for f in formats}
+    return all((out / relative.parent / (relative.name + s)).is_file() for s in suffixes)
 
 
 def write_outputs(

@@ -28,6 +28,7 @@ from analyst.cli.options import (
     fail,
     settings_from,
 )
+from analyst.files import printable
 from analyst.model.local import log_file
 from analyst.output.progress import BatchProgress, summary_table
 from analyst.settings import Settings
@@ -258,9 +259,9 @@ def batch(
 def _batch_exit(result: BatchResult, batch_budget_tokens: int | None) -> None:
     """The end of a batch: warnings, the table, and the exit code."""
     for warning in result.warnings:
-        print(f"analyst: skipped {warning}", file=sys.stderr)
+        print(f"analyst: skipped {printable(warning)}", file=sys.stderr)
     Console().print(summary_table(result))
-    print(f"analyst: manifest: {result.manifest}", file=sys.stderr)
+    print(f"analyst: manifest: {printable(str(result.manifest))}", file=sys.stderr)
     if result.budget_exhausted:
         print(
             f"analyst: the batch's token budget ({batch_budget_tokens:,}) is spent; "

@@ -19,6 +19,8 @@ from typing import Annotated, Any, NoReturn, TypeVar
 import typer
 
 from analyst import errors
+from analyst.files import printable
+from analyst.secrets import redact_text
 from analyst.settings import Settings
 
 MODEL = "Model"
@@ -163,6 +165,20 @@ SHARED: dict[str, tuple[inspect.Parameter, str | None]] = {
         "--truncate",
         default=False,
     ),
+    "max_input_bytes": _flag(
+        "max_input_bytes",
+        OptInt,
+        "Refuse an article file, stdin or inflated gzip over this many bytes (default: 64 MiB).",
+        LIMITS,
+    ),
+    "allow_private_urls": _flag(
+        "allow_private_urls",
+        bool,
+        "Fetch URLs that lead to loopback, private, link-local or reserved addresses.",
+        INPUT,
+        "--allow-private-urls",
+        default=False,
+    ),
     "budget_tokens": _flag(
         "budget_tokens",
         OptInt,
@@ -241,7 +257,7 @@ def build_settings(flags: dict[str, Any]) -> Settings:
 
 def fail(exc: errors.AnalystError, verbose: bool) -> NoReturn:
     """One ``analyst: error:`` line on stderr, then the error's exit code."""
-    message = " ".join(str(exc).split())
+    message = printable(redact_text(" ".join(str(exc).split())))
     print(f"analyst: error: {message}", file=sys.stderr)
     if isinstance(exc, errors.ModelOutputError):
         if verbose:

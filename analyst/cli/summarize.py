@@ -16,7 +16,7 @@ from rich.console import Console
 from analyst import errors
 from analyst.api import summarize_file, summarize_text, summarize_url
 from analyst.cli.options import INPUT, OUTPUT, REPORT_FLAGS, exit_codes, fail, settings_from
-from analyst.files import write_atomic
+from analyst.files import printable, read_capped, write_atomic
 from analyst.model.local import log_file
 from analyst.model.seam import progress_listener
 from analyst.output.live import LiveView
@@ -91,9 +91,8 @@ def summarize(
             if show:
                 progress_listener.set(live.reply)
             if article == "-":
-                report = summarize_text(
-                    sys.stdin.buffer.read(), settings=settings, path=None, on_stage=on_stage
-                )
+                data = read_capped(sys.stdin.buffer, settings.max_input_bytes, what="stdin")
+                report = summarize_text(data, settings=settings, path=None, on_stage=on_stage)
             elif is_url(article):
                 report = summarize_url(article, settings=settings, on_stage=on_stage)
             else:
@@ -130,7 +129,7 @@ def _emit(report: Report, fmt: Format, output: Path | None) -> None:
         print(f"analyst: error: cannot write {output}: {exc.strerror}", file=sys.stderr)
         sys.stdout.write(text)
         raise typer.Exit(2) from None
-    print(f"analyst: wrote {output}", file=sys.stderr)
+    print(f"analyst: wrote {printable(str(output))}", file=sys.stderr)
 
 
 def register(app: typer.Typer) -> None:

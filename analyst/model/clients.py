@@ -101,6 +101,7 @@ def _remote(settings: Settings, model: str) -> OpenAIChatClient:
         max_retries=settings.max_retries,
         backend=settings.backend,
         stream=bool(settings.stream),
+        max_reply_bytes=_reply_cap(settings),
     )
 
 
@@ -116,7 +117,14 @@ def _local(settings: Settings) -> OpenAIChatClient:
         copying_body=COPYING_SAMPLING,
         backend="local",
         stream=settings.stream is not False,
+        max_reply_bytes=_reply_cap(settings),
     )
+
+
+def _reply_cap(settings: Settings) -> int:
+    from analyst.model.capped import cap_for
+
+    return cap_for(max(settings.extract_max_tokens, settings.synth_max_tokens))
 
 
 def local_runtime_available() -> bool:

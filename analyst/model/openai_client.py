@@ -18,9 +18,11 @@ from typing import Any
 
 import httpx2
 import openai
+from openai._constants import DEFAULT_CONNECTION_LIMITS, MAX_RETRY_AFTER_DELAY
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 from analyst import errors
+from analyst.model.capped import AsyncCappedTransport, CappedTransport, ReplyTooLarge, cap_for
 from analyst.model.seam import (
     BatchState,
     ChatRequest,
@@ -32,6 +34,7 @@ from analyst.model.seam import (
     progress_listener,
 )
 from analyst.schema import openai_strict
+from analyst.secrets import redact_url
 
 _LADDER = [StructuredMode.JSON_SCHEMA, StructuredMode.JSON_OBJECT, StructuredMode.PROMPT]
 # Words in an error body that say the server did not like our response_format.
@@ -58,6 +61,7 @@ class OpenAIChatClient:
         copying_body: dict[str, Any] | None = None,
         backend: str | None = None,
         stream: bool = False,
+        max_reply_bytes: int = cap_for(4096),
     ) -> None:
         if api_key is None and base_url is None:
             raise errors.ModelServerError(
@@ -66,7 +70,7 @@ class OpenAIChatClient:
             )
         self._model = model
         self._secret = api_key
-        self._where = base_url or "the OpenAI API"
+        self._where = redact_url(base_url) if base_url else "the OpenAI API"
         self._sdk_options: dict[str, Any] = {
             "api_key": api_key or _NO_KEY,
             "base_url": base_url,
@@ -87,6 +91,7 @@ class OpenAIChatClient:
         # reply, so a slow server that is still writing is never cut off (and retried behind
         # itself), while one that goes silent is; and the terminal can show tokens arrive.
         self._stream = stream
+        self._max_reply_bytes = max_reply_bytes
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -157,7 +162,7 @@ class OpenAIChatClient:
             with chunks:
                 for chunk in chunks:
                     reply.add(chunk)
-        except (httpx2.HTTPError, openai.APIConnectionError) as exc:
+        except (httpx2.HTTPError, openai.APIConnectionError, ReplyTooLarge) as exc:
             raise self._broken(exc) from None
         return reply.completion(mode)
 
@@ -170,12 +175,14 @@ class OpenAIChatClient:
             async with chunks:
                 async for chunk in chunks:
                     reply.add(chunk)
-        except (httpx2.HTTPError, openai.APIConnectionError) as exc:
+        except (httpx2.HTTPError, openai.APIConnectionError, ReplyTooLarge) as exc:
             raise self._broken(exc) from None
         return reply.completion(mode)
 
     def _broken(self, exc: Exception) -> errors.ModelServerError:
         # (The SDK turns some transport errors met while reading a stream into its own.)
+        if too_large := _too_large(exc):
+            return too_large
         if isinstance(exc, httpx2.TimeoutException | openai.APITimeoutError):
             return errors.ModelServerError(
                 f"{self._where} stopped sending its reply for {self._timeout:g} s"
@@ -248,7 +255,10 @@ class OpenAIChatClient:
 
     def _async(self) -> openai.AsyncOpenAI:
         if self._async_sdk is None:
-            self._async_sdk = openai.AsyncOpenAI(**self._sdk_options)
+            transport = AsyncCappedTransport(self._max_reply_bytes, DEFAULT_CONNECTION_LIMITS)
+            self._async_sdk = openai.AsyncOpenAI(
+                **self._sdk_options, http_client=openai.DefaultAsyncHttpxClient(transport=transport)
+            )
         return self._async_sdk
 
     def _clean(self, completion: Completion) -> Completion:
@@ -284,7 +294,10 @@ class OpenAIChatClient:
     def _sdk(self) -> openai.OpenAI:
         with self._lock:
             if self._sync_sdk is None:
-                self._sync_sdk = openai.OpenAI(**self._sdk_options)
+                transport = CappedTransport(self._max_reply_bytes, DEFAULT_CONNECTION_LIMITS)
+                self._sync_sdk = openai.OpenAI(
+                    **self._sdk_options, http_client=openai.DefaultHttpxClient(transport=transport)
+                )
             return self._sync_sdk
 
     def with_model(self, model: str) -> OpenAIChatClient:
@@ -347,12 +360,15 @@ class OpenAIChatClient:
 
     def _translate(self, exc: openai.APIError) -> errors.AnalystError:
         """One clear error per failure, with the API key scrubbed from anything echoed back."""
+        retried = self._retried()
         if isinstance(exc, openai.APITimeoutError):
             return errors.ModelServerError(
-                f"{self._where} did not answer within {self._timeout:g} s (after retries)"
+                f"{self._where} did not answer within {self._timeout:g} s{retried}"
             )
+        if too_large := _too_large(exc):
+            return too_large
         if isinstance(exc, openai.APIConnectionError):
-            return errors.ModelServerError(f"cannot connect to {self._where}")
+            return errors.ModelServerError(f"cannot connect to {self._where}{retried}")
         if not isinstance(exc, openai.APIStatusError):
             return errors.ModelServerError(self._scrub(f"{self._where} failed: {exc}"))
         status = exc.status_code
@@ -363,21 +379,58 @@ class OpenAIChatClient:
             )
         if isinstance(exc, openai.NotFoundError):
             available = self.list_models()
+            if self._model in available:  # the model is there: the address is what is wrong
+                return errors.ModelServerError(
+                    f"{self._where} answered 404 for chat completions ({detail}), though it "
+                    f"serves {self._model!r}: check the base URL (it usually ends in /v1)",
+                    status_code=404,
+                )
             listed = f"; it serves: {', '.join(available)}" if available else ""
             return errors.UnknownModelError(
                 f"{self._where} does not know model {self._model!r} ({detail}){listed}",
                 available=available,
             )
         if isinstance(exc, openai.RateLimitError):
+            wait = _retry_after(exc.response)
+            if wait is not None and wait > MAX_RETRY_AFTER_DELAY:
+                # The SDK does not wait that long, so it did not retry at all.
+                return errors.ModelServerError(
+                    f"{self._where} is rate limiting (429) and asks to wait {wait:,.0f} s "
+                    f"before trying again: {detail}",
+                    status_code=status,
+                )
             return errors.ModelServerError(
-                f"{self._where} is rate limiting (429) after retries: {detail}", status_code=status
+                f"{self._where} is rate limiting (429){retried}: {detail}", status_code=status
             )
         return errors.ModelServerError(
             f"{self._where} answered {status}: {detail}", status_code=status
         )
 
+    def _retried(self) -> str:
+        n = self._sdk_options["max_retries"]
+        return f" (after {n} retries)" if n else ""
+
     def _scrub(self, text: str) -> str:
         return text.replace(self._secret, "***") if self._secret else text
+
+
+def _too_large(exc: BaseException) -> errors.ModelServerError | None:
+    """Our error for a reply over the size cap, found as ``exc`` or what it was raised from."""
+    cause: BaseException | None = exc
+    while cause is not None and not isinstance(cause, ReplyTooLarge):
+        cause = cause.__cause__ or cause.__context__
+    if cause is None:
+        return None
+    return errors.ModelServerError(f"the model server sent {cause}; refused to read it")
+
+
+def _retry_after(response: httpx2.Response) -> float | None:
+    """Seconds a ``Retry-After`` header asks for (a number of seconds; dates are rare)."""
+    value = response.headers.get("retry-after", "")
+    try:
+        return float(value)
+    except ValueError:
+        return None
 
 
 def _completion(response: ChatCompletion, mode: StructuredMode) -> Completion:

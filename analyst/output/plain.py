@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from analyst.schema import Fact, Report
@@ -75,17 +76,41 @@ def no_synthesis_note(report: Report) -> str:
     return f"No summary, implications or analysis: {report.no_synthesis}."
 
 
+# Markdown's inline syntax: emphasis, code, links and images, raw HTML, tables, strikethrough,
+# entities, and the backslash itself.
+_INLINE = re.compile(r"([\\`*_\[\]<>|~&])")
+# What starts a block when it starts a line: a heading, quote, list item, rule or setext line.
+_BLOCK_START = re.compile(r"^(\s*)([#>+=-]|\d+[.)])")
+
+
+def md(text: str) -> str:
+    """Text from the article or the model as Markdown that renders as exactly that text.
+
+    It is untrusted: a ``<script>``, a ``[link](http://evil)``, ``*emphasis*`` or a line that
+    starts with ``#`` must show as written, not become HTML, a link, style or a heading. Line
+    breaks become spaces, so no text can end its list item or quote and start a block of its own.
+    """
+    text = _INLINE.sub(r"\\\1", " ".join(text.split()))
+    return _BLOCK_START.sub(_defuse_block, text)
+
+
+def _defuse_block(match: re.Match[str]) -> str:
+    lead, mark = match.groups()
+    # "1. " is defused as "1\. " (a digit takes no backslash); "# " as "\# ".
+    return lead + (mark[:-1] + "\\" + mark[-1] if mark[0].isdigit() else "\\" + mark)
+
+
 def to_markdown(report: Report) -> str:
     """The report as Markdown, with the same content as the terminal view."""
-    out: list[str] = [f"# {report.title or 'Untitled article'}", ""]
+    out: list[str] = [f"# {md(report.title or 'Untitled article')}", ""]
     meta = " · ".join(x for x in (report.metadata.date, report.metadata.source_line) if x)
     if meta:
-        out += [f"*{meta}*", ""]
-    summary = report.summary or f"*{no_synthesis_note(report)}*"
+        out += [f"*{md(meta)}*", ""]
+    summary = md(report.summary) if report.summary else f"*{md(no_synthesis_note(report))}*"
     out += ["## Summary", "", summary, "", "## Key facts", "", f"*{LEGEND}*", ""]
     for heading, facts in facts_by_section(report):
         if heading:
-            out += [f"### {heading}", ""]
+            out += [f"### {md(heading)}", ""]
         for fact in facts:
             mark = "✓" if fact.grounded else "✗ (quote not found in the article)"
             if fact.extractive:
@@ -93,16 +118,18 @@ def to_markdown(report: Report) -> str:
             note = verdict_note(fact)
             if note:
                 mark += f" *({note})*"
-            out.append(f"- **{fact.id}** {fact.text} {mark}")
-            out.append(f"  > {fact.evidence}")
+            out.append(f"- **{md(fact.id)}** {md(fact.text)} {mark}")
+            out.append(f"  > {md(fact.evidence)}")
         out.append("")
     if not report.no_synthesis:
         out += ["## Implications", ""]
         for n, imp in enumerate(report.implications, start=1):
-            out.append(f"{n}. {imp.text} {cites(imp.facts)}".rstrip())
-        pieces = " ".join(f"{text} {cites(ids)}".rstrip() for text, ids in analysis_pieces(report))
+            out.append(f"{n}. {md(imp.text)} {md(cites(imp.facts))}".rstrip())
+        pieces = " ".join(
+            f"{md(text)} {md(cites(ids))}".rstrip() for text, ids in analysis_pieces(report)
+        )
         out += ["", "## AI Analysis", "", pieces]
     if report.warnings:
-        out += ["", "## Warnings", ""] + [f"- {w}" for w in report.warnings]
-    out += ["", "---", "", f"*{footer(report)}*", ""]
+        out += ["", "## Warnings", ""] + [f"- {md(w)}" for w in report.warnings]
+    out += ["", "---", "", f"*{md(footer(report))}*", ""]
     return "\n".join(out)

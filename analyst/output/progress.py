@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import TracebackType
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -17,6 +18,7 @@ from rich.progress import (
 from rich.table import Table
 
 from analyst.batch.results import BatchEvent, BatchResult
+from analyst.files import printable
 
 
 class BatchProgress:
@@ -64,7 +66,9 @@ class BatchProgress:
             if event.status == "failed":
                 _, kind, message = result.failures[-1]
                 self._console.print(
-                    f"analyst: {event.path}: {kind} error: {message}", markup=False, soft_wrap=True
+                    f"analyst: {printable(event.path)}: {kind} error: {printable(message)}",
+                    markup=False,
+                    soft_wrap=True,
                 )
         elif event.kind == "stopping":
             self._console.print(
@@ -82,7 +86,8 @@ class BatchProgress:
 
 
 def _shorten(path: str, width: int = 40) -> str:
-    return path if len(path) <= width else "…" + path[-(width - 1) :]
+    path = printable(path)
+    return escape(path if len(path) <= width else "…" + path[-(width - 1) :])
 
 
 def summary_table(result: BatchResult) -> Table:

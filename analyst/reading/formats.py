@@ -9,7 +9,6 @@ PDF text comes from pypdf. Every kind ends as clean text — the text the report
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import io
 import re
@@ -36,20 +35,25 @@ def load_article(
     name: str | None = None,
     content_type: str | None = None,
     url: str | None = None,
+    max_bytes: int = MAX_INFLATED,
 ) -> Article:
-    """Read an article in whatever format it came in; ``name`` and ``content_type`` are hints."""
-    sha256 = hashlib.sha256(data if isinstance(data, bytes) else data.encode("utf-8")).hexdigest()
-    article = _read(data, name, content_type)
+    """Read an article in whatever format it came in; ``name`` and ``content_type`` are hints.
+
+    A gzip may inflate to at most ``max_bytes``. Every failure of a reader is an ``InputError``.
+    """
+    encoded = data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass")
+    sha256 = hashlib.sha256(encoded).hexdigest()
+    article = _read(data, name, content_type, max_bytes)
     return replace(article, url=url or article.url, sha256=sha256)
 
 
-def _read(data: bytes | str, name: str | None, content_type: str | None) -> Article:
+def _read(data: bytes | str, name: str | None, content_type: str | None, cap: int) -> Article:
     if isinstance(data, str):
         kind = "html" if _looks_html(data.encode("utf-8", "surrogatepass")[:2048]) else "text"
         return _finish(_html(data) if kind == "html" else read_article(clean_text(data)))
     hint = (name or "").lower()
     if data[:2] == b"\x1f\x8b":
-        data = _gunzip(data)
+        data = _gunzip(data, cap)
         hint = hint.removesuffix(".gz")
     if data[:5] == b"%PDF-":
         return _finish(_pdf(data))
@@ -68,24 +72,25 @@ def _looks_html(head: bytes) -> bool:
     return bool(_HTML_START.match(head.removeprefix(b"\xef\xbb\xbf")))
 
 
-def _gunzip(data: bytes) -> bytes:
-    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)  # 16+: expect a gzip header
-    try:
-        out = inflater.decompress(data, MAX_INFLATED + 1)
-    except zlib.error as exc:
-        raise InputError(f"the gzip data is corrupt: {exc}") from None
-    if len(out) > MAX_INFLATED:
-        raise InputError(f"the gzip file inflates to more than {MAX_INFLATED // 2**20} MB")
-    if not inflater.eof:
-        raise InputError("the gzip data is truncated")
-    if inflater.unused_data[:2] == b"\x1f\x8b":  # several members (`cat a.gz b.gz`)
+def _gunzip(data: bytes, cap: int = MAX_INFLATED) -> bytes:
+    """Inflate every member (``cat a.gz b.gz`` is one valid gzip), never past ``cap`` in all."""
+    parts: list[bytes] = []
+    size = 0
+    rest = data
+    while rest[:2] == b"\x1f\x8b":
+        inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)  # 16+: expect a gzip header
         try:
-            rest = gzip.decompress(inflater.unused_data)
-        except (OSError, EOFError) as exc:
+            out = inflater.decompress(rest, cap + 1 - size)
+        except zlib.error as exc:
             raise InputError(f"the gzip data is corrupt: {exc}") from None
-        out += rest
-        if len(out) > MAX_INFLATED:
-            raise InputError(f"the gzip file inflates to more than {MAX_INFLATED // 2**20} MB")
+        size += len(out)
+        if size > cap:
+            raise InputError(f"the gzip file inflates to more than {cap:,} bytes")
+        if not inflater.eof:
+            raise InputError("the gzip data is truncated")
+        parts.append(out)
+        rest = inflater.unused_data
+    out = b"".join(parts)
     if not out:
         raise InputError("the article is empty (an empty gzip file)")
     return out
@@ -95,6 +100,15 @@ def _gunzip(data: bytes) -> bytes:
 
 
 def _html(data: bytes | str) -> Article:
+    try:
+        return _extract_html(data)
+    except (InputError, MemoryError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - lxml and trafilatura raise many kinds
+        raise InputError(f"the page cannot be read: {type(exc).__name__}: {exc}"[:300]) from None
+
+
+def _extract_html(data: bytes | str) -> Article:
     # Imported here: they take a moment, and plain text never needs them.
     import trafilatura
     from trafilatura.settings import Document
@@ -184,7 +198,6 @@ def _join(pieces: list[tuple[str, Kind]]) -> Article:
 
 def _pdf(data: bytes) -> Article:
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
 
     try:
         reader = PdfReader(io.BytesIO(data))
@@ -192,16 +205,20 @@ def _pdf(data: bytes) -> Article:
             raise InputError("the PDF is encrypted with a password")
         pages = [page.extract_text() or "" for page in reader.pages]
         meta = reader.metadata
-    except PdfReadError as exc:
-        raise InputError(f"the PDF cannot be read: {exc}") from None
+        title = _one_line(str(meta.title)) if meta and meta.title else None
+        author = _one_line(str(meta.author)) if meta and meta.author else None
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - pypdf's failures have no one base class
+        # PdfReadError, LimitReachedError (a flate bomb), NotImplementedError (an unknown
+        # filter), KeyError, ValueError, RecursionError...: a broken PDF is the input's fault.
+        raise InputError(f"the PDF cannot be read: {type(exc).__name__}: {exc}"[:300]) from None
     text = clean_text("\n\n".join(p.strip() for p in pages if p.strip()))
     if not text.strip():
         raise InputError(
             "the PDF has no extractable text (scanned pages are images: run OCR on it first)"
         )
     article = read_article(text)
-    title = _one_line(str(meta.title)) if meta and meta.title else None
-    author = _one_line(str(meta.author)) if meta and meta.author else None
     return replace(
         article,
         title=article.title or title,

@@ -71,10 +71,17 @@ class Article:
 _INVISIBLE = re.compile("[\u200b\u2060\ufeff\u00ad\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def clean_text(text: str) -> str:
-    """``\r\n`` and ``\r`` as ``\n``, invisible characters removed: the text offsets refer to."""
+    """``\r\n`` and ``\r`` as ``\n``, invisible characters removed: the text offsets refer to.
+
+    A lone surrogate (a ``str`` made from broken UTF-16) cannot be written as UTF-8: it becomes
+    U+FFFD, as a decoder would have made it.
+    """
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return _INVISIBLE.sub("", text)
+    return _SURROGATE.sub("\ufffd", _INVISIBLE.sub("", text))
 
 
 def decode(data: bytes) -> tuple[str, list[str]]:

@@ -23,17 +23,26 @@ from analyst.text.tokens import Encoder
 
 StageCallback = Callable[[str], None]
 
-# Our own delimiters, and the opening of chat-template special tokens (<|im_start|>,
-# <|endoftext|>...): llama.cpp parses special tokens in message text, so a literal one in an
-# article would become a real turn boundary.
-_TAGS = ("<article", "</article", "<section", "</section", "<facts", "</facts", "<|")
+# Our own delimiters, and the markers of chat templates: ChatML and Llama 3 special tokens
+# (<|im_start|>, <|eot_id|>...), DeepSeek's full-width ones, Llama 2 and Mistral ([INST],
+# <<SYS>>, [SYSTEM_PROMPT]), Gemma (<start_of_turn>) and sentence markers (<s>, </s>).
+# llama.cpp parses special tokens in message text, so a literal one in an article would become
+# a real turn boundary; the others at least read as one to a small model.
+_TAGS = (
+    "<article", "</article", "<section", "</section", "<facts", "</facts",
+    "<|", "<\uff5c", "<<sys>>", "<</sys>>", "<s>", "</s>", "<start_of_turn", "<end_of_turn",
+    "[inst]", "[/inst]", "[system_prompt]", "[/system_prompt]", "[available_tools]",
+    "[tool_calls]", "[tool_results]",
+)  # fmt: skip
 _TAG = re.compile("|".join(re.escape(tag) for tag in _TAGS), re.IGNORECASE)
+_LOOKALIKE = {"<": "\u2039", "[": "\uff3b"}  # ‹ and ［: read the same, parse as nothing
 
 
 def escape(text: str) -> str:
-    """Defuse those inside article text (their "<" becomes "‹"), so it cannot close its tag or
-    open a turn of its own. Only the prompt changes; the article and its offsets do not."""
-    return _TAG.sub(lambda m: "‹" + m.group(0)[1:], text)
+    """Defuse those inside article text (their "<" becomes "‹", their "[" "［"), so it cannot
+    close its tag or open a turn of its own. Only the prompt changes; the article and its offsets
+    do not."""
+    return _TAG.sub(lambda m: _LOOKALIKE[m.group(0)[0]] + m.group(0)[1:], text)
 
 
 @dataclass
