@@ -69,14 +69,20 @@ def _folder(tmp_path: Path, n: int) -> Path:
     return folder
 
 
+@pytest.mark.parametrize("concurrency", [1, 4, 16])
 def test_the_batch_budget_stops_starting_articles_and_a_rerun_goes_on(
-    server: FakeOpenAIServer, tmp_path: Path
+    server: FakeOpenAIServer, tmp_path: Path, concurrency: int
 ) -> None:
     folder, out = _folder(tmp_path, 8), tmp_path / "out"
     args = ["batch", str(folder), "-o", str(out), "--base-url", server.base_url, "--model", "m"]
-    first = CliRunner().invoke(app, [*args, "--concurrency", "1", "--batch-budget-tokens", "3000"])
+    budget = ["--batch-budget-tokens", "20000", "--concurrency", str(concurrency)]
+    first = CliRunner().invoke(app, [*args, *budget])
     assert first.exit_code == 7, first.output
-    assert "token budget (3,000) is spent" in first.stderr
+    assert "token budget (20,000) is spent" in first.stderr
+    with sqlite3.connect(out / "manifest.sqlite") as db:
+        # Held before sending: at any concurrency the run spends no more than its budget.
+        ((spent,),) = db.execute("SELECT SUM(prompt_tokens + completion_tokens) FROM files")
+    assert spent <= 20_000
     done = len(list(out.glob("*.json")))
     assert 1 <= done < 8
     with sqlite3.connect(out / "manifest.sqlite") as db:

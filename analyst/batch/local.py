@@ -50,7 +50,7 @@ from analyst.errors import AnalystError, ConfigError, InputError, ModelServerErr
 from analyst.files import display, read_bytes
 from analyst.model.drive import Withdrawn
 from analyst.model.seam import Deferred
-from analyst.model.usage import Meter
+from analyst.model.usage import Meter, Pool
 from analyst.output import FORMATS
 from analyst.schema import Report, Usage
 from analyst.session import Client, Session
@@ -204,9 +204,12 @@ class _Batch:
     _manifest: Manifest | None = None
     _config: str = ""
     _failed_before: set[str] = field(default_factory=set)
+    _pool: Pool | None = None  # the run's token budget, held request by request
 
     async def run(self, concurrency: int, open_articles: int) -> None:
         started = time.perf_counter()
+        if self.budget_tokens is not None:
+            self._pool = Pool(self.budget_tokens)
         self.result.total = len(self.paths)
         manifest = self._manifest = Manifest(self.out)
         if self.session.cache is not None:  # a manifest that still holds its batch's replies
@@ -306,7 +309,7 @@ class _Batch:
     async def _one(self, relative: PurePath, slots: Slots) -> None:
         name = display(relative)
         self.on_event(BatchEvent("started", self.result, name))
-        meter = Meter(budget=self.session.settings.budget_tokens)
+        meter = Meter(budget=self.session.settings.budget_tokens, pool=self._pool)
         started = time.perf_counter()
         try:
             limit = self.session.settings.max_input_bytes
@@ -328,13 +331,19 @@ class _Batch:
             article = self.session.read(data, name=relative.name)
             calls = self.session.calls(article, path=display(self.source / relative), meter=meter)
             self._opened += 1
-            gate = Gate(lambda: self.stopping, slots, self._opened)
+            gate = Gate(lambda: self.stopping, slots, self._opened, meter)
             done = await self.session.arun(calls, gate)
             outputs = []
             if isinstance(done, Report):
                 outputs = await asyncio.to_thread(self._write, relative, done)
         except AnalystError as exc:
             self._failed(name, exc, meter, started)
+            if self._pool is not None:
+                self._pool.close(meter, finished=False)
+            if self._pool is not None and self._pool.refused and not self.stopping:
+                # The run's budget cannot pay for another request: start nothing new.
+                self.stopping = True
+                self.result.budget_exhausted = True
             if exc.stops_batch:
                 raise
             return
@@ -344,7 +353,10 @@ class _Batch:
         except Exception as exc:  # a bug: keep its traceback in the manifest and go on
             self._failed(name, exc, meter, started, "".join(traceback.format_exception(exc)))
             return
-        if isinstance(done, Withdrawn):  # Ctrl-C came before its first request
+        if isinstance(done, Withdrawn):  # Ctrl-C or the budget came before its first request
+            if self._pool is not None and self._pool.refused and not self.stopping:
+                self.stopping = True
+                self.result.budget_exhausted = True
             self._finish(name, "interrupted", meter, started)
             status = "interrupted"
         elif isinstance(done, Deferred):  # --export-batch: its next request is in the file
@@ -358,6 +370,8 @@ class _Batch:
             self._spend_check()
             self.result.add(done.usage)
             status = "ok"
+        if self._pool is not None:
+            self._pool.close(meter, finished=status == "ok")
         self.on_event(BatchEvent("finished", self.result, name, status))
 
     def _finish(self, name: str, status: str, meter: Meter, started: float) -> Usage:

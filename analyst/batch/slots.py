@@ -7,6 +7,8 @@ import asyncio
 import heapq
 from collections.abc import Callable
 
+from analyst.model.usage import Meter
+
 
 class Slots:
     """The requests in flight, bounded; a freed slot goes to the article that started first.
@@ -49,10 +51,13 @@ class Gate:
     taking a slot; one that has finishes (its next requests go through).
     """
 
-    def __init__(self, stopping: Callable[[], bool], slots: Slots, rank: int) -> None:
+    def __init__(
+        self, stopping: Callable[[], bool], slots: Slots, rank: int, meter: Meter | None = None
+    ) -> None:
         self._stopping = stopping
         self._slots = slots
         self._rank = rank
+        self._meter = meter  # whose request waits for the run's token budget to admit it
         self._sent = 0
 
     async def enter(self) -> bool:
@@ -64,6 +69,15 @@ class Gate:
         if self._stopping() and not self._sent:
             self._slots.release()
             return False
+        if self._meter is not None and not self._sent and not self._meter.may_start():
+            self._slots.release()  # the run's budget is for the articles under way
+            return False
+        if self._meter is not None:
+            try:
+                await self._meter.admit()
+            except BaseException:
+                self._slots.release()
+                raise
         self._sent += 1
         return True
 

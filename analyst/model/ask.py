@@ -113,6 +113,7 @@ def ask(
         # Before spending: a request whose prompt and longest reply could pass the budget is
         # not sent, so a report never costs more than its budget.
         meter.check(sent + max_tokens)
+        meter.hold(sent + max_tokens)
         try:
             completion = yield ChatRequest(
                 current, schema, max_tokens, temperature, attempts + 1, copying
@@ -123,27 +124,29 @@ def ask(
             attempts += 1
             meter.calls += 1
             meter.estimated = True
-            meter.prompt_tokens += sent
+            meter.add(sent, 0)
             if attempts > repairs:
                 raise MalformedReplyError(f"{exc} ({attempts} attempts)") from None
             continue
+        except BaseException:
+            meter.release()
+            raise
         attempts += 1
         meter.mode = completion.mode
         if attempts > 1:
             meter.repairs += 1
         if completion.cached:
             meter.cache_hits += 1  # paid for in an earlier run, not in this one
+            meter.release()
         else:
             meter.calls += 1
             if completion.prompt_tokens is None or completion.completion_tokens is None:
                 meter.estimated = True
-            meter.prompt_tokens += (
-                completion.prompt_tokens if completion.prompt_tokens is not None else sent
-            )
-            meter.completion_tokens += (
+            meter.add(
+                completion.prompt_tokens if completion.prompt_tokens is not None else sent,
                 completion.completion_tokens
                 if completion.completion_tokens is not None
-                else count(encoder, completion.content)
+                else count(encoder, completion.content),
             )
             meter.count_cached(completion.cached_tokens)
         raw = completion.content

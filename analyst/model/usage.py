@@ -6,7 +6,8 @@ listed here has an unknown cost (``None``), never $0.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 
 from analyst.errors import BudgetError
 from analyst.model.seam import ClientInfo, StructuredMode
@@ -35,6 +36,75 @@ def cost_usd(model: str, backend: str, prompt_tokens: int, completion_tokens: in
 
 
 @dataclass
+class Pool:
+    """A token budget several reports share (a batch's ``--batch-budget-tokens``).
+
+    A request is admitted only when its worst case (prompt + ``max_tokens``) fits beside what is
+    spent and what the requests in flight hold; it waits while they hold too much, and gives
+    back what it did not use when its reply is in. So the budget holds however many requests
+    run at once. A request that could not fit even with nothing in flight is a ``BudgetError``.
+    """
+
+    budget: int
+    spent: int = 0
+    held: int = 0
+    refused: bool = False
+    _waiters: list[asyncio.Future[None]] = field(default_factory=list)
+    _open: dict[int, Meter] = field(default_factory=dict)  # reports under way, by id
+    _finished: int = 0
+    _finished_cost: int = 0
+
+    def check(self, tokens: int) -> None:
+        """``BudgetError`` if a request of ``tokens`` could never be admitted."""
+        if self.spent + tokens > self.budget:
+            self.refused = True
+            raise BudgetError(
+                f"a request of up to {tokens:,} tokens would take the batch past its token "
+                f"budget of {self.budget:,} ({self.spent:,} spent)"
+            )
+
+    def room_to_start(self, meter: Meter, tokens: int) -> bool:
+        """Whether a new report may start with a request of ``tokens``: no report under way is
+        waiting for room, and what the reports under way are still expected to cost, plus a
+        whole report, fits. A report is expected to cost the mean of those finished (before
+        any has, three times its first request). Reports under way finish before new ones
+        begin; ``False`` means the pool is spent for new reports."""
+        expected = self._finished_cost // self._finished if self._finished else 3 * tokens
+        remaining = sum(max(0, expected - m.spent) for m in self._open.values())
+        if not self._waiters and self.spent + self.held + remaining + expected <= self.budget:
+            self._open[id(meter)] = meter
+            return True
+        self.refused = True
+        return False
+
+    def close(self, meter: Meter, *, finished: bool) -> None:
+        """A report is over (``finished``: its cost now informs the expected cost)."""
+        if self._open.pop(id(meter), None) is not None and finished:
+            self._finished += 1
+            self._finished_cost += meter.spent
+
+    async def admit(self, tokens: int) -> None:
+        """Wait until ``tokens`` fit beside the requests in flight, then hold them."""
+        while True:
+            self.check(tokens)
+            if self.spent + self.held + tokens <= self.budget:
+                self.held += tokens
+                return
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            await waiter
+
+    def settle(self, held: int, used: int) -> None:
+        """A request is over: it used ``used`` of the ``held`` tokens; wake those waiting."""
+        self.held -= held
+        self.spent += used
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+
+@dataclass
 class Meter:
     """Running totals of one report's model usage, kept even when the report fails."""
 
@@ -48,6 +118,9 @@ class Meter:
     cached_prompt_tokens: int | None = 0
     mode: StructuredMode = StructuredMode.JSON_SCHEMA
     budget: int | None = None  # tokens (prompt + completion) this report may spend
+    pool: Pool | None = None  # a budget shared with other reports (a batch's)
+    _asking: int = 0  # the worst case of the request about to be sent
+    _held: int = 0  # what the pool admitted for the request in flight
 
     @property
     def spent(self) -> int:
@@ -61,6 +134,39 @@ class Meter:
                 f"the next request (up to {request:,} tokens with its reply) would take the "
                 f"article past its token budget of {self.budget:,} ({self.spent:,} spent)"
             )
+
+    def hold(self, tokens: int) -> None:
+        """Before a request: its worst case, to be admitted by the shared pool (if any)."""
+        if self.pool is not None:
+            self.pool.check(tokens)
+        self._asking = tokens
+
+    def may_start(self) -> bool:
+        """Whether the shared pool leaves room for this report to begin (see ``Pool``)."""
+        return self.pool is None or self.pool.room_to_start(self, self._asking)
+
+    async def admit(self) -> None:
+        """Wait for the shared pool to admit the request about to be sent (a batch's gate)."""
+        if self.pool is not None and self._asking and not self._held:
+            await self.pool.admit(self._asking)
+            self._held = self._asking
+
+    def add(self, prompt: int, completion: int) -> None:
+        """After a reply: count what it cost, and give back what its request held."""
+        self.prompt_tokens += prompt
+        self.completion_tokens += completion
+        self._settle(prompt + completion)
+
+    def release(self) -> None:
+        """The request is over without a cost to count (answered from the cache, or failed)."""
+        self._settle(0)
+
+    def _settle(self, used: int) -> None:
+        if self.pool is not None and self._held:
+            self.pool.settle(self._held, used)
+        elif self.pool is not None:
+            self.pool.spent += used  # never admitted (no gate): still counted
+        self._held = self._asking = 0
 
     def count_cached(self, tokens: int | None) -> None:
         """Add one reply's cached prompt tokens (``None``: the server did not say)."""
