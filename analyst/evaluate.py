@@ -27,11 +27,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from analyst.errors import AnalystError, ConfigError, InputError
+from analyst.files import display
 from analyst.quality import ProofFigures, proof_figures
 from analyst.reading.text import Kind, read_article
 from analyst.session import Client, Session
 from analyst.settings import Settings
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL")
 if TYPE_CHECKING:
     from analyst.schema import Report
@@ -71,6 +73,7 @@ class ArticleScore:
     proof: ProofFigures | None = None
     prompt_tokens: int = 0
     cached_prompt_tokens: int | None = None  # None: the server did not say
+    exit_code: int = 0  # of the error, when the article failed
 
 
 @dataclass
@@ -153,9 +156,9 @@ def load_articles(path: Path) -> list[EvalArticle]:
             rows.append(
                 EvalArticle(
                     id=str(data["id"]),
-                    text=str(data["text"]),
-                    reference_summary=data.get("reference_summary"),
-                    title=data.get("title"),
+                    text=_text(data, "text"),
+                    reference_summary=_optional(data, "reference_summary"),
+                    title=_optional(data, "title"),
                 )
             )
         except (ValueError, KeyError, TypeError) as exc:
@@ -166,11 +169,29 @@ def load_articles(path: Path) -> list[EvalArticle]:
 
 
 def _lines(path: Path) -> Iterator[str]:
+    number = 0
     try:
         with path.open(encoding="utf-8") as f:
-            yield from (line for line in f if line.strip())
+            for number, line in enumerate(f, start=1):  # noqa: B007 - read in the handler
+                if line.strip():
+                    yield line
+    except UnicodeDecodeError:
+        raise InputError(f"{display(path)}:{number + 1}: not UTF-8 (JSONL is UTF-8)") from None
     except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}") from None
+        raise InputError(f"cannot read {display(path)}: {exc.strerror}") from None
+
+
+def _text(data: dict[str, Any], name: str) -> str:
+    """A text field of a row, as a string; lone surrogates (which ``json`` lets through, and no
+    output can write) become U+FFFD."""
+    value = data[name]
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, not {type(value).__name__}")
+    return _SURROGATE.sub("\ufffd", value)
+
+
+def _optional(data: dict[str, Any], name: str) -> str | None:
+    return None if data.get(name) is None else _text(data, name)
 
 
 def lead3(text: str) -> str:
@@ -212,6 +233,7 @@ def evaluate_articles(
                 if exc.stops_batch:
                     raise
                 score = ArticleScore(row.id, None, None, 0, 0, None, 0, 0, 0, 0, 0.0, str(exc))
+                score.exit_code = exc.exit_code
             else:
                 score = _score(row, text, report, verify=settings.verify)
                 score.proof = proof_figures(report, article.text)
@@ -272,6 +294,7 @@ class ClaimScore:
     lexical: float | None = None
     model_verdict: str | None = None  # the model's own vote, before the cheap signals
     error: str | None = None
+    exit_code: int = 0  # of the error, when the claim could not be judged
 
 
 @dataclass
@@ -334,8 +357,8 @@ def load_claims(path: Path) -> list[EvalClaim]:
             rows.append(
                 EvalClaim(
                     str(data["id"]),
-                    str(data["text"]),
-                    str(data["claim"]),
+                    _text(data, "text"),
+                    _text(data, "claim"),
                     bool(data["label_supported"]),
                 )
             )
@@ -373,7 +396,14 @@ def evaluate_claims(
             except AnalystError as exc:
                 if exc.stops_batch:
                     raise
-                score = ClaimScore(row.id, row.label_supported, None, None, error=str(exc))
+                score = ClaimScore(
+                    row.id,
+                    row.label_supported,
+                    None,
+                    None,
+                    error=str(exc),
+                    exit_code=exc.exit_code,
+                )
             else:
                 score = ClaimScore(
                     row.id,

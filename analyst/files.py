@@ -55,8 +55,13 @@ def read_capped(stream: BinaryIO, limit: int, *, what: str) -> bytes:
 def write_atomic(path: Path, text: str) -> None:
     """Write all or nothing: a reader never sees half a file, a crash never leaves one."""
     directory = path.parent if str(path.parent) else Path(".")
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)  # a file replaced keeps its mode
+    except OSError:
+        mode = 0o666 & ~_umask()  # a new one gets what open() would give it
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, mode)  # mkstemp makes it 0600, whatever the umask
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()
@@ -65,6 +70,19 @@ def write_atomic(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    """The process's umask: Linux shows it in /proc; elsewhere set and restore it."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def display(path: PurePath) -> str:

@@ -19,6 +19,8 @@ from analyst.evaluate import (
     load_articles,
     load_claims,
 )
+from analyst.files import printable
+from analyst.secrets import redact_text
 from analyst.settings import Settings
 
 
@@ -86,6 +88,7 @@ def evaluate(
                 sys.stdout.write(judged.to_json())
             else:
                 Console().print(claims_table(judged))
+            _all_failed([(c.error, c.exit_code) for c in judged.claims], "claim")
             return
         rows = load_articles(articles)
         with err.status(f"evaluating {len(rows)} articles", spinner="dots") as status:
@@ -103,6 +106,21 @@ def evaluate(
         sys.stdout.write(result.to_json())
     else:
         Console().print(eval_table(result))
+    _all_failed([(a.error, a.exit_code) for a in result.articles], "article")
+
+
+def _all_failed(outcomes: list[tuple[str | None, int]], what: str) -> None:
+    """Exit with the first error's code when no row could be scored: figures of nothing are not
+    a result (a wrong key or a server that is down fails every row alike)."""
+    if not outcomes or any(error is None for error, _ in outcomes):
+        return
+    error, code = outcomes[0]
+    print(
+        f"analyst: error: every {what} failed ({len(outcomes)}); the first: "
+        f"{printable(redact_text(error or ''))}",
+        file=sys.stderr,
+    )
+    raise typer.Exit(code or errors.ModelServerError.exit_code)
 
 
 def register(app: typer.Typer) -> None:

