@@ -47,7 +47,7 @@ from analyst.batch.results import (
 )
 from analyst.batch.slots import Gate, Slots
 from analyst.errors import AnalystError, ConfigError, InputError, ModelServerError, describe
-from analyst.files import display, read_bytes
+from analyst.files import as_path, display, read_bytes
 from analyst.model.drive import Withdrawn
 from analyst.model.seam import Deferred
 from analyst.model.usage import Meter, Pool
@@ -124,6 +124,9 @@ async def asummarize_folder(
     spent, no new article starts (those under way finish) and the result says
     ``budget_exhausted``. ``on_event`` receives progress events.
     """
+    source, out = as_path(folder, "folder"), as_path(out_dir, "out_dir")
+    if settings is not None and not isinstance(settings, Settings):
+        raise ConfigError(f"settings must be an analyst.Settings, not {type(settings).__name__}")
     settings = settings or Settings()
     if retry_failed and force:
         raise ConfigError("--retry-failed and --force contradict each other; choose one")
@@ -143,7 +146,6 @@ async def asummarize_folder(
         settings = replace(settings, local_slots=concurrency)
     concurrency = concurrency or DEFAULT_CONCURRENCY
 
-    source, out = Path(folder), Path(out_dir)
     found = find_articles(source, pattern=pattern, exclude=out)
     if not found.paths:
         what = f"matching {pattern!r}" if pattern else f"({' '.join(ARTICLE_SUFFIXES)}, .gz)"

@@ -126,6 +126,8 @@ class OpenAIChatClient:
                 return self._clean(_completion(response, mode))
             except openai.APIError as exc:
                 self._step_down_or_raise(exc, mode)
+            except ReplyTooLarge as exc:
+                raise _too_large(exc) or errors.ModelServerError(str(exc)) from None
             except ValueError as exc:  # a 200 whose body is not JSON
                 raise self._malformed(exc) from None
 
@@ -149,6 +151,8 @@ class OpenAIChatClient:
                 return self._clean(_completion(response, mode))
             except openai.APIError as exc:
                 self._step_down_or_raise(exc, mode)
+            except ReplyTooLarge as exc:
+                raise _too_large(exc) or errors.ModelServerError(str(exc)) from None
             except ValueError as exc:  # a 200 whose body is not JSON
                 raise self._malformed(exc) from None
 

@@ -124,9 +124,10 @@ def to_markdown(report: Report) -> str:
     if not report.no_synthesis:
         out += ["## Implications", ""]
         for n, imp in enumerate(report.implications, start=1):
-            out.append(f"{n}. {md(imp.text)} {md(cites(imp.facts))}".rstrip())
+            out.append(f"{n}. {md(imp.text)} {cites([md(i) for i in imp.facts])}".rstrip())
         pieces = " ".join(
-            f"{md(text)} {md(cites(ids))}".rstrip() for text, ids in analysis_pieces(report)
+            f"{md(text)} {cites([md(i) for i in ids])}".rstrip()
+            for text, ids in analysis_pieces(report)
         )
         out += ["", "## AI Analysis", "", pieces]
     if report.warnings:

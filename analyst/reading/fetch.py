@@ -95,6 +95,8 @@ def _backend(allow_private: bool, sockets: list[socket.socket]) -> httpcore2.Net
             if not allow_private:
                 for address in addresses:
                     if why := refusal(address):
+                        if host.strip("[]") == address:
+                            why = why.split(" (")[0]
                         raise _Refused(
                             f"{host} is {why}; pass --allow-private-urls to fetch it anyway"
                         )
@@ -177,6 +179,8 @@ def fetch(
                 if time.monotonic() > deadline:
                     raise httpx2.ReadTimeout("deadline")
                 chunks.append(chunk)
+            if expired.is_set():  # the cut can look like the end of a body sent until close
+                raise httpx2.ReadTimeout("deadline")
             return Fetched(b"".join(chunks), content_type, str(response.url))
     except _Refused as exc:
         raise InputError(f"refused to fetch {shown}: {exc}") from None
