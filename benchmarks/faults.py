@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import sys
 import tempfile
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,23 +40,64 @@ def _run(server: FakeOpenAIServer, path: str = ARTICLE) -> Any:
     return CliRunner().invoke(app, [*args, "--timeout", "1", "--max-retries", "2", "--no-cache"])
 
 
+@dataclass
+class Totals:
+    """What happened to the runs of one group: every run lands in exactly one column but
+    "tried"; anything not clean, recovered, a traceback or a hang is "lost" (a wrong exit code,
+    a second error line, a missing report)."""
+
+    tried: int = 0
+    clean: int = 0
+    recovered: int = 0
+    tracebacks: int = 0
+    hangs: int = 0
+
+    @property
+    def lost(self) -> int:
+        return self.tried - self.clean - self.recovered - self.tracebacks - self.hangs
+
+
+HANG_SECONDS = 60.0  # one run of one article against the loopback server takes about a second
+
+
+def print_totals(groups: dict[str, Totals]) -> None:
+    """The table every reliability benchmark ends with."""
+    head = ("tried", "clean", "recovered", "tracebacks", "hangs", "lost")
+    print(f"\n{'':28}" + "".join(f"{h:>11}" for h in head))
+    total = Totals()
+    for name, t in groups.items():
+        row = (t.tried, t.clean, t.recovered, t.tracebacks, t.hangs, t.lost)
+        print(f"{name:28}" + "".join(f"{n:>11,}" for n in row))
+        for key in ("tried", "clean", "recovered", "tracebacks", "hangs"):
+            setattr(total, key, getattr(total, key) + getattr(t, key))
+    row = (total.tried, total.clean, total.recovered, total.tracebacks, total.hangs, total.lost)
+    print(f"{'total':28}" + "".join(f"{n:>11,}" for n in row))
+
+
 def _traceback(result: Any) -> bool:
     crashed = result.exception is not None and not isinstance(result.exception, SystemExit)
     return crashed or "Traceback" in result.output
 
 
-def faults() -> None:
+def _timed(server: FakeOpenAIServer, path: str = ARTICLE) -> tuple[Any, bool]:
+    started = time.monotonic()
+    result = _run(server, path)
+    return result, time.monotonic() - started > HANG_SECONDS
+
+
+def faults() -> Totals:
     print(f"{'fault':26} {'once: recovered':>19} {'always: exit':>13} {'clean':>6} {'tb':>3}")
-    totals = [0, 0, 0, 0]
+    t = Totals()
     for name, (item, code, words) in {**FAULTS, **FINAL}.items():
         server = FakeOpenAIServer().start()
         server.enqueue(item)
-        once = _run(server)
+        once, once_hung = _timed(server)
         server.stop()
         server = FakeOpenAIServer().start()
         server.always = item
-        always = _run(server)
+        always, always_hung = _timed(server)
         server.stop()
+        final = name in FINAL
         recovered = once.exit_code == 0
         lines = always.stderr.strip().splitlines()
         # One error line (exit 5 adds a hint: "run with --verbose to see the model's last reply").
@@ -64,54 +107,62 @@ def faults() -> None:
             and words in lines[0]
             and all(line.startswith("analyst: ") for line in lines)
         )
-        tracebacks = _traceback(once) + _traceback(always)
-        final = name in FINAL
+        for result, hung, good in (
+            (once, once_hung, once.exit_code == code if final else recovered),
+            (always, always_hung, clean),
+        ):
+            t.tried += 1
+            if _traceback(result):
+                t.tracebacks += 1
+            elif hung:
+                t.hangs += 1
+            elif good and result is once and not final:
+                t.recovered += 1
+            elif good:
+                t.clean += 1
         shown = "final (not retried)" if final else ("yes" if recovered else "NO")
+        tracebacks = _traceback(once) + _traceback(always)
         print(
             f"{name:26} {shown:>19} {always.exit_code:>13} {'yes' if clean else 'NO':>6} "
             f"{tracebacks:>3}"
         )
-        totals[0] += 2
-        totals[1] += int(recovered and not final)
-        totals[2] += int(clean) + int(final and once.exit_code == code)
-        totals[3] += tracebacks
     # A body that drips in slowly but never pauses for a whole timeout is not a failure.
     server = FakeOpenAIServer().start()
     server.always = fault("drip", 0.6)
-    drip = _run(server)
+    drip, hung = _timed(server)
     server.stop()
-    totals[0] += 1
-    totals[1] += int(drip.exit_code == 0)
-    totals[3] += _traceback(drip)
+    t.tried += 1
+    t.tracebacks += _traceback(drip)
+    t.hangs += hung and not _traceback(drip)
+    t.recovered += drip.exit_code == 0 and not hung
     shown = "yes" if drip.exit_code == 0 else "NO"
     print(f"{'slow drip, every request':26} {shown:>19} {drip.exit_code:>13} {'-':>6} {0:>3}")
-    print(
-        f"\nfaults injected {totals[0]}: recovered {totals[1]}, clean failures {totals[2]}, "
-        f"tracebacks {totals[3]}"
-    )
+    return t
 
 
-def bad_inputs() -> None:
-    handled = tracebacks = 0
+def bad_inputs() -> Totals:
+    t = Totals()
     server = FakeOpenAIServer().start()
     with tempfile.TemporaryDirectory() as tmp:
         for name, make in CASES.items():
             path = Path(tmp) / "input.txt"
             path.write_bytes(make())
-            result = _run(server, str(path))
-            tracebacks += _traceback(result)
+            result, hung = _timed(server, str(path))
             ok = result.exit_code == 0 or (
                 result.exit_code == 3 and len(result.stderr.strip().splitlines()) == 1
             )
-            handled += ok
+            t.tried += 1
+            t.tracebacks += _traceback(result)
+            t.hangs += hung and not _traceback(result)
+            t.clean += ok and not hung and not _traceback(result)
             outcome = "report" if result.exit_code == 0 else f"exit {result.exit_code}"
             print(f"  {name:36} {outcome}")
     server.stop()
-    print(f"bad inputs tried {len(CASES)}: handled {handled}, tracebacks {tracebacks}")
+    return t
 
 
-def injections() -> None:
-    resisted = 0
+def injections() -> Totals:
+    t = Totals()
     server = FakeOpenAIServer().start()
     settings = Settings(base_url=server.base_url, model="m", max_retries=0)
     clean_system = None
@@ -127,18 +178,20 @@ def injections() -> None:
         ) and all("<|" not in u for u in users)
         grounded = all(text[f.start : f.end] == f.evidence for f in report.facts)
         ok = delimiters_intact and grounded and report.language == "en" and systems == clean_system
-        resisted += ok
+        t.tried += 1
+        t.clean += ok
         print(f"  {name:24} {'resisted' if ok else 'NOT RESISTED'}")
     server.stop()
-    print(f"injection cases tried {len(INJECTIONS)}: resisted {resisted}")
+    return t
 
 
 def main() -> None:
-    faults()
+    groups = {"server faults": faults()}
     print("\nbad inputs")
-    bad_inputs()
+    groups["bad inputs"] = bad_inputs()
     print("\nprompt injections (prompt assembly and grounding)")
-    injections()
+    groups["prompt injections"] = injections()
+    print_totals(groups)
 
 
 if __name__ == "__main__":

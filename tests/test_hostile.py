@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from analyst.cli import app
 from tests.fakeserver import FakeOpenAIServer
+from tests.fuzz import seed_pdf
 
 SENTENCE = "The council approved a budget of {n} million on Tuesday after a long debate. "
 
@@ -57,6 +58,8 @@ CASES: dict[str, Callable[[], bytes]] = {
     "a NUL in UTF-16 clothing": lambda: b"\xff\xfe" + b"\x00\xd8" * 50,  # lone surrogates
     "HTML with no article": lambda: b"<!doctype html><html><body><nav>Home</nav></body></html>",
     "a PDF that is not one": lambda: b"%PDF-1.4\n%%EOF",
+    # pypdf logs what it repairs ("EOF marker not found"): that must not reach stderr.
+    "a PDF cut short": lambda: seed_pdf()[: len(seed_pdf()) * 2 // 3],
     "gzip of nothing": lambda: zlib.compress(b"")[:2] and b"\x1f\x8b\x08\x00" + b"\x00" * 6,
 }
 
@@ -94,6 +97,7 @@ def test_the_expected_ones_are_refused(server: FakeOpenAIServer, tmp_path: Path)
         "only headings",
         "HTML with no article",
         "a PDF that is not one",
+        "a PDF cut short",
         "gzip of nothing",
         "a NUL in UTF-16 clothing",
     }

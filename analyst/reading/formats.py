@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import re
 import zlib
 from dataclasses import replace
@@ -99,7 +100,16 @@ def _gunzip(data: bytes, cap: int = MAX_INFLATED) -> bytes:
 # ---- HTML -------------------------------------------------------------------------------------
 
 
+def _quiet(name: str) -> None:
+    logger = logging.getLogger(name)
+    if not logger.handlers:
+        logger.addHandler(logging.NullHandler())
+
+
 def _html(data: bytes | str) -> Article:
+    _quiet("trafilatura")
+    _quiet("htmldate")
+    _quiet("courlan")
     try:
         return _extract_html(data)
     except (InputError, MemoryError):
@@ -198,6 +208,11 @@ def _join(pieces: list[tuple[str, Kind]]) -> Article:
 
 def _pdf(data: bytes) -> Article:
     from pypdf import PdfReader
+
+    # pypdf logs what it repairs in a broken file ("EOF marker not found"); with no handler
+    # configured, Python would print each to stderr beside analyst's one line. A NullHandler
+    # keeps them off stderr and still lets them reach an application's own logging.
+    _quiet("pypdf")
 
     try:
         reader = PdfReader(io.BytesIO(data))
