@@ -34,6 +34,7 @@ from analyst.session import Client, Session
 from analyst.settings import Settings
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+MAX_LINE = 64 * 2**20  # characters in one JSONL row
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL")
 if TYPE_CHECKING:
     from analyst.schema import Report
@@ -172,7 +173,13 @@ def _lines(path: Path) -> Iterator[str]:
     number = 0
     try:
         with path.open(encoding="utf-8") as f:
-            for number, line in enumerate(f, start=1):  # noqa: B007 - read in the handler
+            # A line at a time, each capped: /dev/zero or a file with no newline must not
+            # become one line as large as memory.
+            for number, line in enumerate(iter(lambda: f.readline(MAX_LINE + 1), ""), start=1):
+                if len(line) > MAX_LINE:
+                    raise InputError(
+                        f"{display(path)}:{number}: a row over {MAX_LINE:,} characters"
+                    )
                 if line.strip():
                     yield line
     except UnicodeDecodeError:

@@ -345,6 +345,8 @@ def test_eval_fails_when_every_row_fails_and_reads_bad_rows_as_input_errors(
     rows.write_text(json.dumps({"id": "a", "text": story, "reference_summary": "x"}) + "\n")
     down = CliRunner().invoke(app, ["eval", str(rows), "--base-url", "http://127.0.0.1:1/v1"])
     assert down.exit_code == 4 and "every article failed" in down.stderr
+    endless = CliRunner().invoke(app, ["eval", "/dev/zero"])  # one line that never ends
+    assert endless.exit_code == 3 and "a row over" in endless.stderr
     bad = tmp_path / "bad.jsonl"
     bad.write_bytes(b'{"id": "a", "text": "caf\xe9"}\n')
     assert CliRunner().invoke(app, ["eval", str(bad)]).exit_code == 3

@@ -84,8 +84,12 @@ def mirror(out_dir: Path, relative: PurePath, suffix: str) -> Path:
     planted inside it, say).
     """
     target = out_dir / relative.parent / (relative.name + suffix)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if not target.parent.resolve().is_relative_to(out_dir.resolve()):
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        inside = target.parent.resolve().is_relative_to(out_dir.resolve())
+    except (RuntimeError, OSError) as exc:  # RuntimeError: a symlink loop (Python 3.11)
+        raise InputError(f"{display(relative)}: cannot make its report's folder: {exc}") from None
+    if not inside:
         raise InputError(f"{display(relative)}: its report would land outside {out_dir}")
     return target
 

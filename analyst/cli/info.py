@@ -11,6 +11,7 @@ import typer
 from analyst import errors
 from analyst.model import local
 from analyst.schema import report_json_schema
+from analyst.secrets import redact_url
 from analyst.settings import Settings
 
 
@@ -32,7 +33,7 @@ def models() -> None:
     if settings.uses_local:
         print("remote backend: none configured (set OPENAI_API_KEY or OPENAI_BASE_URL)")
     else:
-        where = settings.base_url or "OpenAI API"
+        where = redact_url(settings.base_url) if settings.base_url else "OpenAI API"
         print(f"remote backend: {where}, model {settings.model_name or '(asked from the server)'}")
     print(f"in use by default: {settings.backend} ({settings.model_name or 'server default'})")
 

@@ -23,6 +23,11 @@ def cap_for(max_tokens: int) -> int:
     return 2**20 + 1024 * max_tokens
 
 
+def _capped(request: httpx2.Request) -> bool:
+    """Only chat completions have a size bound; a provider batch's result file may be large."""
+    return request.url.path.endswith("/chat/completions")
+
+
 def _declared_over(response: httpx2.Response, cap: int) -> None:
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > cap:
@@ -68,6 +73,8 @@ class CappedTransport(httpx2.HTTPTransport):
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         response = super().handle_request(request)
+        if not _capped(request):
+            return response
         try:
             _declared_over(response, self._cap)
         except ReplyTooLarge:
@@ -87,6 +94,8 @@ class AsyncCappedTransport(httpx2.AsyncHTTPTransport):
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         response = await super().handle_async_request(request)
+        if not _capped(request):
+            return response
         try:
             _declared_over(response, self._cap)
         except ReplyTooLarge:
