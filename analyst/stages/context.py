@@ -29,7 +29,8 @@ StageCallback = Callable[[str], None]
 # llama.cpp parses special tokens in message text, so a literal one in an article would become
 # a real turn boundary; the others at least read as one to a small model.
 _TAGS = (
-    "<article", "</article", "<section", "</section", "<facts", "</facts",
+    "<article", "</article", "<section", "</section", "<facts", "</facts", "<headline",
+    "</headline", "<dek", "</dek",
     "<|", "<\uff5c", "<<sys>>", "<</sys>>", "<s>", "</s>", "<start_of_turn", "<end_of_turn",
     "[inst]", "[/inst]", "[system_prompt]", "[/system_prompt]", "[available_tools]",
     "[tool_calls]", "[tool_results]",
