@@ -131,6 +131,8 @@ def fetch(
     }
     sockets: list[socket.socket] = []
     transport = httpx2.HTTPTransport(trust_env=False)
+    # HTTPTransport takes no network backend, and the guard must sit where sockets are opened
+    # (after name resolution, on every redirect hop): so its pool is replaced by one that has it.
     transport._pool = httpcore2.ConnectionPool(
         ssl_context=transport._pool._ssl_context,
         network_backend=_backend(allow_private, sockets),
