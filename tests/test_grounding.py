@@ -79,3 +79,9 @@ def test_absent_numbers_are_compared_as_digits_and_names_can_be_skipped() -> Non
     assert absent_terms("The line will carry 65,000 riders in Lyon.", source) == ["The"]
     assert absent_terms("It will carry 66,000 riders.", source, names=False) == ["66,000"]
     assert absent_terms("The Metropole approved it.", source, names=False) == []
+
+
+def test_a_quote_of_only_invisible_characters_is_not_found() -> None:
+    # Found by the fuzzer (benchmarks/hostile.py): it normalized to "", found at 0 of an empty text.
+    for text in ("", "Some text."):
+        assert Grounder(text, [(0, len(text))]).locate("\u200b\ufeff") is None

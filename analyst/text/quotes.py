@@ -127,6 +127,8 @@ class Grounder:
                 return Location(at, at + len(quote), MatchKind.EXACT, 100.0)
         nquote, _ = normalize(quote)
         nquote = nquote.strip()
+        if not nquote:  # only invisible characters: "" is found everywhere, and means nothing
+            return None
         for i in order:
             norm, index = self._normalized(i)
             at = norm.find(nquote)
