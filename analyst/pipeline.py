@@ -20,6 +20,8 @@ from analyst.reading.text import Article, Block, Kind
 from analyst.schema import (
     FACTS_PER_CALL,
     Analysis,
+    Entity,
+    Event,
     ExtractedFact,
     Fact,
     Implication,
@@ -31,7 +33,7 @@ from analyst.schema import (
     Synthesis,
 )
 from analyst.settings import Settings
-from analyst.stages import extract, synthesize, verify
+from analyst.stages import extract, synthesize, verify, who
 from analyst.stages.context import Context, StageCallback
 from analyst.stages.ground import ground
 from analyst.stages.support import support
@@ -127,9 +129,15 @@ def _report(ctx: Context, *, path: str | None) -> Calls[Report]:
         ctx.notify("writing the summary")
         sentences = synthesize.summary_sentences(tokens)
         synthesis = yield from synthesize.synthesize(ctx, passed, sentences)
+    entities: list[Entity] = []
+    timeline: list[Event] = []
+    if ctx.settings.who:
+        ctx.notify("finding who's who and the timeline")
+        entities, timeline = yield from who.who(ctx)
     kept = facts if ctx.settings.keep_ungrounded else grounded
     seconds = time.perf_counter() - started
-    return _assemble(ctx, sections, kept, len(located), synthesis, path, tokens, seconds)
+    report = _assemble(ctx, sections, kept, len(located), synthesis, path, tokens, seconds)
+    return report.model_copy(update={"entities": entities, "timeline": timeline})
 
 
 def plan(ctx: Context) -> tuple[list[Section], list[list[Section]]]:

@@ -40,6 +40,8 @@ NAMES = (
     "article_language",
     "synthesis_gate",
     "synthesis_gate_input",
+    "who",
+    "who_input",
 )
 
 # The tasks the system text describes, in this order, for every call (``Prompts.system``).
@@ -82,16 +84,19 @@ class Prompts:
             digest.update(name.encode() + b"\0" + templates[name].encode() + b"\0")
         return cls(templates=templates, sha256=digest.hexdigest())
 
-    def system(self, extract: str = "extract") -> str:
+    def system(self, extract: str = "extract", *, who: bool = False) -> str:
         """The system text of every call: the rules, then every task (``HANDBOOK``).
 
         All tasks travel in the one system text so that every call of every article begins
         with the same tokens: llama.cpp computes them once per slot (and restores them from a
         saved slot in later processes), OpenAI bills them at its cached rate. A call then ends
         with a short request that names its task. ``extract`` picks the extraction task's
-        wording: by sentence number (``extract``) or by quote (``extract_quotes``).
+        wording: by sentence number (``extract``) or by quote (``extract_quotes``). ``who`` adds
+        the who's-who-and-timeline task (``--who``), which reports without it need not read.
         """
         tasks = [extract if name == "extract" else name for name in HANDBOOK]
+        if who:
+            tasks.append("who")
         return "\n\n".join([self.render("system"), *(self.render(name) for name in tasks)])
 
     def render(self, name: str, **variables: str) -> str:

@@ -13,7 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from analyst.text.quotes import MatchKind
 
-SCHEMA_VERSION: Literal["1"] = "1"
+# 2: who's who (``entities``) and ``timeline``; reports of version 1 load, with both empty.
+SCHEMA_VERSION: Literal["2"] = "2"
 
 
 class _Strict(BaseModel):
@@ -73,6 +74,41 @@ class CitingReply(_Strict):
     still evidence, located like any quote."""
 
     facts: list[CitingFact | ExtractedFact]
+
+
+class CitedRole(_Strict):
+    """A role of a person or organisation as one numbered sentence of the article states it."""
+
+    role: str = Field(min_length=1, description="the role in the article's words")
+    sentence: int = Field(description="the number of the sentence that states the role")
+
+
+class WhoEntity(_Strict):
+    """A person, organisation, product or place that matters to the story."""
+
+    name: str = Field(min_length=1, description="its fullest name in the article")
+    type: Literal["person", "organisation", "product", "place"]
+    aliases: list[str] = Field(description="other names the article uses for it")
+    roles: list[CitedRole]
+
+
+class CitedEvent(_Strict):
+    """A dated event as one numbered sentence of the article states it."""
+
+    date: str = Field(min_length=1, description="the date exactly as the sentence writes it")
+    event: str = Field(min_length=1, description="what happened, in one short sentence")
+    who: list[str] = Field(description="names of the people or organisations involved")
+    sentence: int = Field(description="the number of the sentence that states the event")
+
+
+WHO_PER_CALL = 8
+
+
+class WhoWhen(_Strict):
+    """The reply to the who's-who-and-timeline call."""
+
+    entities: list[WhoEntity] = Field(json_schema_extra={"maxItems": WHO_PER_CALL})
+    events: list[CitedEvent] = Field(json_schema_extra={"maxItems": WHO_PER_CALL})
 
 
 class Rewrite(_Strict):
@@ -323,6 +359,46 @@ class Fact(BaseModel):
         return self
 
 
+class Role(BaseModel):
+    """A role the article gives an entity, with the sentence that states it."""
+
+    text: str
+    evidence: str
+    start: int
+    end: int
+    match: MatchKind = MatchKind.EXACT
+
+
+class Entity(BaseModel):
+    """A person, organisation, product or place of the story, and its roles as stated."""
+
+    id: str
+    name: str
+    type: Literal["person", "organisation", "product", "place"]
+    aliases: list[str] = Field(
+        default_factory=list, description="other names the article uses for it (each found)"
+    )
+    mentions: int = Field(description="how often the name or an alias occurs in the article")
+    roles: list[Role] = Field(default_factory=list)
+
+
+class Event(BaseModel):
+    """A dated event of the story, with the sentence that states it."""
+
+    id: str
+    date: str = Field(description="ISO 8601 at the precision the article gives: 2023, 2023-09, ...")
+    date_text: str = Field(description="the date as the article writes it")
+    date_source: Literal["stated", "relative"] = Field(
+        description="stated in the sentence, or resolved from a relative expression ('on "
+        "Tuesday', 'last month') against the article's own date"
+    )
+    event: str
+    entities: list[str] = Field(default_factory=list, description="ids of the entities involved")
+    evidence: str
+    start: int
+    end: int
+
+
 class Implication(BaseModel):
     """A consequence of the facts, citing them by id; for an implication, the party it concerns."""
 
@@ -375,7 +451,7 @@ class Usage(BaseModel):
 class Report(BaseModel):
     """An analyst report on one article."""
 
-    schema_version: Literal["1"] = SCHEMA_VERSION
+    schema_version: Literal["1", "2"] = SCHEMA_VERSION
     title: str | None
     summary: str
     source: SourceInfo
@@ -387,6 +463,12 @@ class Report(BaseModel):
     model: ModelInfo
     usage: Usage
     facts_extracted: int = Field(description="facts the model proposed, before grounding")
+    entities: list[Entity] = Field(
+        default_factory=list, description="who's who (with --who; empty in version 1 reports)"
+    )
+    timeline: list[Event] = Field(
+        default_factory=list, description="dated events in order (with --who)"
+    )
     language: str | None = Field(
         default=None, description="the language the summary, facts and analysis are written in"
     )

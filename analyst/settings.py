@@ -92,6 +92,9 @@ class Settings:
     # Check each grounded fact against the article (one more call); unsupported ones are marked
     # and kept out of the implications and the analysis.
     verify: bool = False
+    # Who's who (people and organisations with their roles) and the timeline (dated events),
+    # each proved by a sentence: one more call, on the prefix every call shares.
+    who: bool = False
     # The language reports are written in (a code such as "en", or a name); None: the article's.
     language: str | None = None
     include_text: bool = False  # put the text the offsets refer to into the report

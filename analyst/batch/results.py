@@ -97,6 +97,7 @@ def describe_config(settings: Settings, prompts: Prompts, identity: str) -> dict
         "repairs": s.repairs,
         "keep_ungrounded": s.keep_ungrounded,
         "verify": s.verify,
+        "who": s.who,
         "language": s.language,
         "include_text": s.include_text,
         "max_input_tokens": s.max_input_tokens,

@@ -127,6 +127,15 @@ SHARED: dict[str, tuple[inspect.Parameter, str | None]] = {
         OUTPUT,
         default=False,
     ),
+    "who": _flag(
+        "who",
+        bool,
+        "Add who's who (people and organisations, with the roles the article gives them) and "
+        "the timeline (dated events), each proved by a sentence: one more call.",
+        OUTPUT,
+        "--who",
+        default=False,
+    ),
     "keep_ungrounded": _flag(
         "keep_ungrounded",
         bool,

@@ -100,6 +100,28 @@ def _defuse_block(match: re.Match[str]) -> str:
     return lead + (mark[:-1] + "\\" + mark[-1] if mark[0].isdigit() else "\\" + mark)
 
 
+def _who(report: Report) -> list[str]:
+    """Who's who and the timeline as Markdown lines (nothing when the report has neither)."""
+    out: list[str] = []
+    if report.entities:
+        out += ["## Who's who", ""]
+        for entity in report.entities:
+            also = f", also {', '.join(md(a) for a in entity.aliases)}" if entity.aliases else ""
+            out.append(f"- **{md(entity.name)}** ({entity.type}{also})")
+            for role in entity.roles:
+                out += [f"  - {md(role.text)}", f"    > {md(role.evidence)}"]
+        out.append("")
+    if report.timeline:
+        out += ["## Timeline", ""]
+        for event in report.timeline:
+            how = (
+                f' *("{md(event.date_text)}", resolved)*' if event.date_source == "relative" else ""
+            )
+            out += [f"- **{event.date}** {md(event.event)}{how}", f"  > {md(event.evidence)}"]
+        out.append("")
+    return out
+
+
 def to_markdown(report: Report) -> str:
     """The report as Markdown, with the same content as the terminal view."""
     out: list[str] = [f"# {md(report.title or 'Untitled article')}", ""]
@@ -121,6 +143,7 @@ def to_markdown(report: Report) -> str:
             out.append(f"- **{md(fact.id)}** {md(fact.text)} {mark}")
             out.append(f"  > {md(fact.evidence)}")
         out.append("")
+    out += _who(report)
     if not report.no_synthesis:
         out += ["## Implications", ""]
         for n, imp in enumerate(report.implications, start=1):

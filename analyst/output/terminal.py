@@ -63,6 +63,7 @@ def to_rich(report: Report) -> RenderableType:
             quote = Text(f'"{fact.evidence}"', style="dim italic")
             grid.add_row(mark, fact.id, Group(body, quote))
         parts.append(grid)
+    parts += _who(report)
     if not report.no_synthesis:
         parts += [Text(""), Rule("Implications", align="left")]
         for n, imp in enumerate(report.implications, start=1):
@@ -81,6 +82,35 @@ def to_rich(report: Report) -> RenderableType:
         parts.append(Text.from_markup(f"[yellow]warning:[/] {escape(warning)}"))
     parts.append(Text(footer(report), style="dim"))
     return Group(*parts)
+
+
+def _who(report: Report) -> list[RenderableType]:
+    """Who's who (a table: name, what it is, each role with its sentence) and the timeline."""
+    parts: list[RenderableType] = []
+    if report.entities:
+        parts += [Text(""), Rule("Who's who", align="left")]
+        table = Table(show_header=False, box=None, padding=(0, 1))
+        table.add_column(no_wrap=True, style="bold")
+        table.add_column(ratio=1)
+        for entity in report.entities:
+            also = f" (also {', '.join(entity.aliases)})" if entity.aliases else ""
+            roles: list[RenderableType] = [Text(f"{entity.type}{also}", style="dim")]
+            for role in entity.roles:
+                roles += [Text(role.text), Text(f'"{role.evidence}"', style="dim italic")]
+            table.add_row(Text(entity.name), Group(*roles))
+        parts.append(table)
+    if report.timeline:
+        parts += [Text(""), Rule("Timeline", align="left")]
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(no_wrap=True, style="cyan")
+        grid.add_column(ratio=1)
+        for event in report.timeline:
+            how = f' ("{event.date_text}", resolved)' if event.date_source == "relative" else ""
+            body = Text(event.event)
+            body.append(how, "dim")
+            grid.add_row(event.date, Group(body, Text(f'"{event.evidence}"', "dim italic")))
+        parts.append(grid)
+    return parts
 
 
 def eval_table(result: EvalResult) -> Table:

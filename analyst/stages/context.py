@@ -104,7 +104,7 @@ class Context:
         lead = f"{article}\n\n{shared}" if shared else article
         extract = "extract" if self.cites_sentences else "extract_quotes"
         return [
-            {"role": "system", "content": self.prompts.system(extract)},
+            {"role": "system", "content": self.prompts.system(extract, who=self.settings.who)},
             {"role": "user", "content": f"{lead}\n\n{inputs}"},
         ]
 
