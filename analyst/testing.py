@@ -98,6 +98,8 @@ def extractive_responder(
             for cid, claim, ctx in _CLAIM.findall(prompt)
         ]
         return {"judgements": judgements}
+    if schema.name == "who":
+        return {"entities": [], "events": []}  # nothing it could prove without reading
     if schema.name == "fixes":
         return {"fixes": []}  # its synthesis passes the gates: nothing to fix
     if schema.name == "rewrites":

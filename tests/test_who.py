@@ -1,0 +1,207 @@
+"""Who's who and timeline (``--who``): what a sentence states is kept, what none states is not."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from typer.testing import CliRunner
+
+from analyst import Report, Settings, summarize_text
+from analyst.cli import app
+from analyst.model import seam
+from analyst.output.plain import to_markdown
+from analyst.output.terminal import to_rich
+from analyst.testing import FakeChatClient, extractive_responder
+from analyst.text.dates import resolve
+from tests.fakeserver import FakeOpenAIServer
+
+ARTICLE = "\n\n".join(
+    [
+        "Alibaba Reshuffles Its AI Team",
+        "Mar 5, 2026 · 4 min read",
+        "Alibaba Group chief executive Eddie Wu approved the resignation of Lin Junyang, the "
+        "leader of the Qwen AI team, on Tuesday. Lin joined Alibaba in 2019 and built the Qwen models "
+        "from the ground up.",
+        "Zhou Hao, a former senior scientist at Google DeepMind, will join Alibaba's AI research "
+        "unit. Wu, who assumed leadership of the group in September 2023, said the company would "
+        "keep investing in open models.",
+        "Cloud chief technology officer Jingren Zhou will oversee the Qwen team for now. Analysts "
+        "said the changes show how hard the race for AI talent has become in China.",
+    ]
+)
+
+_NUMBERED = re.compile(r"\[(\d+)\] ([^\[\n]*)")
+
+
+def _number(prompt: str, words: str) -> int:
+    """The number the prompt gives the sentence that contains ``words``."""
+    return next(int(n) for n, text in _NUMBERED.findall(prompt) if words in text)
+
+
+def _who_reply(prompt: str) -> dict[str, Any]:
+    def n(words: str) -> int:
+        return _number(prompt, words)
+
+    return {
+        "entities": [
+            {
+                "name": "Eddie Wu",
+                "type": "person",
+                "aliases": ["Wu", "Mr Wu"],  # "Mr Wu" is not in the article: not kept
+                "roles": [
+                    {"role": "Alibaba Group chief executive", "sentence": n("approved")},
+                    {"role": "leader of the Qwen AI team", "sentence": n("Zhou Hao, a former")},
+                ],
+            },
+            {
+                "name": "Zhou Hao",
+                "type": "person",
+                "aliases": [],
+                "roles": [
+                    {
+                        "role": "former senior scientist at Google DeepMind",
+                        "sentence": n("Zhou Hao"),
+                    },
+                    # What a small model once wrote: no sentence makes him the leader of Qwen.
+                    {"role": "the new leader of Qwen AI", "sentence": n("Zhou Hao")},
+                ],
+            },
+            {"name": "Lin Junyang", "type": "person", "aliases": ["Lin"], "roles": []},
+            {"name": "OpenAI", "type": "organisation", "aliases": [], "roles": []},  # not named
+        ],
+        "events": [
+            {
+                "date": "in September 2023",
+                "event": "Wu assumed leadership of the group.",
+                "who": ["Eddie Wu"],
+                "sentence": n("September 2023"),
+            },
+            {
+                "date": "on Tuesday",
+                "event": "Eddie Wu approved the resignation of Lin Junyang.",
+                "who": ["Eddie Wu", "Lin"],
+                "sentence": n("approved"),
+            },
+            {
+                "date": "in 2019",
+                "event": "Lin joined Alibaba.",
+                "who": ["Lin Junyang"],
+                "sentence": n("approved"),  # the date is in the next sentence: not derivable
+            },
+            {
+                "date": "in 2019",
+                "event": "Lin joined Alibaba.",
+                "who": ["Lin Junyang"],
+                "sentence": n("built the Qwen"),
+            },
+        ],
+    }
+
+
+def _client() -> FakeChatClient:
+    def respond(messages: Sequence[seam.Message], schema: seam.OutputSchema) -> Any:
+        if schema.name == "who":
+            return _who_reply(messages[-1]["content"])
+        return extractive_responder(messages, schema)
+
+    return FakeChatClient(responder=respond)
+
+
+def _report(client: FakeChatClient | None = None, **settings: Any) -> Report:
+    configured = Settings(model="m", base_url="x", **{"who": True, **settings})
+    return summarize_text(ARTICLE, client=client or _client(), settings=configured)
+
+
+def test_roles_are_kept_only_where_their_sentence_states_them() -> None:
+    report = _report()
+    by_name = {e.name: e for e in report.entities}
+    assert list(by_name) == ["Eddie Wu", "Zhou Hao", "Lin Junyang"]  # OpenAI is never named
+    wu, zhou, lin = by_name["Eddie Wu"], by_name["Zhou Hao"], by_name["Lin Junyang"]
+    assert wu.aliases == ["Wu"] and wu.mentions == ARTICLE.count("Eddie Wu") + ARTICLE.count("Wu")
+    assert [r.text for r in wu.roles] == ["Alibaba Group chief executive"]
+    assert [r.text for r in zhou.roles] == ["former senior scientist at Google DeepMind"]
+    assert lin.aliases == ["Lin"] and not lin.roles
+    text = ARTICLE
+    for entity in report.entities:
+        for role in entity.roles:
+            assert text[role.start : role.end] == role.evidence
+    assert any("2 roles their sentence does not state" in w for w in report.warnings)
+    assert any("1 entities the article does not name" in w for w in report.warnings)
+
+
+def test_the_timeline_is_ordered_and_says_how_each_date_was_found() -> None:
+    report = _report()
+    timeline = [(e.date, e.date_source, e.date_text) for e in report.timeline]
+    assert timeline == [
+        ("2019", "stated", "in 2019"),
+        ("2023-09", "stated", "in September 2023"),
+        ("2026-03-03", "relative", "on Tuesday"),  # the Tuesday before the article's Mar 5, 2026
+    ]
+    assert [e.id for e in report.timeline] == ["t1", "t2", "t3"]
+    tuesday = report.timeline[2]
+    ids = {e.name: e.id for e in report.entities}
+    assert tuesday.entities == [ids["Eddie Wu"], ids["Lin Junyang"]]
+    assert ARTICLE[tuesday.start : tuesday.end] == tuesday.evidence
+    assert any("1 events whose date or words" in w for w in report.warnings)
+
+
+def test_dates_resolve_only_what_can_be_derived() -> None:
+    from datetime import datetime
+
+    base = datetime(2026, 3, 5)
+    assert resolve("last month", base=base) is not None
+    assert resolve("last month", base=None) is None  # relative, and nothing to resolve it by
+    assert resolve("the 1990s", base=base) is None  # a year that does not parse as itself
+    assert resolve("next spring", base=base) is None
+    stated = resolve("March 5, 2026", base=None)
+    assert stated is not None and (stated.iso, stated.source) == ("2026-03-05", "stated")
+
+
+def test_who_is_shown_in_markdown_and_the_terminal_and_round_trips() -> None:
+    report = _report()
+    markdown = to_markdown(report)
+    assert "## Who's who" in markdown and "## Timeline" in markdown
+    assert "- **Eddie Wu** (person, also Wu)" in markdown
+    assert '*("on Tuesday", resolved)*' in markdown
+    from rich.console import Console
+
+    console = Console(width=120, record=True)
+    console.print(to_rich(report))
+    screen = console.export_text()
+    assert "Who's who" in screen and "Timeline" in screen and "2023-09" in screen
+    assert Report.model_validate_json(report.model_dump_json()) == report
+
+
+def test_without_who_there_is_no_call_and_the_system_text_has_no_such_task() -> None:
+    client = _client()
+    report = _report(client, who=False)
+    assert not report.entities and not report.timeline
+    assert all(call.schema.name != "who" for call in client.calls)
+    assert all('Task "who"' not in call.messages[0]["content"] for call in client.calls)
+    with_who = _client()
+    _report(with_who)
+    assert [c.schema.name for c in with_who.calls].count("who") == 1
+    # Every call of the article still shares one system text.
+    assert len({c.messages[0]["content"] for c in with_who.calls}) == 1
+
+
+def test_a_version_1_report_still_loads() -> None:
+    data = json.loads(_report().model_dump_json())
+    data["schema_version"] = "1"
+    del data["entities"], data["timeline"]
+    old = Report.model_validate(data)
+    assert old.entities == [] and old.timeline == []
+    assert _report().schema_version == "2"
+
+
+def test_the_cli_takes_who(server: FakeOpenAIServer, tmp_path: Any) -> None:
+    path = tmp_path / "a.txt"
+    path.write_text(ARTICLE)
+    args = ["summarize", str(path), "--who", "-f", "json", "--base-url", server.base_url]
+    result = CliRunner().invoke(app, [*args, "--model", "m"])
+    assert result.exit_code == 0, result.output
+    assert any('Task "who"' in r["messages"][0]["content"] for r in server.chat_requests)
+    assert "entities" in json.loads(result.stdout)
