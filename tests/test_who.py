@@ -23,8 +23,8 @@ ARTICLE = "\n\n".join(
         "Alibaba Reshuffles Its AI Team",
         "Mar 5, 2026 · 4 min read",
         "Alibaba Group chief executive Eddie Wu approved the resignation of Lin Junyang, the "
-        "leader of the Qwen AI team, on Tuesday. Lin joined Alibaba in 2019 and built the Qwen models "
-        "from the ground up.",
+        "leader of the Qwen AI team, on Tuesday. Lin joined Alibaba in 2019 and built the Qwen "
+        "models from the ground up.",
         "Zhou Hao, a former senior scientist at Google DeepMind, will join Alibaba's AI research "
         "unit. Wu, who assumed leadership of the group in September 2023, said the company would "
         "keep investing in open models.",
