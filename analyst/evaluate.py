@@ -126,6 +126,8 @@ def _proof_overall(figures: list[ProofFigures]) -> dict[str, Any]:
         return {}
     facts = sum(f.facts for f in figures)
     interpretive = sum(f.interpretive for f in figures)
+    roles = sum(f.roles for f in figures)
+    events = sum(f.events for f in figures)
 
     def share(count: int, of: int) -> float | None:
         return round(count / of, 4) if of else None
@@ -140,6 +142,12 @@ def _proof_overall(figures: list[ProofFigures]) -> dict[str, Any]:
         "restated_rate": share(sum(f.restated for f in figures), interpretive),
         "full_analyses": sum(f.full_analysis for f in figures),
         "analysis_words_median": statistics.median(f.analysis_words for f in figures),
+        # With --who: what the who's-who and timeline show, and what their passages do not give.
+        "entities": sum(f.entities for f in figures),
+        "roles": sum(f.roles for f in figures),
+        "roles_unsupported_rate": share(sum(f.roles_unsupported for f in figures), roles),
+        "events": sum(f.events for f in figures),
+        "events_underived_rate": share(sum(f.events_underived for f in figures), events),
     }
 
 

@@ -43,6 +43,11 @@ def figures(report: Report, text: str) -> dict[str, float | int]:
         "seconds": report.usage.seconds,
         "prompt tokens": report.usage.prompt_tokens,
         "cached prompt tokens": report.usage.cached_prompt_tokens or 0,
+        "entities": found.entities,
+        "roles": found.roles,
+        "roles unsupported": found.roles_unsupported,
+        "events": found.events,
+        "events underived": found.events_underived,
     }
 
 
@@ -95,6 +100,9 @@ def main() -> None:
             f"{total['prompt tokens']:,} ({total['cached prompt tokens']:,})",
         ),
         ("seconds of the reports (summed)", f"{total['seconds']:.0f}"),
+        ("entities (who's who)", total["entities"]),
+        ("roles, unsupported by their passage", f"{total['roles']}, {total['roles unsupported']}"),
+        ("timeline events, date not derivable", f"{total['events']}, {total['events underived']}"),
     ]
     if rouge1:
         ours, lead = zip(*rouge1, strict=True)

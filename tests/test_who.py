@@ -205,3 +205,24 @@ def test_the_cli_takes_who(server: FakeOpenAIServer, tmp_path: Any) -> None:
     assert result.exit_code == 0, result.output
     assert any('Task "who"' in r["messages"][0]["content"] for r in server.chat_requests)
     assert "entities" in json.loads(result.stdout)
+
+
+def test_eval_figures_count_what_the_passages_do_not_give() -> None:
+    from analyst.quality import proof_figures, recall
+
+    report = _report()
+    clean = proof_figures(report, ARTICLE)
+    assert (clean.entities, clean.roles, clean.roles_unsupported) == (3, 2, 0)
+    assert (clean.events, clean.events_underived) == (3, 0)
+    zhou = report.entities[1]
+    wrong_role = zhou.roles[0].model_copy(update={"text": "the new leader of Qwen AI"})
+    wrong_date = report.timeline[0].model_copy(update={"date": "2018"})
+    tampered = report.model_copy(
+        update={
+            "entities": [report.entities[0], zhou.model_copy(update={"roles": [wrong_role]})],
+            "timeline": [wrong_date, *report.timeline[1:]],
+        }
+    )
+    figures = proof_figures(tampered, ARTICLE)
+    assert (figures.roles_unsupported, figures.events_underived) == (1, 1)
+    assert recall(report, ["Eddie Wu", "Lin Junyang", "Jingren Zhou", "Alibaba Group"]) == 0.5
