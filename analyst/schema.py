@@ -79,29 +79,51 @@ class CitingReply(_Strict):
 class CitedRole(_Strict):
     """A role of a person or organisation as one numbered sentence of the article states it."""
 
-    role: str = Field(min_length=1, description="the role in the article's words")
+    role: str = Field(
+        min_length=1,
+        description="the role in the article's words",
+        json_schema_extra={"maxLength": 120},  # runaway guards for servers that enforce them
+    )
     sentence: int = Field(description="the number of the sentence that states the role")
 
 
 class WhoEntity(_Strict):
     """A person, organisation, product or place that matters to the story."""
 
-    name: str = Field(min_length=1, description="its fullest name in the article")
+    name: str = Field(
+        min_length=1,
+        description="its fullest name in the article",
+        json_schema_extra={"maxLength": 80},
+    )
     type: Literal["person", "organisation", "product", "place"]
-    aliases: list[str] = Field(description="other names the article uses for it")
-    roles: list[CitedRole]
+    aliases: list[str] = Field(
+        description="other names the article uses for it", json_schema_extra={"maxItems": 3}
+    )
+    # Unbounded, the 1.5B model wrote roles until max_tokens, doubled twice (4,800 tokens).
+    roles: list[CitedRole] = Field(json_schema_extra={"maxItems": 3})
 
 
 class CitedEvent(_Strict):
     """A dated event as one numbered sentence of the article states it."""
 
-    date: str = Field(min_length=1, description="the date exactly as the sentence writes it")
-    event: str = Field(min_length=1, description="what happened, in one short sentence")
-    who: list[str] = Field(description="names of the people or organisations involved")
+    date: str = Field(
+        min_length=1,
+        description="the date exactly as the sentence writes it",
+        json_schema_extra={"maxLength": 40},
+    )
+    event: str = Field(
+        min_length=1,
+        description="what happened, in one short sentence",
+        json_schema_extra={"maxLength": 200},
+    )
+    who: list[str] = Field(
+        description="names of the people or organisations involved",
+        json_schema_extra={"maxItems": 4},
+    )
     sentence: int = Field(description="the number of the sentence that states the event")
 
 
-WHO_PER_CALL = 8
+WHO_PER_CALL = 6
 
 
 class WhoWhen(_Strict):
