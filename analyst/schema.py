@@ -97,10 +97,10 @@ class WhoEntity(_Strict):
     )
     type: Literal["person", "organisation", "product", "place"]
     aliases: list[str] = Field(
-        description="other names the article uses for it", json_schema_extra={"maxItems": 3}
+        description="other names the article uses for it", json_schema_extra={"maxItems": 2}
     )
     # Unbounded, the 1.5B model wrote roles until max_tokens, doubled twice (4,800 tokens).
-    roles: list[CitedRole] = Field(json_schema_extra={"maxItems": 3})
+    roles: list[CitedRole] = Field(json_schema_extra={"maxItems": 2})
 
 
 class CitedEvent(_Strict):
@@ -114,16 +114,16 @@ class CitedEvent(_Strict):
     event: str = Field(
         min_length=1,
         description="what happened, in one short sentence",
-        json_schema_extra={"maxLength": 200},
+        json_schema_extra={"maxLength": 160},
     )
     who: list[str] = Field(
         description="names of the people or organisations involved",
-        json_schema_extra={"maxItems": 4},
+        json_schema_extra={"maxItems": 3},
     )
     sentence: int = Field(description="the number of the sentence that states the event")
 
 
-WHO_PER_CALL = 6
+WHO_PER_CALL = 5
 
 
 class WhoWhen(_Strict):

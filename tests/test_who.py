@@ -86,16 +86,18 @@ def _who_reply(prompt: str) -> dict[str, Any]:
                 "sentence": n("approved"),
             },
             {
-                "date": "in 2019",
+                "date": "in 2018",  # no sentence writes it: dropped
                 "event": "Lin joined Alibaba.",
                 "who": ["Lin Junyang"],
-                "sentence": n("approved"),  # the date is in the next sentence: not derivable
+                "sentence": n("built the Qwen"),
             },
             {
                 "date": "in 2019",
                 "event": "Lin joined Alibaba.",
                 "who": ["Lin Junyang"],
-                "sentence": n("built the Qwen"),
+                # One sentence off, as the 1.5B model's numbers often are: the sentence that
+                # writes the date and states the event is found, and it is the evidence.
+                "sentence": n("Zhou Hao, a former"),
             },
         ],
     }
@@ -139,12 +141,15 @@ def test_the_timeline_is_ordered_and_says_how_each_date_was_found() -> None:
         ("2019", "stated", "in 2019"),
         ("2023-09", "stated", "in September 2023"),
         ("2026-03-03", "relative", "on Tuesday"),  # the Tuesday before the article's Mar 5, 2026
+        ("2026-03-05", "stated", "Mar 5, 2026"),  # the article's own date, from its byline line
     ]
-    assert [e.id for e in report.timeline] == ["t1", "t2", "t3"]
+    assert [e.id for e in report.timeline] == ["t1", "t2", "t3", "t4"]
+    assert report.timeline[3].evidence == "Mar 5, 2026 · 4 min read"
     tuesday = report.timeline[2]
     ids = {e.name: e.id for e in report.entities}
     assert tuesday.entities == [ids["Eddie Wu"], ids["Lin Junyang"]]
     assert ARTICLE[tuesday.start : tuesday.end] == tuesday.evidence
+    assert "Lin joined Alibaba in 2019" in report.timeline[0].evidence
     assert any("1 events whose date or words" in w for w in report.warnings)
 
 
@@ -213,7 +218,7 @@ def test_eval_figures_count_what_the_passages_do_not_give() -> None:
     report = _report()
     clean = proof_figures(report, ARTICLE)
     assert (clean.entities, clean.roles, clean.roles_unsupported) == (3, 2, 0)
-    assert (clean.events, clean.events_underived) == (3, 0)
+    assert (clean.events, clean.events_underived) == (4, 0)
     zhou = report.entities[1]
     wrong_role = zhou.roles[0].model_copy(update={"text": "the new leader of Qwen AI"})
     wrong_date = report.timeline[0].model_copy(update={"date": "2018"})
