@@ -52,7 +52,7 @@ def _text(text: str | bytes, path: str | None, settings: Settings | None) -> _So
         raise ConfigError(f"the article must be str or bytes, not {type(text).__name__}")
     if path is not None and not isinstance(path, str):
         raise ConfigError(f"path must be str or None, not {type(path).__name__}")
-    limit = _settings(settings).max_input_bytes
+    limit = Settings.given(settings).max_input_bytes
     if len(text) > limit:
         raise InputError(f"the article is over the {limit:,}-byte cap (max_input_bytes)")
     return _Source(text, path, name=path)
@@ -60,22 +60,14 @@ def _text(text: str | bytes, path: str | None, settings: Settings | None) -> _So
 
 def _file(path: str | PathLike[str], settings: Settings | None) -> _Source:
     p = as_path(path, "path")
-    return _Source(read_bytes(p, _settings(settings).max_input_bytes), display(p), name=p.name)
-
-
-def _settings(settings: Settings | None) -> Settings:
-    if settings is None:
-        return Settings()
-    if not isinstance(settings, Settings):
-        raise ConfigError(f"settings must be an analyst.Settings, not {type(settings).__name__}")
-    return settings
+    return _Source(read_bytes(p, Settings.given(settings).max_input_bytes), display(p), name=p.name)
 
 
 def _url(url: str, settings: Settings | None, on_stage: StageCallback | None) -> _Source:
     if not isinstance(url, str) or not is_url(url):
         shown = repr(url) if isinstance(url, str) else type(url).__name__
         raise InputError(f"the URL must be an http:// or https:// address, not {shown}")
-    s = _settings(settings)
+    s = Settings.given(settings)
     (on_stage or (lambda _stage: None))("fetching the page")
     got = fetch(
         url,

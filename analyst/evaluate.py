@@ -29,11 +29,10 @@ from typing import TYPE_CHECKING, Any
 from analyst.errors import AnalystError, ConfigError, InputError
 from analyst.files import display
 from analyst.quality import ProofFigures, proof_figures
-from analyst.reading.text import Kind, read_article
+from analyst.reading.text import Kind, no_surrogates, read_article
 from analyst.session import Client, Session
 from analyst.settings import Settings
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
 MAX_LINE = 64 * 2**20  # characters in one JSONL row
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL")
 if TYPE_CHECKING:
@@ -202,7 +201,7 @@ def _text(data: dict[str, Any], name: str) -> str:
     value = data[name]
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a string, not {type(value).__name__}")
-    return _SURROGATE.sub("\ufffd", value)
+    return no_surrogates(value)
 
 
 def _optional(data: dict[str, Any], name: str) -> str | None:

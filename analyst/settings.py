@@ -156,6 +156,18 @@ class Settings:
         if self.pack_tokens < 200:
             raise ConfigError("pack_tokens must be at least 200")
 
+    @classmethod
+    def given(cls, settings: object) -> Settings:
+        """``settings`` as passed to a public function: None → the defaults; not a Settings →
+        a ``ConfigError`` (a dict or keyword mix-up fails here, not deep inside a run)."""
+        if settings is None:
+            return cls()
+        if not isinstance(settings, Settings):
+            raise ConfigError(
+                f"settings must be an analyst.Settings, not {type(settings).__name__}"
+            )
+        return settings
+
     @property
     def uses_local(self) -> bool:
         """Whether the embedded model serves: asked for by name or path, or nothing else is set."""

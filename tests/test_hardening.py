@@ -74,6 +74,14 @@ class _Site:
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
 
+def _folder_of_one(tmp_path: Path) -> Path:
+    """A batch input folder holding one good article, a.txt."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_bytes(STORY)
+    return folder
+
+
 @pytest.fixture
 def site() -> Iterator[_Site]:
     s = _Site()
@@ -154,9 +162,7 @@ def test_redaction_hides_userinfo_and_secret_query_values() -> None:
 def test_credentials_in_urls_reach_no_manifest_report_or_error(
     server: FakeOpenAIServer, site: _Site, tmp_path: Path
 ) -> None:
-    folder, out = tmp_path / "in", tmp_path / "out"
-    folder.mkdir()
-    (folder / "a.txt").write_bytes(STORY)
+    folder, out = _folder_of_one(tmp_path), tmp_path / "out"
     base = server.base_url.replace("http://", f"http://user:{KEY}@")
     ran = CliRunner().invoke(app, ["batch", str(folder), "-o", str(out), "--base-url", base])
     assert ran.exit_code == 0, ran.output
@@ -271,9 +277,7 @@ def test_dev_zero_is_refused_at_the_cap_from_stdin_and_as_a_path() -> None:
 def test_a_fifo_in_a_batch_folder_is_skipped_and_never_opened(
     server: FakeOpenAIServer, tmp_path: Path
 ) -> None:
-    folder = tmp_path / "in"
-    folder.mkdir()
-    (folder / "a.txt").write_bytes(STORY)
+    folder = _folder_of_one(tmp_path)
     os.mkfifo(folder / "pipe.txt")  # no writer: opening it for reading would block forever
     settings = Settings(base_url=server.base_url, model="m", max_retries=0)
     result = summarize_folder(folder, out_dir=tmp_path / "out", settings=settings)
@@ -325,9 +329,7 @@ def test_a_reply_over_the_size_cap_is_refused_not_read(server: FakeOpenAIServer)
 def test_a_symlink_loop_in_a_batch_folder_is_skipped(
     server: FakeOpenAIServer, tmp_path: Path
 ) -> None:
-    folder = tmp_path / "in"
-    folder.mkdir()
-    (folder / "a.txt").write_bytes(STORY)
+    folder = _folder_of_one(tmp_path)
     os.symlink(folder / "loop.txt", folder / "loop.txt")
     os.symlink(folder / "b.txt", folder / "c.txt")
     os.symlink(folder / "c.txt", folder / "b.txt")

@@ -125,9 +125,7 @@ async def asummarize_folder(
     ``budget_exhausted``. ``on_event`` receives progress events.
     """
     source, out = as_path(folder, "folder"), as_path(out_dir, "out_dir")
-    if settings is not None and not isinstance(settings, Settings):
-        raise ConfigError(f"settings must be an analyst.Settings, not {type(settings).__name__}")
-    settings = settings or Settings()
+    settings = Settings.given(settings)
     if retry_failed and force:
         raise ConfigError("--retry-failed and --force contradict each other; choose one")
     unknown = sorted(set(formats) - set(FORMATS))

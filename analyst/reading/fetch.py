@@ -18,7 +18,6 @@ from __future__ import annotations
 import ipaddress
 import socket
 import threading
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -147,7 +146,6 @@ def fetch(
             except OSError:
                 pass
 
-    deadline = time.monotonic() + timeout
     timer = threading.Timer(timeout, cut)
     timer.daemon = True
     timer.start()
@@ -178,8 +176,6 @@ def fetch(
                 size += len(chunk)
                 if size > max_bytes:
                     raise InputError(f"{shown} is over the {max_bytes:,}-byte cap")
-                if time.monotonic() > deadline:
-                    raise httpx2.ReadTimeout("deadline")
                 chunks.append(chunk)
             if expired.is_set():  # the cut can look like the end of a body sent until close
                 raise httpx2.ReadTimeout("deadline")

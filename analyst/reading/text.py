@@ -81,7 +81,13 @@ def clean_text(text: str) -> str:
     U+FFFD, as a decoder would have made it.
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return _SURROGATE.sub("\ufffd", _INVISIBLE.sub("", text))
+    return no_surrogates(_INVISIBLE.sub("", text))
+
+
+def no_surrogates(text: str) -> str:
+    """``text`` with lone surrogates (which ``json`` and broken UTF-16 let through, and which no
+    output can write) as U+FFFD."""
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def decode(data: bytes) -> tuple[str, list[str]]:
