@@ -147,6 +147,11 @@ def _proof_overall(figures: list[ProofFigures]) -> dict[str, Any]:
         "roles_unsupported_rate": share(sum(f.roles_unsupported for f in figures), roles),
         "events": sum(f.events for f in figures),
         "events_underived_rate": share(sum(f.events_underived for f in figures), events),
+        # Of the people and organisations spaCy finds named twice or more (English articles,
+        # with the eval extra), the share among the entities.
+        "who_recall": share(
+            sum(f.named_found for f in figures), sum(f.named_often for f in figures)
+        ),
     }
 
 
@@ -250,7 +255,7 @@ def evaluate_articles(
                 score.exit_code = exc.exit_code
             else:
                 score = _score(row, text, report, verify=settings.verify)
-                score.proof = proof_figures(report, article.text)
+                score.proof = proof_figures(report, article.text, who=settings.who)
             result.articles.append(score)
             if on_article is not None:
                 on_article(score)

@@ -27,6 +27,7 @@ from analyst.schema import (
     Implication,
     Metadata,
     ModelInfo,
+    Relation,
     Report,
     SectionInfo,
     SourceInfo,
@@ -130,14 +131,16 @@ def _report(ctx: Context, *, path: str | None) -> Calls[Report]:
         sentences = synthesize.summary_sentences(tokens)
         synthesis = yield from synthesize.synthesize(ctx, passed, sentences)
     entities: list[Entity] = []
+    relations: list[Relation] = []
     timeline: list[Event] = []
     if ctx.settings.who:
         ctx.notify("finding who's who and the timeline")
-        entities, timeline = yield from who.who(ctx)
+        entities, relations, timeline = yield from who.who(ctx)
     kept = facts if ctx.settings.keep_ungrounded else grounded
     seconds = time.perf_counter() - started
     report = _assemble(ctx, sections, kept, len(located), synthesis, path, tokens, seconds)
-    return report.model_copy(update={"entities": entities, "timeline": timeline})
+    update = {"entities": entities, "relations": relations, "timeline": timeline}
+    return who.cite(report.model_copy(update=update))
 
 
 def plan(ctx: Context) -> tuple[list[Section], list[list[Section]]]:

@@ -42,6 +42,8 @@ NAMES = (
     "synthesis_gate_input",
     "who",
     "who_input",
+    "who_roles",
+    "who_roles_input",
 )
 
 # The tasks the system text describes, in this order, for every call (``Prompts.system``).
@@ -96,7 +98,7 @@ class Prompts:
         """
         tasks = [extract if name == "extract" else name for name in HANDBOOK]
         if who:
-            tasks.append("who")
+            tasks += ["who", "who_roles"]
         return "\n\n".join([self.render("system"), *(self.render(name) for name in tasks)])
 
     def render(self, name: str, **variables: str) -> str:

@@ -14,7 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from analyst.text.quotes import MatchKind
 
 # 2: who's who (``entities``) and ``timeline``; reports of version 1 load, with both empty.
-SCHEMA_VERSION: Literal["2"] = "2"
+# 3: ``relations``, and the entity ids a fact or an implication names (``entities``).
+SCHEMA_VERSION: Literal["3"] = "3"
 
 
 class _Strict(BaseModel):
@@ -123,14 +124,44 @@ class CitedEvent(_Strict):
     sentence: int = Field(description="the number of the sentence that states the event")
 
 
+RelationKind = Literal[
+    "leads", "works for", "joins", "leaves", "owns", "competes with", "partners with"
+]
+
+
+class CitedRelation(_Strict):
+    """A relation between two entities as one numbered sentence of the article states it."""
+
+    subject: str = Field(min_length=1, json_schema_extra={"maxLength": 80})
+    relation: RelationKind
+    object: str = Field(min_length=1, json_schema_extra={"maxLength": 80})
+    sentence: int = Field(description="the number of the sentence that states the relation")
+
+
 WHO_PER_CALL = 5
+RELATIONS_PER_CALL = 4
 
 
 class WhoWhen(_Strict):
     """The reply to the who's-who-and-timeline call."""
 
     entities: list[WhoEntity] = Field(json_schema_extra={"maxItems": WHO_PER_CALL})
+    relations: list[CitedRelation] = Field(json_schema_extra={"maxItems": RELATIONS_PER_CALL})
     events: list[CitedEvent] = Field(json_schema_extra={"maxItems": WHO_PER_CALL})
+
+
+class RoleAgain(_Strict):
+    """A dropped role given again, with the sentence that states it."""
+
+    name: str = Field(description="the entity's name, as the first reply gave it")
+    role: str = Field(min_length=1, json_schema_extra={"maxLength": 120})
+    sentence: int
+
+
+class RolesAgain(_Strict):
+    """The reply to the roles re-ask (``stages.who``)."""
+
+    roles: list[RoleAgain]
 
 
 class Rewrite(_Strict):
@@ -373,6 +404,10 @@ class Fact(BaseModel):
         description="the model's own wording failed the support test, so the fact's text is the "
         "article's sentence that its quote stands in",
     )
+    entities: list[str] = Field(
+        default_factory=list,
+        description="ids of the who's-who entities the fact names (with --who)",
+    )
 
     @model_validator(mode="after")
     def _offsets(self) -> Fact:
@@ -404,6 +439,17 @@ class Entity(BaseModel):
     roles: list[Role] = Field(default_factory=list)
 
 
+class Relation(BaseModel):
+    """A relation between two entities of the story, with the sentence that states it."""
+
+    subject: str = Field(description="the id of the entity the relation starts from")
+    relation: RelationKind
+    object: str = Field(description="the id of the entity it points to")
+    evidence: str
+    start: int
+    end: int
+
+
 class Event(BaseModel):
     """A dated event of the story, with the sentence that states it."""
 
@@ -427,6 +473,9 @@ class Implication(BaseModel):
     text: str
     facts: list[str]
     party: str | None = None
+    entities: list[str] = Field(
+        default_factory=list, description="ids of the who's-who entities it names (with --who)"
+    )
 
 
 class Analysis(BaseModel):
@@ -473,7 +522,7 @@ class Usage(BaseModel):
 class Report(BaseModel):
     """An analyst report on one article."""
 
-    schema_version: Literal["1", "2"] = SCHEMA_VERSION
+    schema_version: Literal["1", "2", "3"] = SCHEMA_VERSION
     title: str | None
     summary: str
     source: SourceInfo
@@ -487,6 +536,11 @@ class Report(BaseModel):
     facts_extracted: int = Field(description="facts the model proposed, before grounding")
     entities: list[Entity] = Field(
         default_factory=list, description="who's who (with --who; empty in version 1 reports)"
+    )
+    relations: list[Relation] = Field(
+        default_factory=list,
+        description="relations between entities the article states (with --who; empty before "
+        "version 3)",
     )
     timeline: list[Event] = Field(
         default_factory=list, description="dated events in order (with --who)"

@@ -99,7 +99,9 @@ def extractive_responder(
         ]
         return {"judgements": judgements}
     if schema.name == "who":
-        return {"entities": [], "events": []}  # nothing it could prove without reading
+        return {"entities": [], "relations": [], "events": []}  # nothing it could prove unread
+    if schema.name == "who_roles":
+        return {"roles": []}
     if schema.name == "fixes":
         return {"fixes": []}  # its synthesis passes the gates: nothing to fix
     if schema.name == "rewrites":

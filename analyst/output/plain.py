@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from analyst.schema import Fact, Report
+from analyst.schema import Fact, Relation, Report
 
 
 def to_json(report: Report) -> str:
@@ -100,6 +100,12 @@ def _defuse_block(match: re.Match[str]) -> str:
     return lead + (mark[:-1] + "\\" + mark[-1] if mark[0].isdigit() else "\\" + mark)
 
 
+def relations_of(report: Report, subject: str) -> list[tuple[Relation, str]]:
+    """The relations that start from entity ``subject``, with the name of the other end."""
+    names = {e.id: e.name for e in report.entities}
+    return [(r, names.get(r.object, r.object)) for r in report.relations if r.subject == subject]
+
+
 def _who(report: Report) -> list[str]:
     """Who's who and the timeline as Markdown lines (nothing when the report has neither)."""
     out: list[str] = []
@@ -110,6 +116,9 @@ def _who(report: Report) -> list[str]:
             out.append(f"- **{md(entity.name)}** ({entity.type}{also})")
             for role in entity.roles:
                 out += [f"  - {md(role.text)}", f"    > {md(role.evidence)}"]
+            for relation, other in relations_of(report, entity.id):
+                line = f"  - *{relation.relation}* **{md(other)}**"
+                out += [line, f"    > {md(relation.evidence)}"]
         out.append("")
     if report.timeline:
         out += ["## Timeline", ""]

@@ -20,6 +20,7 @@ from analyst.output.plain import (
     facts_by_section,
     footer,
     no_synthesis_note,
+    relations_of,
     verdict_note,
 )
 from analyst.schema import Report
@@ -97,6 +98,10 @@ def _who(report: Report) -> list[RenderableType]:
             roles: list[RenderableType] = [Text(f"{entity.type}{also}", style="dim")]
             for role in entity.roles:
                 roles += [Text(role.text), Text(f'"{role.evidence}"', style="dim italic")]
+            for relation, other in relations_of(report, entity.id):
+                line = Text(f"{relation.relation} ", style="italic")
+                line.append(other, "bold")
+                roles += [line, Text(f'"{relation.evidence}"', style="dim italic")]
             table.add_row(Text(entity.name), Group(*roles))
         parts.append(table)
     if report.timeline:

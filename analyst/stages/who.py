@@ -16,9 +16,14 @@ deterministic checks, as for facts:
   and the date can be derived from it (``analyst.text.dates``: stated, or resolved from a
   relative expression against the article's own date).
 
-What is dropped is counted in the report's warnings. Relations between entities, the article's
-later packs of a long article (the call reads the first, as the synthesis does) and a re-ask of
-dropped roles are not done yet.
+- a relation is kept only if a sentence names both entities and holds a word of its kind
+  (``_CUES``: "leads" needs "chief", "head", "runs"...);
+- the roles dropped are re-asked once, in one short call that lists them with their holders; a
+  role given again is checked as the first time, for the entity the reply names.
+
+What is dropped is counted in the report's warnings. Facts and implications are linked to the
+entities they name afterwards (``cite``), by name, without a call. The later packs of a long
+article are not read (the call reads the first, as the synthesis does).
 """
 
 from __future__ import annotations
@@ -28,31 +33,62 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 
+from analyst.errors import ModelOutputError
 from analyst.model.ask import Calls, ask
 from analyst.reading.text import Kind
-from analyst.schema import Entity, Event, Role, WhoWhen, strict_json_schema
-from analyst.stages.context import Context
+from analyst.schema import (
+    Entity,
+    Event,
+    Relation,
+    RelationKind,
+    Report,
+    Role,
+    RolesAgain,
+    WhoWhen,
+    strict_json_schema,
+)
+from analyst.stages.context import Context, escape
 from analyst.text import dates
 from analyst.text.quotes import absent_names
 from analyst.text.sentences import Sentence
 from analyst.text.support import content_words, stemmed_overlap
 
-PROMPTS = ("who", "who_input")
+PROMPTS = ("who", "who_input", "who_roles", "who_roles_input")
 ROLE_SUPPORT = 0.6
 NEAR = 60  # characters between a role's words and its holder's name, at most
+ROLES_PER_ENTITY = 3  # the call's 2, and one more a re-ask may find
 _SCHEMA = strict_json_schema(WhoWhen)
 
+# Words one of which a sentence must hold to state a relation (casefolded word beginnings): the
+# names of both ends are not enough ("Lin left Alibaba" and "Lin joined Alibaba" name the same).
+_CUE_WORDS: dict[RelationKind, str] = {
+    "leads": "lead head chief ceo cto cfo coo chair president director manag run oversee "
+    "oversaw boss founder executive control charge command govern",
+    "works for": "work employ scientist engineer research staff member official spokes "
+    "analyst executive minister officer senior former adviser advisor director manag join "
+    "hired player coach reporter editor chief head ceo cto",
+    "joins": "join hire recruit appoint arriv bring brought named move sign elect promot "
+    "replac succeed",
+    "leaves": "leav left resign depart quit step exit fired sack oust retir dismiss replac succeed",
+    "owns": "own acquir bought buy purchas subsidiar parent unit stake division takeover arm merg",
+    "competes with": "compet rival race against challeng battle contest beat versus vs fight "
+    "behind ahead",
+    "partners with": "partner allian deal agree collaborat joint together work team back "
+    "support sign contract cooperat",
+}
+_CUES = {kind: words.split() for kind, words in _CUE_WORDS.items()}
 
-def who(ctx: Context) -> Calls[tuple[list[Entity], list[Event]]]:
-    """Who's who and the timeline of the article (nothing, when its sentences are not numbered:
-    ``--evidence quote`` shows the article without numbers)."""
+
+def who(ctx: Context) -> Calls[tuple[list[Entity], list[Relation], list[Event]]]:
+    """Who's who, the relations and the timeline of the article (nothing, when its sentences
+    are not numbered: ``--evidence quote`` shows the article without numbers)."""
     if not ctx.cites_sentences or not ctx.sentences:
         ctx.warnings.append("who's who and timeline need numbered sentences (--evidence sentence)")
-        return [], []
+        return [], [], []
     held = copy.deepcopy(_SCHEMA)
     numbers = [s.n for s in ctx.sentences]
-    held["$defs"]["CitedRole"]["properties"]["sentence"]["enum"] = numbers
-    held["$defs"]["CitedEvent"]["properties"]["sentence"]["enum"] = numbers
+    for cited in ("CitedRole", "CitedEvent", "CitedRelation"):
+        held["$defs"][cited]["properties"]["sentence"]["enum"] = numbers
     inputs = ctx.prompts.render("who_input", language=ctx.language())
     reply = yield from ask(
         ctx.policy,
@@ -61,42 +97,149 @@ def who(ctx: Context) -> Calls[tuple[list[Entity], list[Event]]]:
         schema=ctx.schema("who", held),
         max_tokens=ctx.settings.synth_max_tokens,
     )
-    return check(ctx, reply)
+    found = _Found(ctx, reply)
+    if found.dropped and ctx.settings.repairs > 0:
+        again = yield from _reask(ctx, found)
+        found.take_again(again)
+    return found.finish()
 
 
-def check(ctx: Context, reply: WhoWhen) -> tuple[list[Entity], list[Event]]:
-    """The entities and events of ``reply`` that the article proves (see the module)."""
-    text = ctx.article.text
-    names = ctx.names_comparable()
-    entities: list[Entity] = []
-    dropped_roles = dropped_entities = 0
-    everyone = [n for e in reply.entities for n in (e.name, *e.aliases) if n and n in text]
-    for proposed in reply.entities:
-        found = [n for n in dict.fromkeys([proposed.name, *proposed.aliases]) if n and n in text]
-        found = [n for n in found if n == found[0] or _is_alias(n, found[0])]
-        if not found or any(e.name == found[0] for e in entities):
-            dropped_entities += not found
-            continue
-        roles: list[Role] = []
-        for role in proposed.roles:
-            kept = _role(ctx, role.sentence, role.role, found, names=names, rivals=everyone)
-            if kept is None:
-                dropped_roles += 1
-            elif not any(_same(kept.text, r.text) for r in roles):
-                roles.append(kept)
-        entities.append(
-            Entity(
-                id=f"e{len(entities) + 1}",
+def check(ctx: Context, reply: WhoWhen) -> tuple[list[Entity], list[Relation], list[Event]]:
+    """The entities, relations and events of ``reply`` that the article proves, without the
+    re-ask (see the module)."""
+    return _Found(ctx, reply).finish()
+
+
+class _Found:
+    """What one reply proves, as it is checked: entities with their roles, the roles dropped
+    (which a re-ask may find again), then relations and events."""
+
+    def __init__(self, ctx: Context, reply: WhoWhen) -> None:
+        self.ctx, self.reply = ctx, reply
+        text = ctx.article.text
+        self.names = ctx.names_comparable()
+        self.entities: list[Entity] = []
+        # (entity index, role as proposed, sentence cited) of each role no sentence proved
+        self.dropped: list[tuple[int, str, int]] = []
+        self.dropped_entities = 0
+        self.recovered = 0
+        self.everyone = [n for e in reply.entities for n in (e.name, *e.aliases) if n and n in text]
+        for proposed in reply.entities:
+            found = [
+                n for n in dict.fromkeys([proposed.name, *proposed.aliases]) if n and n in text
+            ]
+            found = [n for n in found if n == found[0] or _is_alias(n, found[0])]
+            if not found or any(e.name == found[0] for e in self.entities):
+                self.dropped_entities += not found
+                continue
+            entity = Entity(
+                id=f"e{len(self.entities) + 1}",
                 name=found[0],
                 type=proposed.type,
                 aliases=found[1:],
                 mentions=sum(text.count(n) for n in found),
-                roles=roles,
+            )
+            self.entities.append(entity)
+            for role in proposed.roles:
+                if not self._add_role(len(self.entities) - 1, role.role, role.sentence):
+                    self.dropped.append((len(self.entities) - 1, role.role, role.sentence))
+
+    def _add_role(self, index: int, text: str, cited: int) -> bool:
+        """Give entity ``index`` the role if a sentence proves it (True also when it has it)."""
+        entity = self.entities[index]
+        kept = _role(
+            self.ctx,
+            cited,
+            text,
+            [entity.name, *entity.aliases],
+            names=self.names,
+            rivals=self.everyone,
+        )
+        if kept is None:
+            return False
+        if not any(_same(kept.text, r.text) for r in entity.roles):
+            if len(entity.roles) >= ROLES_PER_ENTITY:
+                return True
+            entity.roles.append(kept)
+        return True
+
+    def take_again(self, again: RolesAgain) -> None:
+        """The roles a re-ask gave again: each kept if a sentence proves it for the entity it
+        names now (the model may give a role to the one its sentence gives it to)."""
+        for role in again.roles:
+            index = next(
+                (
+                    i
+                    for i, e in enumerate(self.entities)
+                    if role.name.casefold() in (n.casefold() for n in (e.name, *e.aliases))
+                ),
+                None,
+            )
+            if index is not None and self._add_role(index, role.role, role.sentence):
+                self.recovered += 1
+        self.recovered = min(self.recovered, len(self.dropped))
+
+    def finish(self) -> tuple[list[Entity], list[Relation], list[Event]]:
+        relations, dropped_relations = _relations(self.ctx, self.reply, self.entities)
+        events, dropped_events = _events(self.ctx, self.reply, self.entities, names=self.names)
+        _warn(
+            self.ctx,
+            {
+                "entities the article does not name": self.dropped_entities,
+                "roles their sentence does not state": len(self.dropped) - self.recovered,
+                "relations no sentence states between those two": dropped_relations,
+                "events whose date or words their sentence does not give": dropped_events,
+            },
+            recovered=self.recovered,
+        )
+        return self.entities, relations, events
+
+
+def _reask(ctx: Context, found: _Found) -> Calls[RolesAgain]:
+    """One short call listing the dropped roles with their holders and cited sentences."""
+    items = "\n".join(
+        f'- {escape(found.entities[i].name)}: "{escape(role)}" (sentence {cited})'
+        for i, role, cited in found.dropped
+    )
+    inputs = ctx.prompts.render("who_roles_input", items=items, language=ctx.language())
+    held = strict_json_schema(RolesAgain)
+    held["$defs"]["RoleAgain"]["properties"]["name"] = {
+        "type": "string",
+        "enum": [e.name for e in found.entities],
+    }
+    held["$defs"]["RoleAgain"]["properties"]["sentence"]["enum"] = [s.n for s in ctx.sentences]
+    held["properties"]["roles"]["maxItems"] = len(found.dropped)
+    ctx.meter.repairs += 1
+    try:
+        return (
+            yield from ask(
+                ctx.policy,
+                ctx.messages(inputs),
+                RolesAgain,
+                schema=ctx.schema("who_roles", held),
+                max_tokens=48 + 64 * len(found.dropped),
             )
         )
-    events, dropped_events = _events(ctx, reply, entities, names=names)
-    _warn(ctx, dropped_entities, dropped_roles, dropped_events)
-    return entities, events
+    except ModelOutputError:
+        return RolesAgain(roles=[])
+
+
+def cite(report: Report) -> Report:
+    """``report`` with each fact and implication listing the ids of the entities it names (by
+    name or alias, as whole words): a fact's link to who's who is found, not asked for."""
+    if not report.entities:
+        return report
+    patterns = [
+        (e.id, re.compile("|".join(rf"(?<!\w){re.escape(n)}(?!\w)" for n in (e.name, *e.aliases))))
+        for e in report.entities
+    ]
+
+    def named(text: str) -> list[str]:
+        return [i for i, pattern in patterns if pattern.search(text)]
+
+    facts = [f.model_copy(update={"entities": named(f.text)}) for f in report.facts]
+    implications = [i.model_copy(update={"entities": named(i.text)}) for i in report.implications]
+    return report.model_copy(update={"facts": facts, "implications": implications})
 
 
 def _is_alias(alias: str, name: str) -> bool:
@@ -165,7 +308,10 @@ def _nearest(sentence: str, claim: str, own: Sequence[str], rivals: Sequence[str
         return min(gaps, default=len(sentence) + 1)
 
     mine = distance(own)
-    return mine <= NEAR and mine <= distance([r for r in rivals if r not in own])
+    # A name the role itself holds ("chief executive of Alibaba Group") is no rival.
+    named = claim.casefold()
+    others = [r for r in rivals if r not in own and r.casefold() not in named]
+    return mine <= NEAR and mine <= distance(others)
 
 
 def _role(
@@ -184,6 +330,71 @@ def _role(
     return Role(
         text=" ".join(role.split()), evidence=evidence, start=sentence.start, end=sentence.end
     )
+
+
+def _relations(
+    ctx: Context, reply: WhoWhen, entities: Sequence[Entity]
+) -> tuple[list[Relation], int]:
+    """The relations a sentence states: it names both ends (two kept entities) and holds a cue
+    word of the relation; the one nearest the cited number among them is the evidence."""
+    text = ctx.article.text
+    kept: list[Relation] = []
+    dropped = 0
+    for proposed in reply.relations:
+        subject = _entity(entities, proposed.subject)
+        obj = _entity(entities, proposed.object)
+        sentence = None
+        if subject is not None and obj is not None and subject is not obj:
+            sentence = _stating(ctx, proposed.sentence, subject, obj, _CUES[proposed.relation])
+        if subject is None or obj is None or sentence is None:
+            dropped += 1
+            continue
+        relation = Relation(
+            subject=subject.id,
+            relation=proposed.relation,
+            object=obj.id,
+            evidence=text[sentence.start : sentence.end],
+            start=sentence.start,
+            end=sentence.end,
+        )
+        if all(
+            (r.subject, r.relation, r.object) != (subject.id, proposed.relation, obj.id)
+            for r in kept
+        ):
+            kept.append(relation)
+    return kept, dropped
+
+
+def _stating(
+    ctx: Context, cited: int, a: Entity, b: Entity, cues: Sequence[str]
+) -> Sentence | None:
+    text = ctx.article.text
+    candidates = []
+    for sentence in ctx.sentences:
+        words = " ".join(text[sentence.start : sentence.end].split())
+        lowered = words.casefold()
+        if (
+            _names(words, a)
+            and _names(words, b)
+            and any(re.search(rf"(?<!\w){re.escape(c)}", lowered) for c in cues)
+        ):
+            candidates.append(sentence)
+    return min(candidates, key=lambda s: abs(s.n - cited), default=None)
+
+
+def _names(words: str, entity: Entity) -> bool:
+    return any(
+        re.search(rf"(?<!\w){re.escape(' '.join(n.split()))}(?!\w)", words)
+        for n in (entity.name, *entity.aliases)
+    )
+
+
+def _entity(entities: Sequence[Entity], name: str) -> Entity | None:
+    wanted = " ".join(name.split()).casefold()
+    for entity in entities:
+        if wanted in (n.casefold() for n in (entity.name, *entity.aliases)):
+            return entity
+    return None
 
 
 def _events(
@@ -244,22 +455,14 @@ def _published(ctx: Context, base: dt.datetime | None) -> Event | None:
 
 
 def _entity_id(entities: Sequence[Entity], name: str) -> str | None:
-    wanted = name.casefold().strip()
-    for entity in entities:
-        if wanted in (n.casefold() for n in (entity.name, *entity.aliases)):
-            return entity.id
-    return None
+    entity = _entity(entities, name)
+    return entity.id if entity else None
 
 
-def _warn(ctx: Context, entities: int, roles: int, events: int) -> None:
-    parts = [
-        f"{n} {what}"
-        for n, what in (
-            (entities, "entities the article does not name"),
-            (roles, "roles their sentence does not state"),
-            (events, "events whose date or words their sentence does not give"),
-        )
-        if n
-    ]
+def _warn(ctx: Context, dropped: dict[str, int], *, recovered: int) -> None:
+    parts = [f"{n} {what}" for what, n in dropped.items() if n]
     if parts:
-        ctx.warnings.append("who's who and timeline: left out " + "; ".join(parts))
+        again = f" ({recovered} more found by a re-ask)" if recovered else ""
+        ctx.warnings.append("who's who and timeline: left out " + "; ".join(parts) + again)
+    elif recovered:
+        ctx.warnings.append(f"who's who: {recovered} roles found by a re-ask")
