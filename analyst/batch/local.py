@@ -47,11 +47,12 @@ from analyst.batch.results import (
 )
 from analyst.batch.slots import Gate, Slots
 from analyst.errors import AnalystError, ConfigError, InputError, ModelServerError, describe
-from analyst.files import as_path, display, read_bytes
+from analyst.files import as_path, display, read_bytes, write_atomic
 from analyst.model.drive import Withdrawn
 from analyst.model.seam import Deferred
 from analyst.model.usage import Meter, Pool
 from analyst.output import FORMATS
+from analyst.output.html import index_card, to_index
 from analyst.schema import Report, Usage
 from analyst.session import Client, Session
 from analyst.settings import Settings
@@ -130,7 +131,10 @@ async def asummarize_folder(
         raise ConfigError("--retry-failed and --force contradict each other; choose one")
     unknown = sorted(set(formats) - set(FORMATS))
     if unknown or not formats:
-        raise ConfigError(f"batch formats are json and md, not {', '.join(unknown) or 'none'}")
+        known = ", ".join(FORMATS)
+        raise ConfigError(f"batch formats are {known}, not {', '.join(unknown) or 'none'}")
+    if "html" in formats:
+        settings = replace(settings, include_text=True)  # the page shows the article
     rounds = isinstance(client, BatchClient)
     most = MAX_ROUND if rounds else 256
     if concurrency is not None and not 1 <= concurrency <= most:
@@ -246,6 +250,8 @@ class _Batch:
                 interrupted=self.result.interrupted,
                 stopped=self._stopped_why(),
             )
+            if "html" in self.formats:
+                self._index(manifest)
             manifest.close()
             await self.session.aclose()
         if self.fatal is not None:
@@ -364,7 +370,8 @@ class _Batch:
             self.result.add(self._finish(name, "waiting", meter, started))
             status = "waiting"
         else:
-            self.manifest.finish(name, status="ok", usage=done.usage, outputs=outputs)
+            card = index_card(done)
+            self.manifest.finish(name, status="ok", usage=done.usage, outputs=outputs, card=card)
             self.result.ok += 1
             self._server_streak = 0
             self._spend_check()
@@ -398,6 +405,15 @@ class _Batch:
             retry_failed=self.retry_failed,
             failed_before=self._failed_before,
         )
+
+    def _index(self, manifest: Manifest) -> None:
+        """``index.html`` over every article the folder's manifest knows (this run's and the
+        earlier ones'), rewritten at the end of each run."""
+        entries = [e for e in manifest.entries() if e["status"] != "running"]
+        try:
+            write_atomic(self.out / "index.html", to_index(entries, self.source))
+        except OSError as exc:
+            self.result.warnings.append(f"cannot write index.html: {exc.strerror}")
 
     def _write(self, relative: PurePath, report: Report) -> list[str]:
         return write_outputs(self.out, relative, report, self.formats)

@@ -15,6 +15,7 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from analyst.schema import Usage
 
@@ -29,6 +30,7 @@ CREATE TABLE IF NOT EXISTS files (
     error_kind TEXT,                -- input | model-server | model-output | context | internal
     error TEXT,
     outputs TEXT,                   -- JSON list of the report files written
+    card TEXT,                      -- JSON: title, date, fact counts (the batch's index.html)
     calls INTEGER,
     cache_hits INTEGER,
     prompt_tokens INTEGER,
@@ -77,6 +79,9 @@ class Manifest:
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(runs)")}
         if "stopped" not in columns:  # a manifest written before the column existed
             self._db.execute("ALTER TABLE runs ADD COLUMN stopped TEXT")
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(files)")}
+        if "card" not in columns:
+            self._db.execute("ALTER TABLE files ADD COLUMN card TEXT")
         self._db.commit()
 
     def close(self) -> None:
@@ -117,13 +122,14 @@ class Manifest:
         outputs: list[str] = [],  # noqa: B006 - read only
         error_kind: str | None = None,
         error: str | None = None,
+        card: dict[str, object] | None = None,
     ) -> None:
         """Record how ``path`` ended."""
         with self._db:
             self._db.execute(
                 "UPDATE files SET status = ?, error_kind = ?, error = ?, outputs = ?, calls = ?, "
                 "cache_hits = ?, prompt_tokens = ?, completion_tokens = ?, cost_usd = ?, "
-                "finished = ?, seconds = ? WHERE path = ?",
+                "finished = ?, seconds = ?, card = ? WHERE path = ?",
                 (
                     status,
                     error_kind,
@@ -136,9 +142,28 @@ class Manifest:
                     usage.cost_usd,
                     time.time(),
                     usage.seconds,
+                    json.dumps(card) if card is not None else None,
                     path,
                 ),
             )
+
+    def entries(self) -> list[dict[str, Any]]:
+        """Every article's last outcome, for the batch's index page: path, status, error,
+        outputs, seconds and the report's card (when it has one)."""
+        rows = self._db.execute(
+            "SELECT path, status, error, outputs, seconds, card FROM files ORDER BY path"
+        )
+        return [
+            {
+                "path": path,
+                "status": status,
+                "error": error,
+                "outputs": json.loads(outputs or "[]"),
+                "seconds": seconds,
+                "card": json.loads(card) if card else None,
+            }
+            for path, status, error, outputs, seconds, card in rows
+        ]
 
     def begin_run(self, config: str, settings: dict[str, object]) -> int:
         """Record the start of a run; returns its id."""

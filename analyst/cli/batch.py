@@ -85,7 +85,8 @@ def batch(
         typer.Option(
             "--format",
             "-f",
-            help="Report files to write: json, md or json,md.",
+            help="Report files to write: json, md, html, or several (json,html); html also "
+            "writes index.html.",
             rich_help_panel=OUTPUT,
         ),
     ] = "json",

@@ -19,6 +19,7 @@ from analyst.cli.options import INPUT, OUTPUT, REPORT_FLAGS, exit_codes, fail, s
 from analyst.files import printable, read_capped, write_atomic
 from analyst.model.local import log_file
 from analyst.model.seam import progress_listener
+from analyst.output.html import to_html
 from analyst.output.live import LiveView
 from analyst.output.plain import to_json, to_markdown
 from analyst.reading.fetch import is_url
@@ -32,6 +33,7 @@ class Format(StrEnum):
     rich = "rich"
     json = "json"
     md = "md"
+    html = "html"
 
 
 @settings_from(*REPORT_FLAGS)
@@ -49,7 +51,7 @@ def summarize(
         typer.Option(
             "--format",
             "-f",
-            help="The view (default: rich; -o FILE.md / FILE.json implies md / json).",
+            help="The view (default: rich; -o FILE.md / .json / .html implies md / json / html).",
             rich_help_panel=OUTPUT,
         ),
     ] = None,
@@ -71,7 +73,14 @@ def summarize(
             fail(errors.ConfigError(f"cannot write the report to {output}"), verbose)
     if fmt is None:
         suffix = output.suffix.lower() if output else ""
-        fmt = {".json": Format.json, ".md": Format.md}.get(suffix, Format.rich)
+        fmt = {
+            ".json": Format.json,
+            ".md": Format.md,
+            ".html": Format.html,
+            ".htm": Format.html,
+        }.get(suffix, Format.rich)
+    if fmt is Format.html:
+        settings = replace(settings, include_text=True)  # the page shows the article
     err = Console(stderr=True)
     if verbose and settings.uses_local:
         print(f"analyst: embedded server log: {log_file(settings.cache_dir)}", file=sys.stderr)
@@ -110,6 +119,8 @@ def _emit(report: Report, fmt: Format, output: Path | None) -> None:
 
     if fmt is Format.json:
         text = to_json(report)
+    elif fmt is Format.html:
+        text = to_html(report)
     elif fmt is Format.md:
         text = to_markdown(report)
     elif output is None:

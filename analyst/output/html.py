@@ -1,0 +1,194 @@
+"""The report as one self-contained HTML page: the article with every fact's passage highlighted
+beside the facts, the summary, implications and analysis with citations that lead to them.
+
+Everything that comes from the article or the model is untrusted: it reaches the page only
+through Jinja2 with autoescape, as text or as an attribute value, never as markup. The page's
+Content-Security-Policy allows no network and only its own script (by hash), so even markup that
+slipped through could neither run nor load anything.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from analyst.output.plain import EXTRACTIVE_NOTE, LEGEND, analysis_pieces, footer, no_synthesis_note
+from analyst.schema import Fact, Report
+
+
+@dataclass(frozen=True)
+class Span:
+    """A stretch of the article that something of the report rests on."""
+
+    id: str  # f1 (a fact), e1-r1 (a role), t1 (an event), e1-x1 (a relation)
+    start: int
+    end: int
+    fact: bool
+
+
+@dataclass
+class Piece:
+    """A stretch of the article between two span boundaries, and the spans that cover it."""
+
+    text: str
+    facts: list[str] = field(default_factory=list)
+    others: list[str] = field(default_factory=list)
+    anchors: list[str] = field(default_factory=list)  # spans that begin here
+    classes: str = ""
+
+    @property
+    def labels(self) -> list[str]:
+        """The facts whose passage begins here (shown as a label, not as text)."""
+        return [a for a in self.anchors if a in self.facts]
+
+
+def pieces(text: str, spans: Sequence[Span], classes: dict[str, str]) -> list[Piece]:
+    """``text`` cut at every span's start and end, so that spans that overlap or nest each
+    cover whole pieces: a fact's passage is the run of pieces that name it, in order."""
+    spans = [s for s in spans if 0 <= s.start < s.end <= len(text)]
+    cuts = sorted({0, len(text), *(s.start for s in spans), *(s.end for s in spans)})
+    out: list[Piece] = []
+    for a, b in zip(cuts, cuts[1:], strict=False):
+        covering = [s for s in spans if s.start <= a and b <= s.end]
+        piece = Piece(
+            text=text[a:b],
+            facts=[s.id for s in covering if s.fact],
+            others=[s.id for s in covering if not s.fact],
+            anchors=[s.id for s in spans if s.start == a],
+        )
+        piece.classes = " ".join(sorted({classes[i] for i in piece.facts if i in classes}))
+        out.append(piece)
+    return out
+
+
+def fact_state(fact: Fact) -> str:
+    """One word for how far a fact is proved: verified, uncertain, unsupported (by the
+    verifier), supported (its passage carries it, not verified), or ungrounded."""
+    if not fact.grounded:
+        return "ungrounded"
+    if fact.verification is not None:
+        return {"supported": "verified"}.get(fact.verification.verdict, fact.verification.verdict)
+    return "supported"
+
+
+@functools.cache
+def _environment() -> Environment:
+    return Environment(
+        loader=PackageLoader("analyst.output", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+@functools.cache
+def _asset(name: str) -> str:
+    return resources.files("analyst.output").joinpath("templates", name).read_text("utf-8")
+
+
+def _hash(script: str) -> str:
+    return "sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+
+
+def render(template: str, **context: Any) -> str:
+    """Fill ``template`` with its page's script and style, under a policy that allows only
+    that script."""
+    script, style = _asset(template.replace(".html", ".js")), _asset("style.css")
+    policy = (
+        "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+        f"script-src '{_hash(script)}'; base-uri 'none'; form-action 'none'"
+    )
+    page = _environment().get_template(template)
+    return page.render(script=script, style=style, policy=policy, **context)
+
+
+def to_html(report: Report, text: str | None = None) -> str:
+    """The report as a page; ``text`` is the article the offsets refer to (by default the
+    report's own ``source.text``, which ``--include-text`` and ``--format html`` put there).
+    Without it the page shows the quotes under the facts instead of the article."""
+    text = text if text is not None else report.source.text
+    spans = [
+        Span(f.id, f.start, f.end, True)
+        for f in report.facts
+        if f.grounded and f.start is not None and f.end is not None
+    ]
+    for entity in report.entities:
+        spans += [
+            Span(f"{entity.id}-r{n}", r.start, r.end, False)
+            for n, r in enumerate(entity.roles, start=1)
+        ]
+    spans += [Span(e.id, e.start, e.end, False) for e in report.timeline]
+    states = {f.id: fact_state(f) for f in report.facts}
+    matches = {f.id: f.match.value for f in report.facts}
+    classes = {i: f"{states[i]} {matches[i]}" for i in states}
+    names = {e.id: e.name for e in report.entities}
+    grounded = [f for f in report.facts if f.grounded]
+    counts = {
+        state: sum(1 for f in report.facts if states[f.id] == state)
+        for state in ("verified", "supported", "uncertain", "unsupported", "ungrounded")
+    }
+    return render(
+        "report.html",
+        report=report,
+        text=text,
+        pieces=pieces(text, spans, classes) if text else [],
+        states=states,
+        counts={k: v for k, v in counts.items() if v},
+        grounded=len(grounded),
+        names=names,
+        analysis=analysis_pieces(report),
+        legend=LEGEND,
+        extractive_note=EXTRACTIVE_NOTE,
+        no_synthesis=no_synthesis_note(report) if report.no_synthesis else None,
+        footer=footer(report),
+    )
+
+
+def index_card(report: Report) -> dict[str, object]:
+    """What the batch's index shows of a report (kept in the manifest, so that a later run's
+    index lists the articles of earlier runs without reading their reports)."""
+    states = [fact_state(f) for f in report.facts]
+    return {
+        "title": report.title,
+        "date": report.metadata.date,
+        "site": report.metadata.site,
+        "facts": sum(1 for s in states if s != "ungrounded"),
+        "verified": states.count("verified"),
+        "uncertain": states.count("uncertain"),
+        "unsupported": states.count("unsupported"),
+        "entities": len(report.entities),
+        "summary": report.summary[:300],
+        "no_synthesis": report.no_synthesis,
+    }
+
+
+def _href(output: str) -> str:
+    """A link to a report file beside the index: percent-encoded, and always relative (a file
+    named ``javascript:x.html`` stays a file)."""
+    return "./" + quote(output)
+
+
+def to_index(entries: Sequence[dict[str, Any]], source: Path | None = None) -> str:
+    """The batch's ``index.html``: every article with its title, date, facts, verified counts
+    or failure, and a link to its report; sortable by any column, from disk."""
+    rows = []
+    for entry in entries:
+        pages = [o for o in entry["outputs"] if o.endswith(".html")]
+        rows.append({**entry, "href": _href(pages[0]) if pages else None})
+    failed = sum(1 for r in rows if r["status"] == "failed")
+    return render(
+        "index.html",
+        rows=rows,
+        source=str(source) if source is not None else None,
+        ok=sum(1 for r in rows if r["status"] == "ok"),
+        failed=failed,
+    )
