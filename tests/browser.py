@@ -52,7 +52,7 @@ def browser() -> Iterator[Any]:
 def page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     opened = context.new_page()
-    opened.errors = []  # type: ignore[attr-defined]
+    opened.errors = []
     opened.on("pageerror", lambda e: opened.errors.append(str(e)))
     opened.on(
         "console",

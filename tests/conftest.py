@@ -17,6 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 SHARED = ROOT.parent / "shared" / "data"
 
+pytest_plugins = ["tests.browser"]  # the browser and page fixtures
+
 _real_connect = socket.socket.connect
 
 

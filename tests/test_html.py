@@ -8,14 +8,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-import pytest
 from typer.testing import CliRunner
 
 from analyst import Report, Settings, summarize_folder, summarize_text
 from analyst.cli import app
 from analyst.output.html import Span, pieces, to_html
 from analyst.testing import FakeChatClient, extractive_responder
-from tests.browser import browser, page  # noqa: F401 - fixtures
 from tests.fakeserver import FakeOpenAIServer
 
 ARTICLE = "\n\n".join(
@@ -90,7 +88,7 @@ def test_without_the_article_text_the_page_shows_the_quotes() -> None:
     assert page_html.count("<blockquote>") == len(report.facts)
 
 
-def _open(page: Any, tmp_path: Path, report: Report) -> None:  # noqa: F811
+def _open(page: Any, tmp_path: Path, report: Report) -> None:
     path = tmp_path / "report.html"
     path.write_text(to_html(report), encoding="utf-8")
     page.goto(path.as_uri())
@@ -108,7 +106,7 @@ _PASSAGE_JS = """id => {
 
 def test_every_grounded_fact_has_one_passage_equal_to_its_evidence(
     page: Any,
-    tmp_path: Path,  # noqa: F811
+    tmp_path: Path,
 ) -> None:
     report = _overlapping(_report())
     _open(page, tmp_path, report)
@@ -124,7 +122,7 @@ def test_every_grounded_fact_has_one_passage_equal_to_its_evidence(
 
 def test_clicking_a_fact_shows_its_passage_and_a_passage_its_fact(
     page: Any,
-    tmp_path: Path,  # noqa: F811
+    tmp_path: Path,
 ) -> None:
     report = _report()
     _open(page, tmp_path, report)
@@ -145,7 +143,7 @@ def test_clicking_a_fact_shows_its_passage_and_a_passage_its_fact(
     assert not page.errors
 
 
-def test_a_citation_leads_to_the_facts_it_rests_on(page: Any, tmp_path: Path) -> None:  # noqa: F811
+def test_a_citation_leads_to_the_facts_it_rests_on(page: Any, tmp_path: Path) -> None:
     report = _report()
     cited = next(i for i in report.implications if i.facts)
     _open(page, tmp_path, report)
@@ -156,9 +154,14 @@ def test_a_citation_leads_to_the_facts_it_rests_on(page: Any, tmp_path: Path) ->
     )
 
 
-def test_a_hostile_article_runs_no_script(page: Any, tmp_path: Path) -> None:  # noqa: F811
+def test_a_hostile_article_runs_no_script(page: Any, tmp_path: Path) -> None:
     dialogs: list[str] = []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+    def on_dialog(dialog: Any) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
     report = _report()
     _open(page, tmp_path, report)
     text = page.locator("#article").inner_text()
@@ -183,7 +186,7 @@ def test_the_cli_writes_html_for_an_html_file(server: FakeOpenAIServer, tmp_path
     assert "&lt;script&gt;window.pwned" in page_html
 
 
-def test_a_batch_in_html_writes_an_index_that_sorts(page: Any, tmp_path: Path) -> None:  # noqa: F811
+def test_a_batch_in_html_writes_an_index_that_sorts(page: Any, tmp_path: Path) -> None:
     folder = tmp_path / "in"
     (folder / "sub").mkdir(parents=True)
     (folder / "bridge.txt").write_text(ARTICLE)
