@@ -42,6 +42,8 @@ class AnalystError(Exception):
     """
 
     exit_code: ClassVar[int] = 1
+    # What ``analyst serve`` answers with: the client's fault (4xx) or the model server's (502).
+    http_status: ClassVar[int] = 500
     kind: ClassVar[str] = "internal"
     stops_batch: ClassVar[bool] = False
     # A model-server failure that says the server is down when several articles in a row hit it.
@@ -50,20 +52,22 @@ class AnalystError(Exception):
     def __init_subclass__(cls, **meaning: object) -> None:
         super().__init_subclass__()
         for name, value in meaning.items():
-            if name not in ("exit_code", "kind", "stops_batch", "server_down"):
+            if name not in ("exit_code", "http_status", "kind", "stops_batch", "server_down"):
                 raise TypeError(f"{cls.__name__}: an error states no {name!r}")
             setattr(cls, name, value)
 
 
-class ConfigError(AnalystError, exit_code=2, kind="config", stops_batch=True):
+class ConfigError(AnalystError, exit_code=2, http_status=400, kind="config", stops_batch=True):
     """A setting, flag or prompt file is wrong; fix the configuration."""
 
 
-class InputError(AnalystError, exit_code=3, kind="input"):
+class InputError(AnalystError, exit_code=3, http_status=422, kind="input"):
     """The article cannot be read: missing, empty, binary or undecodable."""
 
 
-class ModelServerError(AnalystError, exit_code=4, kind="model-server", server_down=True):
+class ModelServerError(
+    AnalystError, exit_code=4, http_status=502, kind="model-server", server_down=True
+):
     """The model server failed after the SDK's own retries."""
 
     def __init__(self, message: str, *, status_code: int | None = None) -> None:
@@ -93,7 +97,7 @@ class BatchRequestError(ModelServerError, server_down=False):
     is not down."""
 
 
-class ModelOutputError(AnalystError, exit_code=5, kind="model-output"):
+class ModelOutputError(AnalystError, exit_code=5, http_status=502, kind="model-output"):
     """The model's reply was still invalid after the allowed re-asks.
 
     ``raw`` holds the last reply as the model wrote it and ``attempts`` how many were made.
@@ -110,11 +114,11 @@ class OutputTooLong(ModelOutputError):
     extraction stage then reads its sections in two halves."""
 
 
-class ContextOverflowError(AnalystError, exit_code=6, kind="context"):
+class ContextOverflowError(AnalystError, exit_code=6, http_status=413, kind="context"):
     """A request cannot fit the model's context window, even after splitting the article."""
 
 
-class BudgetError(AnalystError, exit_code=7, kind="budget"):
+class BudgetError(AnalystError, exit_code=7, http_status=429, kind="budget"):
     """The token budget (``--budget-tokens``) would be exceeded; nothing more was spent."""
 
 

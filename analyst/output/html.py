@@ -92,20 +92,24 @@ def _environment() -> Environment:
 
 @functools.cache
 def _asset(name: str) -> str:
-    return resources.files("analyst.output").joinpath("templates", name).read_text("utf-8")
+    """A file of ``templates/`` ("" when there is none: a page without a script)."""
+    path = resources.files("analyst.output").joinpath("templates", name)
+    return path.read_text("utf-8") if path.is_file() else ""
 
 
 def _hash(script: str) -> str:
     return "sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
 
 
-def render(template: str, **context: Any) -> str:
+def render(template: str, *, connect: bool = False, **context: Any) -> str:
     """Fill ``template`` with its page's script and style, under a policy that allows only
-    that script."""
+    that script, and no network unless ``connect`` (the served page talks to its server)."""
     script, style = _asset(template.replace(".html", ".js")), _asset("style.css")
+    network = "'self'" if connect else "'none'"
     policy = (
-        "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
-        f"script-src '{_hash(script)}'; base-uri 'none'; form-action 'none'"
+        f"default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+        f"script-src '{_hash(script)}'; connect-src {network}; base-uri 'none'; "
+        f"form-action {network}"
     )
     page = _environment().get_template(template)
     return page.render(script=script, style=style, policy=policy, **context)

@@ -1,0 +1,333 @@
+"""The Starlette application of ``analyst serve``.
+
+Routes (all behind ``guard.Guard``):
+
+- ``GET /`` the page: paste text, give a URL or upload a file, watch the stages, read the report;
+- ``POST /v1/reports`` a report: JSON ``{"text"|"url", options...}`` or a multipart form
+  (``file``, ``text`` or ``url``, options); it waits for the report (200, the Report) unless
+  ``?wait=false`` (202 and where to look);
+- ``GET /v1/reports`` the recent reports; ``GET /v1/reports/{id}`` one: 200 and the Report when
+  done, 202 and its stage while it runs, its error's status and message when it failed;
+- ``GET /reports/{id}`` the report as its HTML page;
+- ``GET /healthz``; ``GET /openapi.json`` and ``GET /docs``.
+
+Errors are ``{"error": message}`` with the CLI's wording and the error class's HTTP status
+(``AnalystError.http_status``); a full queue is 429 with ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from analyst.errors import ConfigError, InputError
+from analyst.output.html import render, to_html
+from analyst.schema import Report
+from analyst.serve.guard import Guard
+from analyst.serve.jobs import OPTIONS, Ask, Full, Job, Jobs
+from analyst.settings import Settings
+
+_FLAGS = ("who", "verify", "keep_ungrounded")
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+def _report(report: Report, job: Job, status: int = 200) -> Response:
+    headers = {"Location": f"/v1/reports/{job.id}", "X-Report-Id": job.id}
+    body = report.model_dump_json()
+    return Response(body, status_code=status, media_type="application/json", headers=headers)
+
+
+def _truthy(value: Any, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in (
+        "1",
+        "true",
+        "on",
+        "yes",
+        "0",
+        "false",
+        "off",
+        "no",
+        "",
+    ):
+        return value.lower() in ("1", "true", "on", "yes")
+    raise ConfigError(f"{name} must be true or false")
+
+
+def _options(fields: dict[str, Any]) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    for name in OPTIONS:
+        value = fields.get(name)
+        if value is None or value == "":
+            continue
+        options[name] = _truthy(value, name) if name in _FLAGS else str(value)
+    return {k: v for k, v in options.items() if v is not False}
+
+
+async def _ask(request: Request) -> Ask:
+    """The article and options of a POST, as JSON or as a form (with an uploaded file)."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind == "application/json":
+        try:
+            fields = json.loads(await request.body())
+        except ValueError as exc:
+            raise InputError(f"the request is not JSON: {exc}") from None
+        if not isinstance(fields, dict):
+            raise InputError("the request must be a JSON object")
+        upload: bytes | None = None
+        name = fields.get("name")
+    elif kind in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        # As a context manager: the uploaded file's temporary copy is closed at the end.
+        async with request.form(max_files=1, max_fields=20) as form:
+            fields = {k: v for k, v in form.items() if not isinstance(v, UploadFile)}
+            file = form.get("file")
+            has_file = isinstance(file, UploadFile) and bool(file.filename)
+            upload = await file.read() if isinstance(file, UploadFile) and has_file else None
+            name = file.filename if isinstance(file, UploadFile) and has_file else None
+    else:
+        raise InputError("send the article as JSON or as a form (multipart/form-data)")
+    text, url = fields.get("text") or None, fields.get("url") or None
+    given = [x for x in (text, url, upload) if x is not None]
+    if len(given) != 1:
+        raise InputError("give exactly one of text, url or file")
+    if (
+        url is not None
+        and not isinstance(url, str)
+        or text is not None
+        and not isinstance(text, str)
+    ):
+        raise InputError("text and url must be strings")
+    unknown = set(fields) - {"text", "url", "name", *OPTIONS}
+    if unknown:
+        raise ConfigError(f"unknown fields {', '.join(sorted(unknown))}")
+    return Ask(
+        text=upload if upload is not None else text, url=url, name=name, options=_options(fields)
+    )
+
+
+def create_app(
+    settings: Settings,
+    *,
+    client: Any = None,
+    concurrency: int = 2,
+    queue: int = 8,
+    keep: int = 200,
+    max_request_bytes: int = 16 * 2**20,
+    token: str | None = None,
+    loopback: bool = True,
+) -> Any:
+    """The app, guarded; its ``state.jobs`` runs the reports."""
+    jobs = Jobs(settings, client=client, concurrency=concurrency, queue=queue, keep=keep)
+
+    async def create(request: Request) -> Response:
+        try:
+            ask = await _ask(request)
+            job = jobs.submit(ask)
+        except Full as full:
+            return _error(429, str(full), {"Retry-After": str(full.retry_after)})
+        except (ConfigError, InputError) as exc:
+            return _error(exc.http_status, str(exc))
+        if request.query_params.get("wait", "true").lower() in ("false", "0", "no"):
+            body = {**job.summary(), "links": _links(job)}
+            return JSONResponse(
+                body, status_code=202, headers={"Location": f"/v1/reports/{job.id}"}
+            )
+        await jobs.wait(job)
+        return _outcome(job)
+
+    async def recent(request: Request) -> Response:
+        return JSONResponse({"reports": [j.summary() for j in reversed(jobs.jobs.values())]})
+
+    async def one(request: Request) -> Response:
+        job = jobs.jobs.get(request.path_params["id"])
+        if job is None:
+            return _error(404, "no such report (reports are kept in memory, the most recent only)")
+        if job.status in ("queued", "running"):
+            return JSONResponse({**job.summary(), "links": _links(job)}, status_code=202)
+        return _outcome(job)
+
+    async def page(request: Request) -> Response:
+        job = jobs.jobs.get(request.path_params["id"])
+        if job is None or job.report is None:
+            return HTMLResponse("<!doctype html><title>analyst</title><p>No such report.</p>", 404)
+        return HTMLResponse(to_html(job.report))
+
+    async def home(request: Request) -> Response:
+        info = jobs.base.client.info
+        return HTMLResponse(
+            render("serve.html", connect=True, model=info.model, backend=info.backend)
+        )
+
+    async def health(request: Request) -> Response:
+        info = jobs.base.client.info
+        running = sum(1 for j in jobs.jobs.values() if j.status == "running")
+        body = {
+            "status": "ok",
+            "model": info.model,
+            "backend": info.backend,
+            "running": running,
+            "queued": jobs.pending - running,
+            "concurrency": concurrency,
+            "queue": queue,
+        }
+        return JSONResponse(body)
+
+    async def openapi(request: Request) -> Response:
+        return JSONResponse(openapi_document())
+
+    async def docs(request: Request) -> Response:
+        return HTMLResponse(render("docs.html", api=openapi_document()))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await jobs.start()
+        yield
+        await jobs.close()
+
+    app = Starlette(
+        routes=[
+            Route("/", home),
+            Route("/v1/reports", create, methods=["POST"]),
+            Route("/v1/reports", recent, methods=["GET"]),
+            Route("/v1/reports/{id}", one),
+            Route("/reports/{id}", page),
+            Route("/healthz", health),
+            Route("/openapi.json", openapi),
+            Route("/docs", docs),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.jobs = jobs
+    return Guard(app, limit=max_request_bytes, token=token, loopback=loopback)
+
+
+def _outcome(job: Job) -> Response:
+    if job.report is not None:
+        return _report(job.report, job)
+    return _error(job.http_status, job.error or "failed")
+
+
+def _links(job: Job) -> dict[str, str]:
+    return {"self": f"/v1/reports/{job.id}", "html": f"/reports/{job.id}"}
+
+
+def openapi_document() -> dict[str, Any]:
+    """The API's OpenAPI 3.1 description, with the Report's JSON Schema."""
+    error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    report = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Report"}}}}
+    options = {
+        "who": {"type": "boolean", "description": "add who's who and the timeline"},
+        "verify": {"type": "boolean", "description": "verify each fact against the article"},
+        "language": {"type": "string", "description": "write the report in this language"},
+        "keep_ungrounded": {
+            "type": "boolean",
+            "description": "keep facts whose quote was not found",
+        },
+    }
+    ask: dict[str, Any] = {
+        "type": "object",
+        "description": "exactly one of text, url (or, as a form, file)",
+        "properties": {
+            "text": {"type": "string", "description": "the article: text, HTML or Markdown"},
+            "url": {"type": "string", "format": "uri", "description": "an http(s) page to fetch"},
+            "name": {"type": "string", "description": "a file name for the text"},
+            **options,
+        },
+    }
+    form = {
+        **ask,
+        "properties": {**ask["properties"], "file": {"type": "string", "format": "binary"}},
+    }
+    schema = Report.model_json_schema(ref_template="#/components/schemas/{model}")
+    defs = schema.pop("$defs", {})
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "analyst",
+            "version": "1",
+            "description": "Reports on news articles, each fact proved by a quote.",
+        },
+        "paths": {
+            "/v1/reports": {
+                "post": {
+                    "summary": "Write the report of one article",
+                    "parameters": [
+                        {
+                            "name": "wait",
+                            "in": "query",
+                            "schema": {"type": "boolean", "default": True},
+                            "description": "false: answer 202 at once and poll /v1/reports/{id}",
+                        }
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {"schema": ask},
+                            "multipart/form-data": {"schema": form},
+                        },
+                    },
+                    "responses": {
+                        "200": {"description": "the report", **report},
+                        "202": {"description": "queued (wait=false)"},
+                        "400": {"description": "a bad option", **error},
+                        "413": {"description": "the request or the article is too large", **error},
+                        "422": {"description": "the article cannot be read", **error},
+                        "429": {"description": "the queue is full; see Retry-After", **error},
+                        "502": {
+                            "description": "the model server failed, or its replies stayed invalid",
+                            **error,
+                        },
+                    },
+                },
+                "get": {
+                    "summary": "The recent reports",
+                    "responses": {"200": {"description": "id, status, stage, title, source"}},
+                },
+            },
+            "/v1/reports/{id}": {
+                "get": {
+                    "summary": "One report",
+                    "parameters": [
+                        {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+                    ],
+                    "responses": {
+                        "200": {"description": "the report", **report},
+                        "202": {"description": "still running: its stage"},
+                        "404": {"description": "unknown", **error},
+                    },
+                }
+            },
+            "/reports/{id}": {
+                "get": {
+                    "summary": "One report as its HTML page",
+                    "responses": {"200": {"description": "HTML"}},
+                }
+            },
+            "/healthz": {
+                "get": {
+                    "summary": "Liveness, the model, the queue",
+                    "responses": {"200": {"description": "ok"}},
+                }
+            },
+        },
+        "components": {
+            "schemas": {
+                **defs,
+                "Report": schema,
+                "Error": {"type": "object", "properties": {"error": {"type": "string"}}},
+            },
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }
