@@ -108,13 +108,14 @@ def summarize(
                 report = summarize_file(article, settings=settings, on_stage=on_stage)
     except errors.AnalystError as exc:
         fail(exc, verbose)
-    _emit(report, fmt, output)
+    emit(report, fmt, output)
     if report.no_synthesis:
         print(f"analyst: no summary or analysis: {report.no_synthesis}", file=sys.stderr)
         raise typer.Exit(errors.EXIT_NO_FACTS)
 
 
-def _emit(report: Report, fmt: Format, output: Path | None) -> None:
+def emit(report: Report, fmt: Format, output: Path | None) -> None:
+    """Show ``report`` in ``fmt``, on stdout or atomically in ``output``."""
     from analyst.output.terminal import to_rich
 
     if fmt is Format.json:
