@@ -305,3 +305,17 @@ def test_eval_figures_count_what_the_passages_do_not_give() -> None:
     figures = proof_figures(tampered, ARTICLE)
     assert (figures.roles_unsupported, figures.events_underived) == (1, 1)
     assert recall(report, ["Eddie Wu", "Lin Junyang", "Jingren Zhou", "Alibaba Group"]) == 0.75
+
+
+def test_recall_is_counted_by_an_independent_reader() -> None:
+    from analyst.quality import named_often, proof_figures, recall
+
+    names = named_often(ARTICLE)  # spaCy's small English pipeline (the eval extra)
+    assert names is not None and "Eddie Wu" in names  # "Wu" alone counts as Eddie Wu
+    assert "Wu" not in names
+    report = _report()
+    figures = proof_figures(report, ARTICLE, who=True)
+    found = recall(report, names)
+    assert found is not None
+    assert (figures.named_often, figures.named_found) == (len(names), round(found * len(names)))
+    assert proof_figures(report, ARTICLE).named_often == 0  # only asked for with --who
