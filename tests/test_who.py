@@ -70,7 +70,13 @@ def _who_reply(prompt: str) -> dict[str, Any]:
                 ],
             },
             {"name": "Lin Junyang", "type": "person", "aliases": ["Lin"], "roles": []},
-            {"name": "Alibaba Group", "type": "organisation", "aliases": ["Alibaba"], "roles": []},
+            {
+                "name": "Alibaba Group",
+                "type": "organisation",
+                "aliases": ["Alibaba"],
+                # A person's title, which stands next to the group's name: not the group's.
+                "roles": [{"role": "chief executive", "sentence": n("approved")}],
+            },
             {"name": "OpenAI", "type": "organisation", "aliases": [], "roles": []},  # not named
         ],
         "relations": [
@@ -79,6 +85,8 @@ def _who_reply(prompt: str) -> dict[str, Any]:
             # Both named in one sentence, but none says he left: dropped.
             _relation("Zhou Hao", "leaves", "Alibaba Group", n("Zhou Hao, a former")),
             _relation("Eddie Wu", "competes with", "OpenAI", n("approved")),  # not an entity
+            # Reversed: an organisation does not lead a person.
+            _relation("Alibaba Group", "leads", "Eddie Wu", n("approved")),
         ],
         "events": [
             {
@@ -161,7 +169,8 @@ def test_roles_are_kept_only_where_their_sentence_states_them() -> None:
         for role in entity.roles:
             assert text[role.start : role.end] == role.evidence
     warning = next(w for w in report.warnings if w.startswith("who's who"))
-    assert "1 roles their sentence does not state" in warning
+    assert not by_name["Alibaba Group"].roles
+    assert "2 roles their sentence does not state" in warning
     assert "(1 more found by a re-ask)" in warning
     assert "1 entities the article does not name" in warning
 
@@ -171,7 +180,7 @@ def test_without_repairs_dropped_roles_are_not_asked_again() -> None:
     report = _report(client, repairs=0)
     assert "who_roles" not in [c.schema.name for c in client.calls]
     assert not next(e for e in report.entities if e.name == "Lin Junyang").roles
-    assert any("2 roles their sentence does not state" in w for w in report.warnings)
+    assert any("3 roles their sentence does not state" in w for w in report.warnings)
 
 
 def test_relations_are_kept_where_a_sentence_names_both_and_states_it() -> None:
@@ -188,7 +197,7 @@ def test_relations_are_kept_where_a_sentence_names_both_and_states_it() -> None:
     assert "will join Alibaba" in joins.evidence
     for relation in report.relations:
         assert ARTICLE[relation.start : relation.end] == relation.evidence
-    assert any("2 relations no sentence states" in w for w in report.warnings)
+    assert any("3 relations no sentence states" in w for w in report.warnings)
 
 
 def test_facts_and_implications_name_their_entities_by_id() -> None:

@@ -77,6 +77,28 @@ _CUE_WORDS: dict[RelationKind, str] = {
     "support sign contract cooperat",
 }
 _CUES = {kind: words.split() for kind, words in _CUE_WORDS.items()}
+# Which kinds of entity each relation may join, subject then object: a place leads no one ("US
+# President Bush" is not "the US leads Bush"), and only a person works for someone.
+_ANY = ("person", "organisation", "product", "place")
+_ENDS: dict[RelationKind, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "leads": (("person", "organisation"), ("organisation", "place", "product")),
+    "works for": (("person",), ("organisation", "place", "person")),
+    "joins": (("person", "organisation"), ("organisation",)),
+    "leaves": (("person", "organisation"), ("organisation",)),
+    "owns": (("person", "organisation"), ("organisation", "product", "place")),
+    "competes with": (_ANY, _ANY),
+    "partners with": (("person", "organisation", "place"), ("person", "organisation", "place")),
+}
+# Titles only a person holds: on an organisation, a place or a product such a role is one the
+# model moved from the person named beside it (the 1.5B model gave a bank "deputy chief
+# economist").
+_PERSON_TITLE = re.compile(
+    r"\b(?:chief|ceo|cto|cfo|coo|economist|analyst|minister|chair(?:man|woman)?|president|"
+    r"director|head|leader|spokes(?:man|woman|person)|secretary|governor|scientist|founder|"
+    r"manager|officer|editor|professor|senator|mayor|chancellor|boss|strategist|executive|"
+    r"host|deputy)\b",
+    re.IGNORECASE,
+)
 
 
 def who(ctx: Context) -> Calls[tuple[list[Entity], list[Relation], list[Event]]]:
@@ -147,6 +169,8 @@ class _Found:
     def _add_role(self, index: int, text: str, cited: int) -> bool:
         """Give entity ``index`` the role if a sentence proves it (True also when it has it)."""
         entity = self.entities[index]
+        if entity.type != "person" and _PERSON_TITLE.search(text):
+            return False  # "deputy chief economist" is a person's, whatever it stands next to
         kept = _role(
             self.ctx,
             cited,
@@ -344,7 +368,14 @@ def _relations(
         subject = _entity(entities, proposed.subject)
         obj = _entity(entities, proposed.object)
         sentence = None
-        if subject is not None and obj is not None and subject is not obj:
+        subjects, objects = _ENDS[proposed.relation]
+        if (
+            subject is not None
+            and obj is not None
+            and subject is not obj
+            and subject.type in subjects
+            and obj.type in objects
+        ):
             sentence = _stating(ctx, proposed.sentence, subject, obj, _CUES[proposed.relation])
         if subject is None or obj is None or sentence is None:
             dropped += 1
