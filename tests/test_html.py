@@ -140,7 +140,20 @@ def test_clicking_a_fact_shows_its_passage_and_a_passage_its_fact(
     first = report.facts[0]
     page.locator(f'mark[data-facts~="{first.id}"]').first.click()
     assert "active" in (page.locator(f"#fact-{first.id}").get_attribute("class") or "")
+    page.locator(f'mark[data-facts~="{last.id}"]').first.hover()  # a passage lights its fact
+    assert "hover" in (page.locator(f"#fact-{last.id}").get_attribute("class") or "")
     assert not page.errors
+
+
+def test_it_prints_as_the_article_then_the_facts(page: Any, tmp_path: Path) -> None:
+    _open(page, tmp_path, _report())
+    page.emulate_media(media="print")
+    panel = page.evaluate(
+        "() => { const s = getComputedStyle(document.getElementById('panel'));"
+        " return [s.position, s.overflow]; }"
+    )
+    assert panel == ["static", "visible"]  # nothing cut off at the page's height
+    assert len(page.pdf()) > 10_000
 
 
 def test_a_citation_leads_to_the_facts_it_rests_on(page: Any, tmp_path: Path) -> None:
