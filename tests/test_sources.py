@@ -20,6 +20,7 @@ from analyst.batch import summarize_folder
 from analyst.cli import app
 from analyst.errors import InputError
 from analyst.reading.formats import load_article
+from analyst.testing import FakeChatClient, extractive_responder
 from tests.conftest import EXAMPLES, SHARED
 from tests.fakeserver import FakeOpenAIServer
 
@@ -331,3 +332,38 @@ def test_batch_reads_html_pdf_and_gzip(settings: Settings, tmp_path: Path, bridg
         for n in ("a.txt.gz", "b.pdf", "c.htm")
     }
     assert formats == {"text", "pdf", "html"}
+
+
+# Short news texts written for these tests (a council passes a budget), in five languages.
+NON_ENGLISH = json.loads((Path(__file__).parent / "data" / "non_english.json").read_text("utf-8"))
+
+
+@pytest.mark.parametrize(
+    ("language", "encoding"),
+    [
+        ("ru", "cp1251"),
+        ("ru", "koi8-r"),
+        ("ja", "shift_jis"),
+        ("ko", "euc-kr"),
+        ("zh", "gb18030"),
+        ("cs", "iso-8859-2"),
+        ("cs", "cp1250"),  # its Windows twin: the same letters but "š", "ž", "ť" elsewhere
+    ],
+)
+def test_legacy_encodings_are_detected_and_grounded(language: str, encoding: str) -> None:
+    original = NON_ENGLISH[language]
+    article = load_article(original.encode(encoding))
+    assert article.text == load_article(original.encode()).text
+    assert article.language == language
+    assert any("charset-normalizer" in w for w in article.warnings)
+    settings = Settings(model="m", base_url="x", include_text=True)
+    client = FakeChatClient(responder=extractive_responder)
+    report = summarize_text(original.encode(encoding), client=client, settings=settings)
+    grounded = [f for f in report.facts if f.grounded]
+    assert grounded and report.source.text is not None
+    assert all(report.source.text[f.start : f.end] == f.evidence for f in grounded)  # type: ignore[misc]
+
+
+def test_bytes_no_encoding_reads_are_an_input_error() -> None:
+    with pytest.raises(InputError, match="encoding"):
+        load_article(bytes(range(128, 256)) * 40)
