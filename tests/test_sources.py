@@ -361,7 +361,7 @@ def test_legacy_encodings_are_detected_and_grounded(language: str, encoding: str
     report = summarize_text(original.encode(encoding), client=client, settings=settings)
     grounded = [f for f in report.facts if f.grounded]
     assert grounded and report.source.text is not None
-    assert all(report.source.text[f.start : f.end] == f.evidence for f in grounded)  # type: ignore[misc]
+    assert all(report.source.text[f.start : f.end] == f.evidence for f in grounded)
 
 
 def test_bytes_no_encoding_reads_are_an_input_error() -> None:

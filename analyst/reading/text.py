@@ -16,6 +16,7 @@ from statistics import median
 from typing import Any, Literal
 
 from analyst.errors import InputError
+from analyst.reading.language import detect_language
 
 
 class Kind(StrEnum):
@@ -121,11 +122,23 @@ def decode(data: bytes) -> tuple[str, list[str]]:
 
 DETECT_BYTES = 256 * 1024  # what charset-normalizer reads to decide; the whole is then decoded
 _ISO_TWIN = {"cp1250": "iso8859_2", "cp1253": "iso8859_7", "cp1257": "iso8859_13"}
+_WESTERN = ("cp1252", "iso8859_1", "iso8859_15")
+_NATIVE: dict[str, tuple[str, ...]] = {
+    **{c: _WESTERN for c in "en fr de es it pt nl da sv no nb fi is ga ca eu gl af id".split()},
+    **{c: ("cp1250", "iso8859_2") for c in "cs pl hu sk sl hr ro bs sq".split()},
+    **{c: ("cp1251", "koi8_r", "koi8_u", "iso8859_5") for c in "ru uk be bg sr mk".split()},
+    **{c: ("cp1257", "iso8859_13", "iso8859_4") for c in "lt lv et".split()},
+    "el": ("cp1253", "iso8859_7"), "tr": ("cp1254", "iso8859_9"), "he": ("cp1255", "iso8859_8"),
+    "ar": ("cp1256", "iso8859_6"), "fa": ("cp1256",), "vi": ("cp1258",), "th": ("cp874", "tis_620"),
+    "ja": ("shift_jis", "cp932", "euc_jp", "iso2022_jp"), "ko": ("euc_kr", "cp949"),
+    "zh": ("gb18030", "gbk", "gb2312", "big5", "big5hkscs"),
+}  # fmt: skip
 # Encodings by how common they are on the web (charset-normalizer's names), for a tie.
 _COMMON = (
     "cp1252 iso8859_1 cp1251 shift_jis cp932 gb18030 gbk gb2312 euc_kr cp949 big5 euc_jp "
     "iso8859_2 cp1250 koi8_r iso8859_15 cp1256 cp1253 cp1254 iso8859_9 cp1255 cp874 "
-    "iso8859_5 koi8_u cp1257 iso8859_7 iso8859_8 tis_620"
+    "iso8859_5 koi8_u cp1257 iso8859_7 iso8859_8 tis_620 cp1258 iso8859_13 iso8859_4 cp866 "
+    "euc_jp iso2022_jp big5hkscs iso8859_6"
 ).split()
 
 
@@ -148,11 +161,14 @@ def _detected(data: bytes) -> tuple[str, str]:
     top = max(m.coherence for m in clean)
     likeliest = [m for m in clean if m.coherence >= top - 0.05]
 
-    def rank(match: Any) -> int:
-        return min(
-            (_COMMON.index(c) for c in match.could_be_from_charset if c in _COMMON),
-            default=len(_COMMON),
-        )
+    def rank(match: Any) -> tuple[int, int]:
+        # First an encoding native to the language its own decoding reads as (Czech read
+        # through cp1252 still looks Czech to the detector, and cp1252 is no Czech encoding),
+        # then the most common on the web.
+        names = [c for c in match.could_be_from_charset if c in _COMMON] or [match.encoding]
+        language = detect_language(sample.decode(names[0], errors="replace"))
+        native = any(c in _NATIVE.get(language or "", ()) for c in names)
+        return (not native, min((_COMMON.index(c) for c in names if c in _COMMON), default=99))
 
     best = min(likeliest, key=rank)
     encoding = next((c for c in _COMMON if c in best.could_be_from_charset), best.encoding)
