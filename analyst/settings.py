@@ -124,6 +124,10 @@ class Settings:
 
     def __post_init__(self) -> None:
         _check_types(self)
+        if self.language is not None:
+            from analyst.reading.language import language_code
+
+            object.__setattr__(self, "language", language_code(self.language))
         if self.model is not None and not self.model.strip():
             raise ConfigError("model must not be empty (leave it unset for the default)")
         if not 0 <= self.temperature <= 2:

@@ -476,3 +476,13 @@ def test_reports_get_the_mode_the_umask_gives(server: FakeOpenAIServer, tmp_path
     assert result.exit_code == 0, result.output
     assert out.stat().st_mode & 0o777 == 0o644
     assert Report.model_validate_json(out.read_text()).facts
+
+
+def test_language_takes_iso_codes_and_english_names_only() -> None:
+    assert Settings(language="German").language == "de"
+    assert Settings(language="pt-BR").language == "pt"
+    assert Settings(language="el").language == "el"
+    with pytest.raises(ConfigError, match="unknown language 'klingon'.* en .* zh"):
+        Settings(language="klingon")
+    result = CliRunner().invoke(app, ["summarize", "-", "--language", "klingon"], input="text")
+    assert result.exit_code == 2 and "ISO 639-1" in result.output

@@ -36,4 +36,39 @@ def detect_language(text: str) -> str | None:
 
 def language_name(code_or_name: str) -> str:
     """ "fr" → "French"; a name (or an unknown code) stays as given."""
-    return NAMES.get(code_or_name.lower(), code_or_name)
+    code = code_or_name.lower()
+    return NAMES.get(code) or _iso639()[0].get(code, code_or_name).split(" (")[0]
+
+
+@functools.cache
+def _iso639() -> tuple[dict[str, str], dict[str, str]]:
+    """ISO 639-1 codes → English names (python-iso639, the standard's own tables), and every
+    name (the short ones above too, and without a parenthesis: "Modern Greek") → its code."""
+    from iso639 import ALL_LANGUAGES
+
+    codes = {lang.part1: lang.name for lang in ALL_LANGUAGES if lang.part1}
+    names: dict[str, str] = {}
+    for code, name in [*codes.items(), *NAMES.items()]:
+        plain = name.split("(")[0].strip()
+        for form in (name, plain, plain.split(",")[0], plain.split()[-1]):
+            names.setdefault(form.casefold(), code)
+    return codes, names
+
+
+def language_code(value: str) -> str:
+    """The ISO 639-1 code of ``value``: a code ("de", or a tag such as "pt-BR", whose language
+    is taken) or an English name ("German", any case); a ``ConfigError`` listing the codes for
+    anything else (``--language klingon``)."""
+    from analyst.errors import ConfigError
+
+    codes, names = _iso639()
+    wanted = value.strip()
+    primary = wanted.replace("_", "-").split("-")[0].lower()
+    if primary in codes:
+        return primary
+    if wanted.casefold() in names:
+        return names[wanted.casefold()]
+    raise ConfigError(
+        f"unknown language {value!r}: give an ISO 639-1 code or its English name "
+        f"(codes: {' '.join(sorted(codes))})"
+    )
