@@ -170,9 +170,22 @@ def named_often(text: str, at_least: int = 2) -> list[str] | None:
 
 def recall(report: Report, names: list[str]) -> float | None:
     """Of ``names`` (people and organisations an independent reader found), the share that
-    appear among the report's entities, by name or alias (either contains the other)."""
+    appear among the report's entities, by name or alias: either contains the other (spaces
+    aside: "TimeWarner"), or one is the initials of the other ("BA", "British Airways")."""
     if not names:
         return None
-    known = [n.casefold() for e in report.entities for n in (e.name, *e.aliases)]
-    found = sum(1 for n in names if any(n.casefold() in k or k in n.casefold() for k in known))
+    known = [n for e in report.entities for n in (e.name, *e.aliases)]
+    found = sum(1 for n in names if any(_same_name(n, k) for k in known))
     return found / len(names)
+
+
+def _same_name(a: str, b: str) -> bool:
+    x, y = ("".join(n.casefold().split()) for n in (a, b))
+    return (
+        x in y or y in x or _initials(a) == b.replace(".", "") or _initials(b) == a.replace(".", "")
+    )
+
+
+def _initials(name: str) -> str:
+    words = [w for w in name.split() if w[:1].isupper()]
+    return "".join(w[0] for w in words) if len(words) >= 2 else ""

@@ -139,13 +139,14 @@ class CitedRelation(_Strict):
 
 
 WHO_PER_CALL = 5
+ENTITIES_PER_CALL = 8  # the people and organisations named more than once, in most articles
 RELATIONS_PER_CALL = 4
 
 
 class WhoWhen(_Strict):
     """The reply to the who's-who-and-timeline call."""
 
-    entities: list[WhoEntity] = Field(json_schema_extra={"maxItems": WHO_PER_CALL})
+    entities: list[WhoEntity] = Field(json_schema_extra={"maxItems": ENTITIES_PER_CALL})
     relations: list[CitedRelation] = Field(json_schema_extra={"maxItems": RELATIONS_PER_CALL})
     events: list[CitedEvent] = Field(json_schema_extra={"maxItems": WHO_PER_CALL})
 

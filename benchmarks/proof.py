@@ -24,9 +24,9 @@ from analyst.reading.formats import load_article  # noqa: E402
 from analyst.schema import Report  # noqa: E402
 
 
-def figures(report: Report, text: str) -> dict[str, float | int]:
+def figures(report: Report, text: str, *, who: bool = False) -> dict[str, float | int]:
     """The counts of one report (``analyst.quality``, as ``analyst eval`` reports them)."""
-    found = proof_figures(report, load_article(text).text)
+    found = proof_figures(report, load_article(text).text, who=who)
     return {
         "facts": found.facts,
         "unsupported": found.unsupported,
@@ -48,6 +48,9 @@ def figures(report: Report, text: str) -> dict[str, float | int]:
         "roles unsupported": found.roles_unsupported,
         "events": found.events,
         "events underived": found.events_underived,
+        "relations": len(report.relations),
+        "named often": found.named_often,
+        "named found": found.named_found,
     }
 
 
@@ -56,6 +59,9 @@ def main() -> None:
     parser.add_argument("articles", type=Path)
     parser.add_argument("reports", type=Path)
     parser.add_argument("--references", type=Path, help="JSONL with id and reference_summary")
+    parser.add_argument(
+        "--who", action="store_true", help="the reports were written with --who: count recall"
+    )
     args = parser.parse_args()
     references: dict[str, str] = {}
     if args.references:
@@ -68,7 +74,7 @@ def main() -> None:
         article = args.articles / path.relative_to(args.reports).with_suffix("")
         report = Report.model_validate_json(path.read_text("utf-8"))
         text = article.read_text("utf-8")
-        rows.append(figures(report, text))
+        rows.append(figures(report, text, who=args.who))
         reference = references.get(article.stem)
         if reference:
             from analyst.evaluate import lead3, rouge
@@ -103,7 +109,14 @@ def main() -> None:
         ("entities (who's who)", total["entities"]),
         ("roles, unsupported by their passage", f"{total['roles']}, {total['roles unsupported']}"),
         ("timeline events, date not derivable", f"{total['events']}, {total['events underived']}"),
+        ("relations", total["relations"]),
     ]
+    if args.who:
+        often, found = total["named often"], total["named found"]
+        share = f"{found / often:.1%}" if often else "n/a"
+        lines.append(
+            ("named twice or more (spaCy), among entities", f"{found} of {often} ({share})")
+        )
     if rouge1:
         ours, lead = zip(*rouge1, strict=True)
         lines.append(

@@ -328,3 +328,14 @@ def test_recall_is_counted_by_an_independent_reader() -> None:
     assert found is not None
     assert (figures.named_often, figures.named_found) == (len(names), round(found * len(names)))
     assert proof_figures(report, ARTICLE).named_often == 0  # only asked for with --who
+
+
+def test_recall_matches_names_written_apart_and_initials() -> None:
+    from analyst.quality import recall
+
+    report = _report()
+    ids = {e.name: e for e in report.entities}
+    group = ids["Alibaba Group"]
+    assert recall(report, ["AlibabaGroup", "AG", "Eddie  Wu"]) == 1.0
+    assert recall(report, ["Jingren Zhou", "Qwen"]) == 0.0
+    assert group.aliases == ["Alibaba"]

@@ -51,10 +51,11 @@ from analyst.stages.context import Context, escape
 from analyst.text import dates
 from analyst.text.quotes import absent_names
 from analyst.text.sentences import Sentence
-from analyst.text.support import content_words, stemmed_overlap
+from analyst.text.support import content_words, overlap, stemmed_overlap
 
 PROMPTS = ("who", "who_input", "who_roles", "who_roles_input")
 ROLE_SUPPORT = 0.6
+PLAIN_SUPPORT = 0.5  # analyst.quality's own test of a role
 NEAR = 60  # characters between a role's words and its holder's name, at most
 ROLES_PER_ENTITY = 3  # the call's 2, and one more a re-ask may find
 _SCHEMA = strict_json_schema(WhoWhen)
@@ -299,7 +300,11 @@ def _best(
         if not any(" ".join(n.split()).casefold() in flat for n in needed):
             continue
         score = stemmed_overlap(claim, words)
-        if score < ROLE_SUPPORT or absent_names(claim, words, names=names):
+        # Both word tests: the stemmed one (the support gate's) and the plain one, so that a
+        # role is in its sentence's own words ("host" is not how "hosted by" reads).
+        if score < ROLE_SUPPORT or overlap(claim, words) < PLAIN_SUPPORT:
+            continue
+        if absent_names(claim, words, names=names):
             continue
         if rivals and not _nearest(words, claim, needed, rivals):
             continue
