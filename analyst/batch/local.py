@@ -33,7 +33,9 @@ from typing import TypedDict
 
 from typing_extensions import Unpack
 
-from analyst.batch.folders import ARTICLE_SUFFIXES, exclusive, find_articles, sweep_temporaries
+from analyst.batch import web
+from analyst.batch.folders import exclusive, sweep_temporaries
+from analyst.batch.items import Item, WebOptions, list_items
 from analyst.batch.manifest import Manifest
 from analyst.batch.provider import MAX_ROUND, BatchClient
 from analyst.batch.results import (
@@ -53,6 +55,7 @@ from analyst.model.seam import Deferred
 from analyst.model.usage import Meter, Pool
 from analyst.output import FORMATS
 from analyst.output.html import index_card, to_index
+from analyst.reading.fetch import Fetched, is_url
 from analyst.schema import Report, Usage
 from analyst.session import Client, Session
 from analyst.settings import Settings
@@ -81,6 +84,7 @@ class FolderOptions(TypedDict, total=False):
     force: bool
     budget_tokens: int | None
     on_event: EventCallback | None
+    web_options: WebOptions | None
 
 
 def summarize_folder(
@@ -114,8 +118,13 @@ async def asummarize_folder(
     force: bool = False,
     budget_tokens: int | None = None,
     on_event: EventCallback | None = None,
+    web_options: WebOptions | None = None,
 ) -> BatchResult:
     """Write a report for every article below ``folder`` into ``out_dir``, mirroring the tree.
+
+    ``folder`` may also be a file of URLs (one a line; ``-``: stdin), or an RSS or Atom feed (a
+    URL or a file; ``web_options`` says when a file lists feeds, and which items to take): each
+    page is fetched and reported on, its reports named from its URL (``analyst.batch.items``).
 
     ``pattern`` is a glob relative to ``folder`` (``**`` for any depth); without it every .txt,
     .md, .html, .htm, .pdf file (and .gz of one) is read. Articles done in an earlier run (same
@@ -125,7 +134,9 @@ async def asummarize_folder(
     spent, no new article starts (those under way finish) and the result says
     ``budget_exhausted``. ``on_event`` receives progress events.
     """
-    source, out = as_path(folder, "folder"), as_path(out_dir, "out_dir")
+    web_input = isinstance(folder, str) and (folder == "-" or is_url(folder))
+    source: str | Path = str(folder) if web_input else as_path(folder, "folder")
+    out = as_path(out_dir, "out_dir")
     settings = Settings.given(settings)
     if retry_failed and force:
         raise ConfigError("--retry-failed and --force contradict each other; choose one")
@@ -148,21 +159,35 @@ async def asummarize_folder(
         settings = replace(settings, local_slots=concurrency)
     concurrency = concurrency or DEFAULT_CONCURRENCY
 
-    found = find_articles(source, pattern=pattern, exclude=out)
-    if not found.paths:
-        what = f"matching {pattern!r}" if pattern else f"({' '.join(ARTICLE_SUFFIXES)}, .gz)"
-        raise InputError(f"no articles {what} below {source}")
-    session = Session(settings, client=client)
+    if isinstance(source, Path) and not source.exists():
+        raise InputError(f"{source} does not exist")
+    options = web_options or WebOptions()
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ConfigError(f"cannot create the output folder {out}: {exc.strerror}") from None
     with exclusive(out):
         sweep_temporaries(out)  # half-written reports of a killed run; we hold the lock
+        manifest = Manifest(out)
+        try:
+            found = list_items(
+                source,
+                out=out,
+                pattern=pattern,
+                settings=settings,
+                options=options,
+                manifest=manifest,
+            )
+        except BaseException:
+            manifest.close()
+            raise
+        session = Session(settings, client=client)
         batch = _Batch(
-            source=source,
+            source=found.folder,
             out=out,
-            paths=found.paths,
+            items=found.items,
+            polite=web.Polite(settings, robots=options.robots),
+            manifest_open=manifest,
             session=session,
             formats=tuple(dict.fromkeys(formats)),
             retry_failed=retry_failed,
@@ -190,9 +215,11 @@ async def asummarize_folder(
 
 @dataclass
 class _Batch:
-    source: Path
+    source: Path | None  # the input folder, when it is one
     out: Path
-    paths: list[PurePath]
+    items: list[Item]
+    polite: web.Polite
+    manifest_open: Manifest
     session: Session
     formats: tuple[str, ...]
     retry_failed: bool
@@ -214,8 +241,8 @@ class _Batch:
         started = time.perf_counter()
         if self.budget_tokens is not None:
             self._pool = Pool(self.budget_tokens)
-        self.result.total = len(self.paths)
-        manifest = self._manifest = Manifest(self.out)
+        self.result.total = len(self.items)
+        manifest = self._manifest = self.manifest_open
         if self.session.cache is not None:  # a manifest that still holds its batch's replies
             self.session.cache.take_over(manifest.path)
         self.result.manifest = manifest.path
@@ -224,13 +251,13 @@ class _Batch:
         self._failed_before = manifest.failed_paths() if self.retry_failed else set()
         run_id = manifest.begin_run(self._config, description)
         self.on_event(BatchEvent("planned", self.result))
-        queue = iter(self.paths)
+        queue = iter(self.items)
         slots = Slots(concurrency)
         try:
             with self._signals():
                 self._tasks = [
                     asyncio.create_task(self._worker(queue, slots))
-                    for _ in range(min(open_articles, len(self.paths)))
+                    for _ in range(min(open_articles, len(self.items)))
                 ]
                 await asyncio.gather(*self._tasks, return_exceptions=True)
         finally:
@@ -300,32 +327,44 @@ class _Batch:
         for task in self._tasks:
             task.cancel()
 
-    async def _worker(self, queue: Iterator[PurePath], slots: Slots) -> None:
-        for relative in queue:  # one iterator shared by every worker
+    async def _worker(self, queue: Iterator[Item], slots: Slots) -> None:
+        for item in queue:  # one iterator shared by every worker
             if self.stopping:
                 return
             try:
-                await self._one(relative, slots)
+                await self._one(item, slots)
             except AnalystError as exc:  # one that stops the batch
                 if self.fatal is None:
                     self.fatal = exc
                 self._cancel()
                 return
 
-    async def _one(self, relative: PurePath, slots: Slots) -> None:
-        name = display(relative)
+    async def _one(self, item: Item, slots: Slots) -> None:
+        name, relative = item.name, item.out
         self.on_event(BatchEvent("started", self.result, name))
         meter = Meter(budget=self.session.settings.budget_tokens, pool=self._pool)
         started = time.perf_counter()
+        fetched: Fetched | None = None
         try:
-            limit = self.session.settings.max_input_bytes
-            data = read_bytes(self.source / relative, limit, regular_only=True)
+            if item.page is not None:
+                fetched = await self._fetch(item)
+                if fetched is None:  # unchanged since its report: not fetched again
+                    self.result.skipped += 1
+                    self.on_event(BatchEvent("finished", self.result, name, "skipped"))
+                    return
+                data = fetched.data
+            else:
+                assert item.path is not None
+                data = read_bytes(
+                    item.path, self.session.settings.max_input_bytes, regular_only=True
+                )
         except InputError as exc:
             self.manifest.start(name, "", self._config)
             self._failed(name, exc, meter, started)
             return
         sha256 = hashlib.sha256(data).hexdigest()
         if self._skip(name, relative, sha256):
+            self._remember(item, fetched)
             self.result.skipped += 1
             self.on_event(BatchEvent("finished", self.result, name, "skipped"))
             return
@@ -334,13 +373,21 @@ class _Batch:
             # On the event loop: a worker thread per read cost more than it saved (a thread hop
             # per article, and numpy's per-thread arenas in language detection took the batch
             # from 144 to 500 MB). HTML pages do hold the loop for ~0.1 s each.
-            article = self.session.read(data, name=relative.name)
-            calls = self.session.calls(article, path=display(self.source / relative), meter=meter)
+            if fetched is not None:
+                article = self.session.read(
+                    data, name=fetched.url, content_type=fetched.content_type, url=fetched.url
+                )
+                shown = None
+            else:
+                article = self.session.read(data, name=relative.name)
+                shown = display(item.path) if item.path is not None else None
+            calls = self.session.calls(article, path=shown, meter=meter)
             self._opened += 1
             gate = Gate(lambda: self.stopping, slots, self._opened, meter)
             done = await self.session.arun(calls, gate)
             outputs = []
             if isinstance(done, Report):
+                done = web.with_feed(done, item.page)
                 outputs = await asyncio.to_thread(self._write, relative, done)
         except AnalystError as exc:
             self._failed(name, exc, meter, started)
@@ -372,6 +419,7 @@ class _Batch:
         else:
             card = index_card(done)
             self.manifest.finish(name, status="ok", usage=done.usage, outputs=outputs, card=card)
+            self._remember(item, fetched)
             self.result.ok += 1
             self._server_streak = 0
             self._spend_check()
@@ -405,6 +453,41 @@ class _Batch:
             retry_failed=self.retry_failed,
             failed_before=self._failed_before,
         )
+
+    async def _fetch(self, item: Item) -> Fetched | None:
+        """The page of a web item, or None when its report is done and the page unchanged: by
+        its feed version (not fetched at all), or by a conditional GET that answers 304."""
+        assert item.page is not None
+        row = self.manifest.get(item.name)
+        done = (
+            not self.force
+            and row is not None
+            and row.status == "ok"
+            and row.config == self._config
+            and all((self.out / o).is_file() for o in row.outputs)
+        )
+        if done and row is not None and item.page.version and row.version == item.page.version:
+            return None
+        if not await self.polite.allowed(item.page.url):
+            raise InputError(
+                f"{item.page.url}: its site's robots.txt does not allow it (--ignore-robots)"
+            )
+        etag = row.etag if done and row is not None else None
+        modified = row.last_modified if done and row is not None else None
+        async with self.polite.host(item.page.url):
+            got = await asyncio.to_thread(
+                self.polite.get, item.page.url, etag=etag, modified=modified
+            )
+        return None if got.status == 304 else got
+
+    def _remember(self, item: Item, fetched: Fetched | None) -> None:
+        if item.page is not None:
+            self.manifest.remember_web(
+                item.name,
+                version=item.page.version,
+                etag=fetched.etag if fetched else None,
+                last_modified=fetched.last_modified if fetched else None,
+            )
 
     def _index(self, manifest: Manifest) -> None:
         """``index.html`` over every article the folder's manifest knows (this run's and the

@@ -31,6 +31,9 @@ CREATE TABLE IF NOT EXISTS files (
     error TEXT,
     outputs TEXT,                   -- JSON list of the report files written
     card TEXT,                      -- JSON: title, date, fact counts (the batch's index.html)
+    version TEXT,                   -- a feed item's id and update time, when it came from one
+    etag TEXT,                      -- a web page's validators, for a conditional GET next time
+    last_modified TEXT,
     calls INTEGER,
     cache_hits INTEGER,
     prompt_tokens INTEGER,
@@ -39,6 +42,13 @@ CREATE TABLE IF NOT EXISTS files (
     started REAL,
     finished REAL,
     seconds REAL
+);
+CREATE TABLE IF NOT EXISTS feeds (
+    url TEXT PRIMARY KEY,
+    etag TEXT,
+    last_modified TEXT,
+    items TEXT NOT NULL,            -- JSON: the items as last read, for when it answers 304
+    fetched REAL
 );
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY,
@@ -64,6 +74,9 @@ class Row:
     error_kind: str | None
     error: str | None
     outputs: list[str]
+    version: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
 
 
 class Manifest:
@@ -80,8 +93,9 @@ class Manifest:
         if "stopped" not in columns:  # a manifest written before the column existed
             self._db.execute("ALTER TABLE runs ADD COLUMN stopped TEXT")
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(files)")}
-        if "card" not in columns:
-            self._db.execute("ALTER TABLE files ADD COLUMN card TEXT")
+        for column in ("card", "version", "etag", "last_modified"):
+            if column not in columns:  # a manifest written before the column existed
+                self._db.execute(f"ALTER TABLE files ADD COLUMN {column} TEXT")
         self._db.commit()
 
     def close(self) -> None:
@@ -91,14 +105,42 @@ class Manifest:
     def get(self, path: str) -> Row | None:
         """The row of ``path``, if it was ever taken up."""
         row = self._db.execute(
-            "SELECT path, sha256, config, status, error_kind, error, outputs "
-            "FROM files WHERE path = ?",
+            "SELECT path, sha256, config, status, error_kind, error, outputs, version, etag, "
+            "last_modified FROM files WHERE path = ?",
             (path,),
         ).fetchone()
         if row is None:
             return None
-        path, sha256, config, status, kind, error, outputs = row
-        return Row(path, sha256, config, status, kind, error, json.loads(outputs or "[]"))
+        path, sha256, config, status, kind, error, outputs, version, etag, modified = row
+        found = json.loads(outputs or "[]")
+        return Row(path, sha256, config, status, kind, error, found, version, etag, modified)
+
+    def remember_web(
+        self, path: str, *, version: str | None, etag: str | None, last_modified: str | None
+    ) -> None:
+        """Record what a web article's next fetch needs: its feed version and validators."""
+        with self._db:
+            self._db.execute(
+                "UPDATE files SET version = ?, etag = ?, last_modified = ? WHERE path = ?",
+                (version, etag, last_modified, path),
+            )
+
+    def feed(self, url: str) -> tuple[str | None, str | None, list[dict[str, Any]]] | None:
+        """A feed's validators and items as last read, if it was read before."""
+        row = self._db.execute(
+            "SELECT etag, last_modified, items FROM feeds WHERE url = ?", (url,)
+        ).fetchone()
+        return (row[0], row[1], json.loads(row[2])) if row else None
+
+    def remember_feed(
+        self, url: str, *, etag: str | None, last_modified: str | None, items: list[dict[str, Any]]
+    ) -> None:
+        with self._db:
+            self._db.execute(
+                "INSERT OR REPLACE INTO feeds (url, etag, last_modified, items, fetched) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (url, etag, last_modified, json.dumps(items), time.time()),
+            )
 
     def failed_paths(self) -> set[str]:
         """Paths whose last attempt failed."""

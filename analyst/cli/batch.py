@@ -16,6 +16,7 @@ from rich.markup import escape
 
 from analyst import errors
 from analyst.batch import BatchResult, asummarize_folder
+from analyst.batch.items import WebOptions
 from analyst.batch.provider import ExportClient, open_client
 from analyst.cli.options import (
     BATCH,
@@ -31,6 +32,7 @@ from analyst.cli.options import (
 from analyst.files import printable
 from analyst.model.local import log_file
 from analyst.output.progress import BatchProgress, summary_table
+from analyst.reading.fetch import is_url
 from analyst.settings import Settings
 
 
@@ -58,9 +60,10 @@ class Stage(StrEnum):
 @settings_from(*(n for n in REPORT_FLAGS if n != "base_url"))
 def batch(
     folder: Annotated[
-        Path,
+        str,
         typer.Argument(
-            help="Folder of articles (.txt .md .html .pdf, .gz of those), recursively.",
+            help="Folder of articles (.txt .md .html .pdf, .gz of those), recursively; or a "
+            "file of URLs (one a line; - for stdin); or an RSS/Atom feed (URL or file).",
             rich_help_panel=INPUT,
         ),
     ],
@@ -173,14 +176,46 @@ def batch(
             help="With --submit: seconds between polls of a batch.", rich_help_panel=ENGINES
         ),
     ] = 30.0,
+    feeds: Annotated[
+        bool,
+        typer.Option(
+            "--feeds", help="The input file lists feeds, not articles.", rich_help_panel=INPUT
+        ),
+    ] = False,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            help="Feeds: only items dated this day or later (2026-03-01).", rich_help_panel=INPUT
+        ),
+    ] = None,
+    max_items: Annotated[
+        int | None,
+        typer.Option(help="Feeds: the newest N items of each.", rich_help_panel=INPUT),
+    ] = None,
+    ignore_robots: Annotated[
+        bool,
+        typer.Option(
+            "--ignore-robots", help="Fetch pages robots.txt disallows.", rich_help_panel=INPUT
+        ),
+    ] = False,
     *,
     settings: Settings,
     verbose: bool,
 ) -> None:
-    """Write a report for every article below FOLDER; resumable, cached, one manifest."""
+    """Write a report for every article below FOLDER (or of a URL list, or a feed);
+    resumable, cached, one manifest."""
     formats = [f.strip() for f in fmt.split(",") if f.strip()]
     err = Console(stderr=True)
     try:
+        web_options = WebOptions(
+            feeds=feeds,
+            since=_day(since),
+            max_items=max_items,
+            robots=not ignore_robots,
+        )
+        if max_items is not None and max_items < 1:
+            raise errors.ConfigError("--max-items must be at least 1")
+        web_input = folder == "-" or is_url(folder) or Path(folder).is_file()
         if base_url:
             settings = replace(settings, base_url=base_url[0])
         if verbose and settings.uses_local:
@@ -191,6 +226,8 @@ def batch(
         if engine is Engine.ray:
             if provider:
                 raise errors.ConfigError("provider batches run with --engine local")
+            if web_input:
+                raise errors.ConfigError("URL lists and feeds run with --engine local")
             if batch_budget_tokens is not None:
                 raise errors.ConfigError(
                     "--batch-budget-tokens runs with --engine local (--budget-tokens, per "
@@ -200,7 +237,7 @@ def batch(
 
             with BatchProgress(err) as progress:
                 result = run_ray(
-                    folder,
+                    Path(folder),
                     out_dir=output,
                     settings=settings,
                     base_urls=base_url or [],
@@ -242,6 +279,7 @@ def batch(
                     force=force,
                     budget_tokens=batch_budget_tokens,
                     on_event=progress,
+                    web_options=web_options,
                 )
             finally:
                 if client is not None:  # on this loop: its async connections live here
@@ -291,6 +329,18 @@ def _batch_exit(result: BatchResult, batch_budget_tokens: int | None) -> None:
             file=sys.stderr,
         )
         raise typer.Exit(errors.EXIT_BATCH_FAILURES)
+
+
+def _day(text: str | None) -> str | None:
+    """``--since`` as an ISO day (any date dateparser reads: "2026-03-01", "1 March 2026")."""
+    if text is None:
+        return None
+    from analyst.text.dates import resolve
+
+    dated = resolve(text, base=None)
+    if dated is None or len(dated.iso) != 10:
+        raise errors.ConfigError(f"--since {text!r} is not a day (give 2026-03-01)")
+    return dated.iso
 
 
 def register(app: typer.Typer) -> None:
