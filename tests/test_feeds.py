@@ -47,7 +47,8 @@ def _rss(items: list[tuple[str, str, str]]) -> str:
 ATOM = """<?xml version="1.0" encoding="utf-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom"><title>Region</title><id>urn:region</id>
 <updated>2026-03-04T10:00:00Z</updated>
-<entry><title>Harbour town buys ferries</title><id>urn:b1</id><updated>2026-03-04T10:00:00Z</updated>
+<entry><title>Harbour town buys ferries</title><id>urn:b1</id>
+<updated>2026-03-04T10:00:00Z</updated>
 <link href="{base}/b1.html"/><author><name>Ana Ruiz</name></author></entry>
 <entry><title>Valley town buys trams</title><id>urn:b2</id><updated>2026-02-20T10:00:00Z</updated>
 <link href="{base}/b2.html"/><author><name>Ben Cole</name></author></entry>
