@@ -16,6 +16,7 @@ from analyst.model.ask import Calls, prompt_tokens
 from analyst.model.seam import ClientInfo
 from analyst.model.usage import Meter
 from analyst.prompts import Prompts
+from analyst.reading import byline
 from analyst.reading.text import Article, Block, Kind
 from analyst.schema import (
     FACTS_PER_CALL,
@@ -143,6 +144,27 @@ def _report(ctx: Context, *, path: str | None) -> Calls[Report]:
     return who.cite(report.model_copy(update=update))
 
 
+def _metadata(a: Article) -> Metadata:
+    """What the article says of itself: its byline cut into parts, the date as ISO 8601."""
+    parts = byline.parse(a.byline, a.language)
+    written = a.date or parts.date_text
+    iso = parts.date if parts.date_text and parts.date_text == written else None
+    if iso is None and written:
+        iso, _ = byline.iso_date(written, a.language)
+    return Metadata(
+        date=iso,
+        date_text=written,
+        byline=a.byline,
+        author=a.author or parts.author,
+        read_time=parts.read_time,
+        handle=parts.handle,
+        source_line=a.source_line,
+        dek=a.dek,
+        site=a.site,
+        language=a.language,
+    )
+
+
 def plan(ctx: Context) -> tuple[list[Section], list[list[Section]]]:
     """Sections sized so that each extraction call fits the context window, and their packs."""
     s = ctx.settings
@@ -199,14 +221,7 @@ def _assemble(
             format=a.kind,
             text=a.text if s.include_text else None,
         ),
-        metadata=Metadata(
-            date=a.date,
-            byline=a.byline,
-            source_line=a.source_line,
-            dek=a.dek,
-            site=a.site,
-            language=a.language,
-        ),
+        metadata=_metadata(a),
         sections=[
             SectionInfo(id=x.id, heading=x.heading, start=x.start, end=x.end, tokens=x.tokens)
             for x in sections

@@ -14,7 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from analyst.text.quotes import MatchKind
 
 # 2: who's who (``entities``) and ``timeline``; reports of version 1 load, with both empty.
-# 3: ``relations``, and the entity ids a fact or an implication names (``entities``).
+# 3: ``relations``, and the entity ids a fact or an implication names (``entities``);
+#    ``metadata.date`` is ISO 8601 (``date_text`` as written), and the byline's parts.
 SCHEMA_VERSION: Literal["3"] = "3"
 
 
@@ -343,8 +344,16 @@ class SourceInfo(BaseModel):
 class Metadata(BaseModel):
     """What the article says about itself, outside its body."""
 
-    date: str | None = None
-    byline: str | None = None
+    date: str | None = Field(
+        default=None,
+        description="ISO 8601 at the precision given (2026-10-14, 2026-10); null when none can "
+        "be read (date_text then holds what was written)",
+    )
+    date_text: str | None = Field(default=None, description="the date as the article writes it")
+    byline: str | None = Field(default=None, description="the byline line as written")
+    author: str | None = Field(default=None, description="from the byline or the page")
+    read_time: str | None = Field(default=None, description='as written: "5 min read"')
+    handle: str | None = Field(default=None, description='a social handle: "@riverton_ledger"')
     source_line: str | None = None
     dek: str | None = None
     site: str | None = Field(default=None, description="the site's name, for web pages")

@@ -50,7 +50,9 @@ def test_end_to_end_over_http(server: FakeOpenAIServer, settings: Settings, brid
     for fact in report.facts:
         assert fact.start is not None and fact.end is not None
         assert bridge[fact.start : fact.end] == fact.evidence
-    assert report.metadata.date == "Nov 12, 2026"
+    meta = report.metadata
+    assert (meta.date, meta.date_text) == ("2026-11-12", "Nov 12, 2026")
+    assert (meta.read_time, meta.handle) == ("5 min read", "@riverton_ledger")
     assert report.title and report.title.startswith("Riverton Approves")
     assert report.model.structured_mode == "json_schema"
     assert report.usage.calls == 3 and report.usage.cost_usd is None

@@ -367,3 +367,45 @@ def test_legacy_encodings_are_detected_and_grounded(language: str, encoding: str
 def test_bytes_no_encoding_reads_are_an_input_error() -> None:
     with pytest.raises(InputError, match="encoding"):
         load_article(bytes(range(128, 256)) * 40)
+
+
+@pytest.mark.parametrize(
+    ("language", "line", "expected"),
+    [
+        (
+            "en",
+            "By Jane Doe · March 5, 2026 · 4 min read",
+            ("2026-03-05", "Jane Doe", "4 min read"),
+        ),
+        ("fr", "Par Marie Dupont · 14 octobre 2026", ("2026-10-14", "Marie Dupont", None)),
+        (
+            "de",
+            "Von Anna Schmidt | 14. Oktober 2026 | Lesezeit: 4 Min.",
+            ("2026-10-14", "Anna Schmidt", "Lesezeit: 4 Min."),
+        ),
+        ("es", "Por Carlos Ruiz - 14 de octubre de 2026", ("2026-10-14", "Carlos Ruiz", None)),
+        ("zh", "记者 王芳 | 2026年10月14日", ("2026-10-14", "王芳", None)),
+        ("ja", "2026年10月14日 · 3分で読めます", ("2026-10-14", None, "3分で読めます")),
+    ],
+)
+def test_bylines_become_data(language: str, line: str, expected: tuple[str | None, ...]) -> None:
+    body = NON_ENGLISH.get(language, NON_ENGLISH["cs"] if language != "en" else "")
+    if language == "en":
+        body = (EXAMPLES / "harbor-bridge.txt").read_text().split("\n\n", 3)[3]
+    elif language in ("fr", "de", "es"):
+        body = {
+            "fr": "Le conseil municipal a voté mardi un budget de douze millions pour les bus. "
+            "Le maire a dit que les premiers bus arriveraient au printemps.",
+            "de": "Der Stadtrat hat am Dienstag zwölf Millionen für neue Busse beschlossen. "
+            "Die Bürgermeisterin sagte, die ersten Busse kämen im Frühjahr.",
+            "es": "El consejo municipal aprobó el martes doce millones para autobuses nuevos. "
+            "La alcaldesa dijo que los primeros autobuses llegarán en primavera.",
+        }[language]
+    else:
+        body = body.split("\n\n", 1)[1]
+    text = f"A council votes its budget\n\n{line}\n\n{body}"
+    client = FakeChatClient(responder=extractive_responder)
+    report = summarize_text(text, client=client, settings=Settings(model="m", base_url="x"))
+    meta = report.metadata
+    assert (meta.date, meta.author, meta.read_time) == expected
+    assert meta.date_text and meta.date_text in line and meta.byline == line

@@ -22,6 +22,14 @@ def facts_by_section(report: Report) -> Iterator[tuple[str | None, list[Fact]]]:
             yield headings.get(section_id), facts
 
 
+def header_line(report: Report) -> str:
+    """Date (as written), author, site, where it came from, and its Source line, joined by ·."""
+    m = report.metadata
+    where = report.source.url
+    parts = (m.date_text or m.date, m.author and f"by {m.author}", m.site, where, m.source_line)
+    return " · ".join(p for p in parts if p)
+
+
 def footer(report: Report) -> str:
     u = report.usage
     grounded = sum(1 for f in report.facts if f.grounded)
@@ -134,7 +142,7 @@ def _who(report: Report) -> list[str]:
 def to_markdown(report: Report) -> str:
     """The report as Markdown, with the same content as the terminal view."""
     out: list[str] = [f"# {md(report.title or 'Untitled article')}", ""]
-    meta = " · ".join(x for x in (report.metadata.date, report.metadata.source_line) if x)
+    meta = header_line(report)
     if meta:
         out += [f"*{md(meta)}*", ""]
     summary = md(report.summary) if report.summary else f"*{md(no_synthesis_note(report))}*"

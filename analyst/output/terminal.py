@@ -19,6 +19,7 @@ from analyst.output.plain import (
     cites,
     facts_by_section,
     footer,
+    header_line,
     no_synthesis_note,
     relations_of,
     verdict_note,
@@ -33,7 +34,7 @@ def to_rich(report: Report) -> RenderableType:
     """The report as a rich renderable for the terminal."""
     parts: list[RenderableType] = []
     parts.append(Text(report.title or "Untitled article", style="bold"))
-    meta = " · ".join(x for x in (report.metadata.date, report.metadata.source_line) if x)
+    meta = header_line(report)
     if meta:
         parts.append(Text(meta, style="dim"))
     summary = Text(report.summary) if report.summary else Text(no_synthesis_note(report), "yellow")

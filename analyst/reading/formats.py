@@ -150,6 +150,7 @@ def _extract_html(data: bytes | str) -> Article:
         title=title or None,
         dek=_one_line(doc.description or "") or None,
         byline=_one_line(doc.author or "") or None,
+        author=_one_line(doc.author or "") or None,
         date=doc.date or None,
         site=_one_line(doc.sitename or "") or None,
         url=doc.url or None,
@@ -238,5 +239,6 @@ def _pdf(data: bytes) -> Article:
         article,
         title=article.title or title,
         byline=article.byline or author,
+        author=author,
         kind="pdf",
     )

@@ -16,6 +16,7 @@ from statistics import median
 from typing import Any, Literal
 
 from analyst.errors import InputError
+from analyst.reading.byline import DATE
 from analyst.reading.language import detect_language
 
 
@@ -51,7 +52,8 @@ class Article:
     title: str | None = None
     dek: str | None = None
     byline: str | None = None
-    date: str | None = None
+    date: str | None = None  # as written (the byline's) or as the page's metadata gives it
+    author: str | None = None  # as the page's or the PDF's metadata gives it
     source_line: str | None = None
     warnings: tuple[str, ...] = ()
     language: str | None = None  # ISO 639-1, detected from the body
@@ -224,13 +226,10 @@ _BOILERPLATE = re.compile(
     r"skip to (main )?content|back to top|copy link|print)",
     re.IGNORECASE,
 )
-_MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
-_DATE = re.compile(
-    rf"\b({_MONTH} \d{{1,2}},? \d{{4}}|\d{{1,2}} {_MONTH} \d{{4}}|\d{{4}}-\d{{2}}-\d{{2}})\b",
-    re.IGNORECASE,
-)
 _BYLINE_HINT = re.compile(
-    r"(\bmin(ute)?s? read\b|\bviews?\b|\bvia @|^by [A-Z]|·|\bupdated\b|\bpublished\b|\bposted\b)",
+    r"(\bmin(ute)?s? read\b|\bviews?\b|\bvia @|^by [A-Z]|·|\bupdated\b|\bpublished\b|\bposted\b"
+    r"|^(par|von|por|di|door) [A-ZÀ-Ý]|de lecture|lesezeit|de lectura|publié|veröffentlicht"
+    r"|actualizado|aktualisiert|mis à jour|で読めます|记者|記者)",
     re.IGNORECASE,
 )
 _SOURCE = re.compile(r"(sources?|originally published( in| at| by)?)\s*:\s*\S", re.IGNORECASE)
@@ -303,9 +302,10 @@ def _is_byline(text: str) -> bool:
     """A short metadata line ("Mar 5, 2026·4 min read·via @x", "By Jane Doe"), not a sentence."""
     if len(text) > 160 or "\n" in text:
         return False
-    if text.endswith((".", "!", "?")) and not text.lower().startswith("by "):
+    separated = any(mark in text for mark in "·|•")  # sentences rarely hold these
+    if text.endswith((".", "!", "?")) and not text.lower().startswith("by ") and not separated:
         return False  # "The report was published on Monday." is body text
-    return bool(_BYLINE_HINT.search(text) or _DATE.search(text))
+    return bool(_BYLINE_HINT.search(text) or DATE.search(text))
 
 
 def _is_heading(text: str, next_text: str | None) -> bool:
@@ -386,7 +386,7 @@ def _assemble(text: str, blocks: list[Block], warnings: list[str]) -> Article:
     title = first(Kind.TITLE)
     deks = [b.text for b in blocks if b.kind is Kind.DEK]
     byline = first(Kind.BYLINE)
-    date_match = _DATE.search(byline) if byline else None
+    date_match = DATE.search(byline) if byline else None
     if not any(b.kind is Kind.PARAGRAPH for b in blocks):
         what = "headings but no paragraphs" if any(b.kind is Kind.HEADING for b in blocks) else ""
         raise InputError(f"the article has {what or 'no body text'}")
