@@ -339,3 +339,14 @@ def test_recall_matches_names_written_apart_and_initials() -> None:
     assert recall(report, ["AlibabaGroup", "AG", "Eddie  Wu"]) == 1.0
     assert recall(report, ["Jingren Zhou", "Qwen"]) == 0.0
     assert group.aliases == ["Alibaba"]
+
+
+def test_a_who_reply_that_stays_invalid_costs_the_report_nothing_else() -> None:
+    def respond(messages: Sequence[seam.Message], schema: seam.OutputSchema) -> Any:
+        if schema.name == "who":
+            return {"entities": "not a list"}  # invalid every time, re-asks included
+        return extractive_responder(messages, schema)
+
+    report = _report(FakeChatClient(responder=respond))
+    assert report.facts and report.summary and not report.entities and not report.timeline
+    assert any(w.startswith("no who's who or timeline: ") for w in report.warnings)

@@ -113,13 +113,18 @@ def who(ctx: Context) -> Calls[tuple[list[Entity], list[Relation], list[Event]]]
     for cited in ("CitedRole", "CitedEvent", "CitedRelation"):
         held["$defs"][cited]["properties"]["sentence"]["enum"] = numbers
     inputs = ctx.prompts.render("who_input", language=ctx.language())
-    reply = yield from ask(
-        ctx.policy,
-        ctx.messages(inputs),
-        WhoWhen,
-        schema=ctx.schema("who", held),
-        max_tokens=ctx.settings.synth_max_tokens,
-    )
+    try:
+        reply = yield from ask(
+            ctx.policy,
+            ctx.messages(inputs),
+            WhoWhen,
+            schema=ctx.schema("who", held),
+            max_tokens=ctx.settings.synth_max_tokens,
+        )
+    except ModelOutputError as exc:
+        # Who's who is an addition to the report: its failure costs the report nothing else.
+        ctx.warnings.append(f"no who's who or timeline: {' '.join(str(exc).split())}")
+        return [], [], []
     found = _Found(ctx, reply)
     if found.dropped and ctx.settings.repairs > 0:
         again = yield from _reask(ctx, found)
