@@ -44,6 +44,8 @@ NAMES = (
     "who_input",
     "who_roles",
     "who_roles_input",
+    "who_more",
+    "who_more_input",
 )
 
 # The tasks the system text describes, in this order, for every call (``Prompts.system``).
@@ -98,7 +100,7 @@ class Prompts:
         """
         tasks = [extract if name == "extract" else name for name in HANDBOOK]
         if who:
-            tasks += ["who", "who_roles"]
+            tasks += ["who", "who_roles", "who_more"]
         return "\n\n".join([self.render("system"), *(self.render(name) for name in tasks)])
 
     def render(self, name: str, **variables: str) -> str:

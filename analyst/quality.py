@@ -35,6 +35,7 @@ from rapidfuzz import fuzz
 from analyst.schema import Report
 from analyst.stages import gates
 from analyst.text import dates
+from analyst.text.names import same_name
 from analyst.text.quotes import absent_names
 from analyst.text.support import overlap, passage
 
@@ -175,17 +176,5 @@ def recall(report: Report, names: list[str]) -> float | None:
     if not names:
         return None
     known = [n for e in report.entities for n in (e.name, *e.aliases)]
-    found = sum(1 for n in names if any(_same_name(n, k) for k in known))
+    found = sum(1 for n in names if any(same_name(n, k) for k in known))
     return found / len(names)
-
-
-def _same_name(a: str, b: str) -> bool:
-    x, y = ("".join(n.casefold().split()) for n in (a, b))
-    return (
-        x in y or y in x or _initials(a) == b.replace(".", "") or _initials(b) == a.replace(".", "")
-    )
-
-
-def _initials(name: str) -> str:
-    words = [w for w in name.split() if w[:1].isupper()]
-    return "".join(w[0] for w in words) if len(words) >= 2 else ""

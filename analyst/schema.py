@@ -152,6 +152,19 @@ class WhoWhen(_Strict):
     events: list[CitedEvent] = Field(json_schema_extra={"maxItems": WHO_PER_CALL})
 
 
+class NameKind(_Strict):
+    """What the article uses a name for."""
+
+    name: str
+    type: Literal["person", "organisation", "place", "other"]
+
+
+class NameKinds(_Strict):
+    """The reply to the names call (``stages.who``): the names the first list left out."""
+
+    names: list[NameKind]
+
+
 class RoleAgain(_Strict):
     """A dropped role given again, with the sentence that states it."""
 

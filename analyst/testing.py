@@ -102,6 +102,8 @@ def extractive_responder(
         return {"entities": [], "relations": [], "events": []}  # nothing it could prove unread
     if schema.name == "who_roles":
         return {"roles": []}
+    if schema.name == "who_more":
+        return {"names": []}
     if schema.name == "fixes":
         return {"fixes": []}  # its synthesis passes the gates: nothing to fix
     if schema.name == "rewrites":

@@ -143,6 +143,9 @@ def _client(reask: bool = True) -> FakeChatClient:
             return _who_reply(messages[-1]["content"])
         if schema.name == "who_roles":
             return _roles_again(messages[-1]["content"])
+        if schema.name == "who_more":
+            names = schema.schema["$defs"]["NameKind"]["properties"]["name"]["enum"]
+            return {"names": [{"name": n, "type": "other"} for n in names]}
         return extractive_responder(messages, schema)
 
     return FakeChatClient(responder=respond)
@@ -350,3 +353,24 @@ def test_a_who_reply_that_stays_invalid_costs_the_report_nothing_else() -> None:
     report = _report(FakeChatClient(responder=respond))
     assert report.facts and report.summary and not report.entities and not report.timeline
     assert any(w.startswith("no who's who or timeline: ") for w in report.warnings)
+
+
+def test_names_the_list_left_out_are_sorted_by_one_more_call() -> None:
+    asked: list[list[str]] = []
+    base = _client()._responder
+    assert base is not None
+    fallback: Any = base
+
+    def respond(messages: Sequence[seam.Message], schema: seam.OutputSchema) -> Any:
+        if schema.name == "who_more":
+            names = schema.schema["$defs"]["NameKind"]["properties"]["name"]["enum"]
+            asked.append(names)
+            kinds = {"Qwen": "organisation", "AI": "other"}
+            return {"names": [{"name": n, "type": kinds.get(n, "other")} for n in names]}
+        return fallback(messages, schema)
+
+    report = _report(FakeChatClient(responder=respond))
+    assert asked == [["AI", "Qwen"]]  # "Alibaba" is an alias of an entity already
+    qwen = report.entities[-1]
+    assert (qwen.name, qwen.type, qwen.roles, qwen.mentions) == ("Qwen", "organisation", [], 3)
+    assert "who's who: 1 entities added from names the article repeats" in report.warnings
