@@ -1,0 +1,296 @@
+"""The deterministic checks of who's who (``stages.who``): which sentence proves a role, a
+relation or a dated event, and which entity a name is.
+
+- a role: a sentence that names its holder and holds the role's words (``ROLE_SUPPORT`` of them
+  stemmed, ``PLAIN_SUPPORT`` as written, every name and number), with the role's words nearer the
+  holder than any other entity's name; a person's title is never an organisation's;
+- a relation: a sentence that names both ends and holds a word of its kind (``CUES``), between
+  kinds of entity it can join (``ENDS``);
+- an event: a sentence that writes its date and states it, the date derived by
+  ``analyst.text.dates`` (stated, or resolved against the article's own date).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+
+from analyst.reading.text import Kind
+from analyst.schema import Entity, Event, Relation, RelationKind, Role, WhoWhen
+from analyst.stages.context import Context
+from analyst.text import dates
+from analyst.text.quotes import absent_names
+from analyst.text.sentences import Sentence
+from analyst.text.support import content_words, overlap, stemmed_overlap
+
+ROLE_SUPPORT = 0.6
+PLAIN_SUPPORT = 0.5  # analyst.quality's own test of a role
+NEAR = 60  # characters between a role's words and its holder's name, at most
+
+# Words one of which a sentence must hold to state a relation (casefolded word beginnings): the
+# names of both ends are not enough ("Lin left Alibaba" and "Lin joined Alibaba" name the same).
+_CUE_WORDS: dict[RelationKind, str] = {
+    "leads": "lead head chief ceo cto cfo coo chair president director manag run oversee "
+    "oversaw boss founder executive control charge command govern",
+    "works for": "work employ scientist engineer research staff member official spokes "
+    "analyst executive minister officer senior former adviser advisor director manag join "
+    "hired player coach reporter editor chief head ceo cto",
+    "joins": "join hire recruit appoint arriv bring brought named move sign elect promot "
+    "replac succeed",
+    "leaves": "leav left resign depart quit step exit fired sack oust retir dismiss replac succeed",
+    "owns": "own acquir bought buy purchas subsidiar parent unit stake division takeover arm merg",
+    "competes with": "compet rival race against challeng battle contest beat versus vs fight "
+    "behind ahead",
+    "partners with": "partner allian deal agree collaborat joint together work team back "
+    "support sign contract cooperat",
+}
+CUES = {kind: words.split() for kind, words in _CUE_WORDS.items()}
+# Which kinds of entity each relation may join, subject then object: a place leads no one ("US
+# President Bush" is not "the US leads Bush"), and only a person works for someone.
+_ANY = ("person", "organisation", "product", "place")
+ENDS: dict[RelationKind, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "leads": (("person", "organisation"), ("organisation", "place", "product")),
+    "works for": (("person",), ("organisation", "place", "person")),
+    "joins": (("person", "organisation"), ("organisation",)),
+    "leaves": (("person", "organisation"), ("organisation",)),
+    "owns": (("person", "organisation"), ("organisation", "product", "place")),
+    "competes with": (_ANY, _ANY),
+    "partners with": (("person", "organisation", "place"), ("person", "organisation", "place")),
+}
+# Titles only a person holds: on an organisation, a place or a product such a role is one the
+# model moved from the person named beside it (the 1.5B model gave a bank "deputy chief
+# economist").
+PERSON_TITLE = re.compile(
+    r"\b(?:chief|ceo|cto|cfo|coo|economist|analyst|minister|chair(?:man|woman)?|president|"
+    r"director|head|leader|spokes(?:man|woman|person)|secretary|governor|scientist|founder|"
+    r"manager|officer|editor|professor|senator|mayor|chancellor|boss|strategist|executive|"
+    r"host|deputy)\b",
+    re.IGNORECASE,
+)
+
+
+def is_alias(alias: str, name: str) -> bool:
+    """A name for the same one ("Lin" for "Lin Junyang", "OpenAI"), not a description ("Qwen AI
+    team leader"): it shares a word with the name, or every word of it is capitalised."""
+    shared = set(alias.casefold().split()) & set(name.casefold().split())
+    return bool(shared) or all(w[:1].isupper() or not w[:1].isalpha() for w in alias.split())
+
+
+def same_role(a: str, b: str) -> bool:
+    """Two roles that say the same ("CTO of Alibaba Cloud", "Alibaba Cloud CTO")."""
+    return stemmed_overlap(a, b) == 1.0 and stemmed_overlap(b, a) == 1.0
+
+
+def best_sentence(
+    ctx: Context,
+    cited: int,
+    claim: str,
+    needed: Sequence[str],
+    *,
+    names: bool,
+    rivals: Sequence[str] = (),
+) -> Sentence | None:
+    """The sentence that contains one of ``needed`` and states ``claim`` best (the one nearest
+    the cited number among equals), or None. With ``rivals`` (the other entities' names), the
+    claim's words must also stand nearer one of ``needed`` than any rival: in "Eddie Wu approved
+    the resignation of Lin Junyang, the leader of the Qwen AI team", the leader is Lin."""
+    text = ctx.article.text
+    best: tuple[float, int, Sentence] | None = None
+    for sentence in ctx.sentences:
+        words = text[sentence.start : sentence.end]
+        flat = " ".join(words.split()).casefold()
+        if not any(" ".join(n.split()).casefold() in flat for n in needed):
+            continue
+        score = stemmed_overlap(claim, words)
+        # Both word tests: the stemmed one (the support gate's) and the plain one, so that a
+        # role is in its sentence's own words ("host" is not how "hosted by" reads).
+        if score < ROLE_SUPPORT or overlap(claim, words) < PLAIN_SUPPORT:
+            continue
+        if absent_names(claim, words, names=names):
+            continue
+        if rivals and not nearest(words, claim, needed, rivals):
+            continue
+        rank = (score, -abs(sentence.n - cited))
+        if best is None or rank > best[:2]:
+            best = (*rank, sentence)
+    return best[2] if best else None
+
+
+def nearest(sentence: str, claim: str, own: Sequence[str], rivals: Sequence[str]) -> bool:
+    """Whether the span of ``claim``'s words in ``sentence`` is nearer a name of ``own`` than any
+    name of ``rivals`` (and within ``NEAR`` characters of it)."""
+    lowered = sentence.casefold()
+    spots = [
+        (m.start(), m.end())
+        for word in content_words(claim)
+        for m in [re.search(rf"\b{re.escape(word[: max(4, len(word) - 2)])}", lowered)]
+        if m
+    ]
+    if not spots:
+        return False
+    lo, hi = min(a for a, _ in spots), max(b for _, b in spots)
+
+    def distance(names: Sequence[str]) -> int:
+        gaps = [
+            max(0, m.start() - hi, lo - m.end())
+            for name in names
+            for m in re.finditer(re.escape(name.casefold()), lowered)
+        ]
+        return min(gaps, default=len(sentence) + 1)
+
+    mine = distance(own)
+    # A name the role itself holds ("chief executive of Alibaba Group") is no rival.
+    named = claim.casefold()
+    others = [r for r in rivals if r not in own and r.casefold() not in named]
+    return mine <= NEAR and mine <= distance(others)
+
+
+def role_in(
+    ctx: Context,
+    cited: int,
+    role: str,
+    names_of: Sequence[str],
+    *,
+    names: bool,
+    rivals: Sequence[str],
+) -> Role | None:
+    sentence = best_sentence(ctx, cited, role, names_of, names=names, rivals=rivals)
+    if sentence is None:
+        return None
+    evidence = ctx.article.text[sentence.start : sentence.end]
+    return Role(
+        text=" ".join(role.split()), evidence=evidence, start=sentence.start, end=sentence.end
+    )
+
+
+def relations_in(
+    ctx: Context, reply: WhoWhen, entities: Sequence[Entity]
+) -> tuple[list[Relation], int]:
+    """The relations a sentence states: it names both ends (two kept entities) and holds a cue
+    word of the relation; the one nearest the cited number among them is the evidence."""
+    text = ctx.article.text
+    kept: list[Relation] = []
+    dropped = 0
+    for proposed in reply.relations:
+        subject = entity_named(entities, proposed.subject)
+        obj = entity_named(entities, proposed.object)
+        sentence = None
+        subjects, objects = ENDS[proposed.relation]
+        if (
+            subject is not None
+            and obj is not None
+            and subject is not obj
+            and subject.type in subjects
+            and obj.type in objects
+        ):
+            sentence = stating(ctx, proposed.sentence, subject, obj, CUES[proposed.relation])
+        if subject is None or obj is None or sentence is None:
+            dropped += 1
+            continue
+        relation = Relation(
+            subject=subject.id,
+            relation=proposed.relation,
+            object=obj.id,
+            evidence=text[sentence.start : sentence.end],
+            start=sentence.start,
+            end=sentence.end,
+        )
+        if all(
+            (r.subject, r.relation, r.object) != (subject.id, proposed.relation, obj.id)
+            for r in kept
+        ):
+            kept.append(relation)
+    return kept, dropped
+
+
+def stating(ctx: Context, cited: int, a: Entity, b: Entity, cues: Sequence[str]) -> Sentence | None:
+    text = ctx.article.text
+    candidates = []
+    for sentence in ctx.sentences:
+        words = " ".join(text[sentence.start : sentence.end].split())
+        lowered = words.casefold()
+        if (
+            names_in(words, a)
+            and names_in(words, b)
+            and any(re.search(rf"(?<!\w){re.escape(c)}", lowered) for c in cues)
+        ):
+            candidates.append(sentence)
+    return min(candidates, key=lambda s: abs(s.n - cited), default=None)
+
+
+def names_in(words: str, entity: Entity) -> bool:
+    return any(
+        re.search(rf"(?<!\w){re.escape(' '.join(n.split()))}(?!\w)", words)
+        for n in (entity.name, *entity.aliases)
+    )
+
+
+def entity_named(entities: Sequence[Entity], name: str) -> Entity | None:
+    wanted = " ".join(name.split()).casefold()
+    for entity in entities:
+        if wanted in (n.casefold() for n in (entity.name, *entity.aliases)):
+            return entity
+    return None
+
+
+def events_in(
+    ctx: Context, reply: WhoWhen, entities: list[Entity], *, names: bool
+) -> tuple[list[Event], int]:
+    text = ctx.article.text
+    base = dates.article_date(ctx.article.date, ctx.article.language)
+    kept: list[tuple[str, int, Event]] = []
+    dropped = 0
+    for order, proposed in enumerate(reply.events):
+        written = " ".join(proposed.date.split())
+        sentence = best_sentence(ctx, proposed.sentence, proposed.event, [written], names=names)
+        dated = dates.resolve(written, base=base, language=ctx.article.language)
+        if sentence is None or dated is None:
+            dropped += 1
+            continue
+        involved = [entity_id(entities, name) for name in proposed.who]
+        event = Event(
+            id="",
+            date=dated.iso,
+            date_text=written,
+            date_source=dated.source,
+            event=" ".join(proposed.event.split()),
+            entities=list(dict.fromkeys(i for i in involved if i)),
+            evidence=text[sentence.start : sentence.end],
+            start=sentence.start,
+            end=sentence.end,
+        )
+        if all((e.date, e.start) != (event.date, event.start) for _, _, e in kept):
+            kept.append((dated.iso, order, event))
+    published = published_event(ctx, base)
+    if published is not None and all(e.date != published.date for _, _, e in kept):
+        kept.append((published.date, -1, published))
+    kept.sort(key=lambda item: (item[0], item[1]))
+    events = [e.model_copy(update={"id": f"t{i}"}) for i, (_, _, e) in enumerate(kept, start=1)]
+    return events, dropped
+
+
+def published_event(ctx: Context, base: dt.datetime | None) -> Event | None:
+    """The article's own date as an event of its timeline, proved by its byline line (no call:
+    the reader asked "what happened when", and when it was reported is part of the answer)."""
+    date = ctx.article.date
+    if base is None or not date:
+        return None
+    line = next((b for b in ctx.article.blocks if b.kind is Kind.BYLINE and date in b.text), None)
+    if line is None:
+        return None
+    return Event(
+        id="",
+        date=base.date().isoformat(),
+        date_text=date,
+        date_source="stated",
+        event="The article is dated.",
+        evidence=line.text,
+        start=line.start,
+        end=line.end,
+    )
+
+
+def entity_id(entities: Sequence[Entity], name: str) -> str | None:
+    entity = entity_named(entities, name)
+    return entity.id if entity else None
