@@ -59,7 +59,8 @@ from analyst.text.names import repeated, same_name
 
 PROMPTS = ("who", "who_input", "who_roles", "who_roles_input", "who_more", "who_more_input")
 ROLES_PER_ENTITY = 3  # the call's 2, and one more a re-ask may find
-MAX_ENTITIES = 10  # the call's 8, and those the names call adds
+MAX_ENTITIES = 12  # the call's 8, and those the names call adds
+ASK_NAMES = 8  # left-out names the names call sorts, at most
 _SCHEMA = strict_json_schema(WhoWhen)
 
 
@@ -183,7 +184,9 @@ class _Found:
         known = [n for e in self.entities for n in (e.name, *e.aliases)]
         candidates = repeated(self.ctx.article.text)
         missing = [c for c in candidates if not any(same_name(c, k) for k in known)]
-        return missing[: MAX_ENTITIES - len(self.entities)]
+        # A name of two words or more first ("Eddie Wu" before "Western"): people are named so.
+        missing.sort(key=lambda c: len(c.split()) < 2)
+        return missing[:ASK_NAMES]
 
     def take_names(self, kinds: NameKinds, asked: list[str]) -> None:
         """The left-out names the model calls a person or an organisation, as entities (with
@@ -195,6 +198,8 @@ class _Found:
                 continue
             if name not in text or any(same_name(name, e.name) for e in self.entities):
                 continue
+            if len(self.entities) >= MAX_ENTITIES:
+                break
             self.entities.append(
                 Entity(
                     id=f"e{len(self.entities) + 1}",

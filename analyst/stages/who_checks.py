@@ -27,6 +27,7 @@ from analyst.text.support import content_words, overlap, stemmed_overlap
 ROLE_SUPPORT = 0.6
 PLAIN_SUPPORT = 0.5  # analyst.quality's own test of a role
 NEAR = 60  # characters between a role's words and its holder's name, at most
+LINK = 100  # characters between the two names a relation joins, at most
 
 # Words one of which a sentence must hold to state a relation (casefolded word beginnings): the
 # names of both ends are not enough ("Lin left Alibaba" and "Lin joined Alibaba" name the same).
@@ -90,6 +91,7 @@ def best_sentence(
     *,
     names: bool,
     rivals: Sequence[str] = (),
+    plain: bool = False,
 ) -> Sentence | None:
     """The sentence that contains one of ``needed`` and states ``claim`` best (the one nearest
     the cited number among equals), or None. With ``rivals`` (the other entities' names), the
@@ -103,9 +105,10 @@ def best_sentence(
         if not any(" ".join(n.split()).casefold() in flat for n in needed):
             continue
         score = stemmed_overlap(claim, words)
-        # Both word tests: the stemmed one (the support gate's) and the plain one, so that a
-        # role is in its sentence's own words ("host" is not how "hosted by" reads).
-        if score < ROLE_SUPPORT or overlap(claim, words) < PLAIN_SUPPORT:
+        # With ``plain`` (a role), both word tests: the stemmed one (the support gate's) and the
+        # plain one, so that a role is in its sentence's own words ("host" is not how "hosted
+        # by" reads). An event says what happened in a few words of its own.
+        if score < ROLE_SUPPORT or (plain and overlap(claim, words) < PLAIN_SUPPORT):
             continue
         if absent_names(claim, words, names=names):
             continue
@@ -155,7 +158,7 @@ def role_in(
     names: bool,
     rivals: Sequence[str],
 ) -> Role | None:
-    sentence = best_sentence(ctx, cited, role, names_of, names=names, rivals=rivals)
+    sentence = best_sentence(ctx, cited, role, names_of, names=names, rivals=rivals, plain=True)
     if sentence is None:
         return None
     evidence = ctx.article.text[sentence.start : sentence.end]
@@ -205,18 +208,38 @@ def relations_in(
 
 
 def stating(ctx: Context, cited: int, a: Entity, b: Entity, cues: Sequence[str]) -> Sentence | None:
+    """The sentence (nearest the cited number) where a word of the relation's kind stands
+    between a name of ``a`` and one of ``b``, at most ``LINK`` characters apart: "Alibaba Group
+    chief executive Eddie Wu", "Zhou Hao ... will join Alibaba". Both names in one sentence are
+    not enough: "the leader of the Qwen AI team, while simultaneously bringing in Zhou Hao, a
+    former senior scientist" does not say Zhou Hao works for the Qwen team."""
     text = ctx.article.text
     candidates = []
     for sentence in ctx.sentences:
         words = " ".join(text[sentence.start : sentence.end].split())
         lowered = words.casefold()
-        if (
-            names_in(words, a)
-            and names_in(words, b)
-            and any(re.search(rf"(?<!\w){re.escape(c)}", lowered) for c in cues)
-        ):
-            candidates.append(sentence)
+        spans_a, spans_b = _spans(lowered, a), _spans(lowered, b)
+        for x in spans_a:
+            for y in spans_b:
+                lo, hi = (x[1], y[0]) if x[0] < y[0] else (y[1], x[0])
+                between = lowered[lo:hi]
+                if 0 <= hi - lo <= LINK and any(
+                    re.search(rf"(?<!\w){re.escape(c)}", between) for c in cues
+                ):
+                    candidates.append(sentence)
+                    break
+            else:
+                continue
+            break
     return min(candidates, key=lambda s: abs(s.n - cited), default=None)
+
+
+def _spans(lowered: str, entity: Entity) -> list[tuple[int, int]]:
+    return [
+        (m.start(), m.end())
+        for n in (entity.name, *entity.aliases)
+        for m in re.finditer(rf"(?<!\w){re.escape(' '.join(n.split()).casefold())}(?!\w)", lowered)
+    ]
 
 
 def names_in(words: str, entity: Entity) -> bool:

@@ -18,6 +18,12 @@ from analyst.text.support import SENTENCE
 _TOKEN = re.compile(r"[^\W\d_][\w'’&.-]*|\d[\w.-]*", re.UNICODE)
 _JOINERS = {"of", "and", "for", "de", "du", "der", "van", "von", "&"}
 _TITLES = {"mr", "mrs", "ms", "dr", "prof", "sir", "dame", "lord", "president", "the"}
+# Titles that end one name and begin the next: "Alibaba CEO Eddie Wu" is Alibaba, then Eddie Wu.
+_BREAKS = set(
+    "ceo cto cfo coo chairman chairwoman chair chief executive president minister director "
+    "secretary governor spokesman spokeswoman analyst economist professor prof dr mr mrs ms sir "
+    "lord dame senator mayor judge general king queen prince pope founder boss".split()
+)
 _COMMON = set(
     "a an and as at but by for from he her his i if in it its my no not of on or our she so that "
     "the their then there these they this those to we what when where which while who why with "
@@ -40,6 +46,11 @@ def repeated(text: str, *, at_least: int = 2, most: int = 12) -> list[str]:
             word = re.sub(r"['’]s$", "", word)  # "BA's" is BA
             capital = bool(word) and word[0].isupper() and word.casefold() not in _COMMON
             joiner = bool(run) and word.casefold() in _JOINERS
+            if capital and word.casefold() in _BREAKS:
+                _count(run, first, counts, inside)
+                run = []
+                first = False
+                continue
             if capital or joiner:
                 if not run:
                     first = index == 0
