@@ -26,6 +26,7 @@ of reports. Each is measured against the text the report's offsets refer to:
 from __future__ import annotations
 
 import functools
+import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -136,6 +137,9 @@ def _with_previous(source: str, start: int, around: str) -> str:
     return f"{before} {around}" if before and before not in around else around
 
 
+_TITLE = re.compile(r"^(?:Mr|Mrs|Ms|Miss|Dr|Prof|Sir|Dame|Lord|Lady)\.?\s+")
+
+
 @functools.cache
 def _pipeline() -> Any:
     import spacy  # the eval extra; a second or two to load
@@ -158,8 +162,12 @@ def named_often(text: str, at_least: int = 2) -> list[str] | None:
     doc = nlp(text[:500_000])
     people = [" ".join(e.text.split()) for e in doc.ents if e.label_ == "PERSON"]
     people = [p.removesuffix("'s").removesuffix("’s") for p in people]
+    # The reader's own slips, cleaned: a title is not part of a name ("Ms Diemont" is Diemont),
+    # and what starts with a digit ("280bn") is no person or organisation.
+    people = [_TITLE.sub("", p) for p in people]
     orgs = [" ".join(e.text.split()) for e in doc.ents if e.label_ == "ORG"]
     orgs = [o.removeprefix("the ").removeprefix("The ") for o in orgs]
+    people, orgs = ([n for n in group if n and not n[0].isdigit()] for group in (people, orgs))
     full = sorted({p for p in people if " " in p}, key=len, reverse=True)
     counts: Counter[str] = Counter()
     for person in people:

@@ -36,7 +36,7 @@ _CUE_WORDS: dict[RelationKind, str] = {
     "oversaw boss founder executive control charge command govern",
     "works for": "work employ scientist engineer research staff member official spokes "
     "analyst executive minister officer senior former adviser advisor director manag join "
-    "hired player coach reporter editor chief head ceo cto",
+    "hired player coach reporter editor chief head ceo cto lead",
     "joins": "join hire recruit appoint arriv bring brought named move sign elect promot "
     "replac succeed",
     "leaves": "leav left resign depart quit step exit fired sack oust retir dismiss replac succeed",
@@ -92,6 +92,7 @@ def best_sentence(
     names: bool,
     rivals: Sequence[str] = (),
     plain: bool = False,
+    names_anywhere: bool = False,
 ) -> Sentence | None:
     """The sentence that contains one of ``needed`` and states ``claim`` best (the one nearest
     the cited number among equals), or None. With ``rivals`` (the other entities' names), the
@@ -110,7 +111,10 @@ def best_sentence(
         # by" reads). An event says what happened in a few words of its own.
         if score < ROLE_SUPPORT or (plain and overlap(claim, words) < PLAIN_SUPPORT):
             continue
-        if absent_names(claim, words, names=names):
+        # A role's names must be in its sentence. An event's summary may name a party as the
+        # article does elsewhere ("Alibaba Group" where the sentence says "Alibaba's"): its
+        # names must be in the article, its date and words in the sentence.
+        if absent_names(claim, text if names_anywhere else words, names=names):
             continue
         if rivals and not nearest(words, claim, needed, rivals):
             continue
@@ -266,7 +270,9 @@ def events_in(
     dropped = 0
     for order, proposed in enumerate(reply.events):
         written = " ".join(proposed.date.split())
-        sentence = best_sentence(ctx, proposed.sentence, proposed.event, [written], names=names)
+        sentence = best_sentence(
+            ctx, proposed.sentence, proposed.event, [written], names=names, names_anywhere=True
+        )
         dated = dates.resolve(written, base=base, language=ctx.article.language)
         if sentence is None or dated is None:
             dropped += 1
