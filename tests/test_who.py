@@ -374,3 +374,23 @@ def test_names_the_list_left_out_are_sorted_by_one_more_call() -> None:
     qwen = report.entities[-1]
     assert (qwen.name, qwen.type, qwen.roles, qwen.mentions) == ("Qwen", "organisation", [], 3)
     assert "who's who: 1 entities added from names the article repeats" in report.warnings
+
+
+def test_titles_written_next_to_a_name_are_found() -> None:
+    from types import SimpleNamespace
+
+    from analyst.stages.who_checks import titles_of
+    from analyst.text.sentences import Sentence
+
+    text = (
+        "Alibaba Group chief executive Eddie Wu approved it. Efforts under CEO Eddie Wu went on. "
+        "Robert Sinche, head of currency strategy at Bank of America, agreed. Eddie Wu left."
+    )
+    spans, start = [], 0
+    for n, part in enumerate(text.split(". "), start=1):
+        begin = text.index(part, start)
+        spans.append(Sentence(n, "s1", begin, begin + len(part)))
+        start = begin + len(part)
+    ctx: Any = SimpleNamespace(article=SimpleNamespace(text=text), sentences=spans)
+    assert titles_of(ctx, "Eddie Wu") == [("Alibaba Group chief executive", 1), ("CEO", 2)]
+    assert titles_of(ctx, "Robert Sinche") == [("head of currency strategy at Bank of America", 3)]

@@ -54,6 +54,7 @@ from analyst.stages.who_checks import (
     relations_in,
     role_in,
     same_role,
+    titles_of,
 )
 from analyst.text.names import repeated, same_name
 
@@ -209,6 +210,12 @@ class _Found:
                 )
             )
             self.added += 1
+            if kind.type == "person":
+                # No role was asked for it; the title the article writes before or after the
+                # name ("CEO Eddie Wu", "Robert Sinche, head of currency strategy") is one,
+                # checked as any role is.
+                for title, cited in titles_of(self.ctx, name)[:ROLES_PER_ENTITY]:
+                    self._add_role(len(self.entities) - 1, title, cited)
 
     def finish(self) -> tuple[list[Entity], list[Relation], list[Event]]:
         relations, dropped_relations = relations_in(self.ctx, self.reply, self.entities)

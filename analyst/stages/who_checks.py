@@ -323,3 +323,34 @@ def published_event(ctx: Context, base: dt.datetime | None) -> Event | None:
 def entity_id(entities: Sequence[Entity], name: str) -> str | None:
     entity = entity_named(entities, name)
     return entity.id if entity else None
+
+
+# A title written next to a name: before it ("Alibaba Cloud CTO Zhou Jingren", "chief executive
+# Eddie Wu"), up to four words back to a comma, "the", "a" or the sentence's start; or after it
+# as an apposition ("Robert Sinche, head of currency strategy at Bank of America,").
+_TITLE_WORD = PERSON_TITLE.pattern
+_BEFORE = re.compile(rf"((?:[\w'’&.-]+\s+){{0,3}}{_TITLE_WORD})\s+$", re.IGNORECASE)
+_AFTER = re.compile(
+    rf"^,\s+((?:the\s+|a\s+|an\s+)?(?:[\w'’&.-]+\s+){{0,2}}{_TITLE_WORD}[^,.;]{{0,60}})"
+)
+_LEAD = re.compile(
+    r"^(?:.*?[,;:]\s+|.*\b(?:the|a|an|by|with|and|as|under|from|to|for|said|says)\s+)",
+    re.IGNORECASE,
+)
+
+
+def titles_of(ctx: Context, name: str) -> list[tuple[str, int]]:
+    """The titles the article writes next to ``name``, each with its sentence's number."""
+    text = ctx.article.text
+    found: list[tuple[str, int]] = []
+    for sentence in ctx.sentences:
+        words = text[sentence.start : sentence.end]
+        for m in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", words):
+            before = _BEFORE.search(words[max(0, m.start() - 80) : m.start()])
+            after = _AFTER.match(words[m.end() : m.end() + 100])
+            for title in (before.group(1) if before else None, after.group(1) if after else None):
+                if title:
+                    title = " ".join(_LEAD.sub("", title).split()).strip(" ,")
+                    if title and all(title != t for t, _ in found):
+                        found.append((title, sentence.n))
+    return found
