@@ -78,6 +78,8 @@ def _who_reply(prompt: str) -> dict[str, Any]:
                 "roles": [{"role": "chief executive", "sentence": n("approved")}],
             },
             {"name": "OpenAI", "type": "organisation", "aliases": [], "roles": []},  # not named
+            # In the article, but a description, not a name: left out.
+            {"name": "research unit", "type": "organisation", "aliases": [], "roles": []},
         ],
         "relations": [
             _relation("Eddie Wu", "leads", "Alibaba Group", n("Zhou Hao, a former")),
@@ -176,6 +178,7 @@ def test_roles_are_kept_only_where_their_sentence_states_them() -> None:
     assert "2 roles their sentence does not state" in warning
     assert "(1 more found by a re-ask)" in warning
     assert "1 entities the article does not name" in warning
+    assert "1 entities that are descriptions, not names" in warning
 
 
 def test_without_repairs_dropped_roles_are_not_asked_again() -> None:

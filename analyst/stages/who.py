@@ -119,6 +119,7 @@ class _Found:
         self.dropped_entities = 0
         self.recovered = 0
         self.added = 0  # entities from the names the first list left out
+        self.not_names = 0  # proposed entities written without a capital: descriptions
         self.everyone = [n for e in reply.entities for n in (e.name, *e.aliases) if n and n in text]
         for proposed in reply.entities:
             found = [
@@ -127,6 +128,10 @@ class _Found:
             found = [n for n in found if n == found[0] or is_alias(n, found[0])]
             if not found or any(e.name == found[0] for e in self.entities):
                 self.dropped_entities += not found
+                continue
+            if self.names and not any(c.isupper() for c in found[0]):
+                # In a language that capitalises names, "federal grant" names no one.
+                self.not_names += 1
                 continue
             entity = Entity(
                 id=f"e{len(self.entities) + 1}",
@@ -224,6 +229,7 @@ class _Found:
             self.ctx,
             {
                 "entities the article does not name": self.dropped_entities,
+                "entities that are descriptions, not names": self.not_names,
                 "roles their sentence does not state": len(self.dropped) - self.recovered,
                 "relations no sentence states between those two": dropped_relations,
                 "events whose date or words their sentence does not give": dropped_events,
