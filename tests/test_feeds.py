@@ -211,3 +211,12 @@ def test_the_cli_reads_urls_from_stdin_and_names_a_bad_line(
     assert len(list((tmp_path / "out").rglob("*.json"))) == 1
     bad = CliRunner().invoke(app, [*args[:3], str(tmp_path / "o2"), *args[4:]], input="not a url\n")
     assert bad.exit_code == 3 and "stdin:1: not an http(s) URL" in bad.output
+
+
+def test_a_feed_with_nothing_new_since_a_day_says_so(site: Site, tmp_path: Path) -> None:
+    feed = tmp_path / "region.atom"
+    feed.write_text(ATOM.replace("{base}", site.base))
+    client = FakeChatClient(responder=extractive_responder)
+    result = _batch(feed, tmp_path / "out", client, since="2027-01-01")
+    assert (result.total, result.ok, client.calls) == (0, 0, [])
+    assert result.warnings == [f"{feed} has no items dated 2027-01-01 or later"]

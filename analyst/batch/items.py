@@ -65,7 +65,7 @@ def list_items(
         raw = read_capped(sys.stdin.buffer, LIST_BYTES, what="stdin")
         return _urls(_decode(raw, "stdin"), "stdin", settings, options, manifest)
     if is_url(text):
-        return Listing(_pages(_feed(text, settings, options, manifest)))
+        return _feed_listing(_feed(text, settings, options, manifest), text, options)
     path = Path(source)
     if path.is_dir():
         found = find_articles(path, pattern=pattern, exclude=out)
@@ -79,9 +79,8 @@ def list_items(
     data = read_bytes(path, LIST_BYTES, regular_only=True)
     if web.looks_like_feed(data):
         entries = web.feed_items(data, display(path))
-        return Listing(
-            _pages(web.choose(entries, since=options.since, max_items=options.max_items))
-        )
+        chosen = web.choose(entries, since=options.since, max_items=options.max_items)
+        return _feed_listing(chosen, display(path), options)
     return _urls(_decode(data, display(path)), display(path), settings, options, manifest)
 
 
@@ -120,6 +119,14 @@ def _feed(
             url, etag=got.etag, last_modified=got.last_modified, items=[i.to_json() for i in items]
         )
     return web.choose(items, since=options.since, max_items=options.max_items)
+
+
+def _feed_listing(items: list[web.WebItem], where: str, options: WebOptions) -> Listing:
+    """A feed's items; none is not an error (a quiet feed), but the run says so."""
+    if items:
+        return Listing(_pages(items))
+    since = f" dated {options.since} or later" if options.since else ""
+    return Listing([], [f"{where} has no items{since}"])
 
 
 def _pages(pages: list[web.WebItem]) -> list[Item]:
