@@ -476,7 +476,7 @@ class _Batch:
         modified = row.last_modified if done and row is not None else None
         async with self.polite.host(item.page.url):
             got = await asyncio.to_thread(
-                self.polite.get, item.page.url, etag=etag, modified=modified
+                web.get, item.page.url, self.session.settings, etag=etag, modified=modified
             )
         return None if got.status == 304 else got
 

@@ -133,12 +133,25 @@ def fetch_feed(
     source: str, settings: Settings, *, etag: str | None, modified: str | None
 ) -> Fetched:
     """A feed by URL, conditionally (``status`` 304 when unchanged)."""
+    # Many feeds are served as text/html or text/plain.
+    return get(source, settings, accept=FEED_TYPES + ACCEPTED, etag=etag, modified=modified)
+
+
+def get(
+    url: str,
+    settings: Settings,
+    *,
+    accept: tuple[str, ...] = ACCEPTED,
+    etag: str | None = None,
+    modified: str | None = None,
+) -> Fetched:
+    """``fetch`` within the settings' deadline, size cap and address guard."""
     return fetch(
-        source,
+        url,
         timeout=settings.fetch_timeout,
         max_bytes=settings.max_download_bytes,
         allow_private=settings.allow_private_urls,
-        accept=FEED_TYPES + ACCEPTED,  # many feeds are served as text/html or text/plain
+        accept=accept,
         etag=etag,
         last_modified=modified,
     )
@@ -182,17 +195,6 @@ class Polite:
         rules = urllib.robotparser.RobotFileParser()
         rules.parse(got.data.decode("utf-8", "replace").splitlines())
         return rules
-
-    def get(self, url: str, *, etag: str | None, modified: str | None) -> Fetched:
-        s = self.settings
-        return fetch(
-            url,
-            timeout=s.fetch_timeout,
-            max_bytes=s.max_download_bytes,
-            allow_private=s.allow_private_urls,
-            etag=etag,
-            last_modified=modified,
-        )
 
 
 def with_feed(report: Report, page: WebItem | None) -> Report:

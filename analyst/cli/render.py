@@ -63,13 +63,7 @@ def render(
             update={"source": report.source.model_copy(update={"text": read.text})}
         )
     if fmt is None:
-        suffix = output.suffix.lower() if output else ""
-        fmt = {
-            ".json": Format.json,
-            ".md": Format.md,
-            ".html": Format.html,
-            ".htm": Format.html,
-        }.get(suffix, Format.rich)
+        fmt = Format.of(output)
     if fmt is Format.html and report.source.text is None:
         print(
             "analyst: the report holds no article text (give --article): the page shows quotes",

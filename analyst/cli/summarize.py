@@ -35,6 +35,13 @@ class Format(StrEnum):
     md = "md"
     html = "html"
 
+    @classmethod
+    def of(cls, output: Path | None) -> Format:
+        """The format an output file's suffix implies (``-o report.html``); else the terminal's."""
+        suffix = output.suffix.lower() if output else ""
+        known = {".json": cls.json, ".md": cls.md, ".html": cls.html, ".htm": cls.html}
+        return known.get(suffix, cls.rich)
+
 
 @settings_from(*REPORT_FLAGS)
 def summarize(
@@ -72,13 +79,7 @@ def summarize(
             # Fail before paying for model calls whose report could not be saved.
             fail(errors.ConfigError(f"cannot write the report to {output}"), verbose)
     if fmt is None:
-        suffix = output.suffix.lower() if output else ""
-        fmt = {
-            ".json": Format.json,
-            ".md": Format.md,
-            ".html": Format.html,
-            ".htm": Format.html,
-        }.get(suffix, Format.rich)
+        fmt = Format.of(output)
     if fmt is Format.html:
         settings = replace(settings, include_text=True)  # the page shows the article
     err = Console(stderr=True)
