@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 import statistics
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -32,6 +31,7 @@ from analyst.quality import ProofFigures, proof_figures
 from analyst.reading.text import Kind, no_surrogates, read_article
 from analyst.session import Client, Session
 from analyst.settings import Settings
+from analyst.text.split import sentences
 
 MAX_LINE = 64 * 2**20  # characters in one JSONL row
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL")
@@ -39,7 +39,6 @@ if TYPE_CHECKING:
     from analyst.schema import Report
 
 EVAL_HINT = 'analyst eval scores with rouge-score, in the eval extra: pip install "analyst[eval]"'
-_SENTENCE = re.compile(r"[^.!?。！？]+[.!?。！？]+[\"”’')\]]*|[^.!?。！？]+$")
 
 
 @dataclass(frozen=True)
@@ -216,8 +215,8 @@ def _optional(data: dict[str, Any], name: str) -> str | None:
 def lead3(text: str) -> str:
     """The first three sentences of the article's body: the classic extractive baseline."""
     article = read_article(text)
-    body = " ".join(b.text for b in article.body if b.kind is Kind.PARAGRAPH)
-    return " ".join(s.strip() for s in _SENTENCE.findall(body)[:3])
+    body = "\n".join(b.text for b in article.body if b.kind is Kind.PARAGRAPH)
+    return " ".join(sentences(body, language=article.language)[:3])
 
 
 def rouge(candidate: str, reference: str) -> dict[str, float]:

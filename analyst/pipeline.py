@@ -184,7 +184,7 @@ def plan(ctx: Context) -> tuple[list[Section], list[list[Section]]]:
     sections = build_sections(ctx.article, ctx.encoder, max_tokens=budget - 16)
     packs = pack(sections, budget)
     ctx.packs = packs
-    ctx.sentences = sentences.number(sections, ctx.article.text)
+    ctx.sentences = sentences.number(sections, ctx.article.text, language=ctx.article.language)
     return sections, packs
 
 

@@ -68,9 +68,10 @@ class ProofFigures:
 def proof_figures(report: Report, source: str, *, who: bool = False) -> ProofFigures:
     """The figures of ``report`` against ``source``, the text its offsets refer to."""
     shown = [f for f in report.facts if f.grounded and f.start is not None and f.end is not None]
+    language = report.metadata.language
     unsupported = misattributed = copied = 0
     for f in shown:
-        around = passage(source, f.start or 0, f.end or 0)
+        around = passage(source, f.start or 0, f.end or 0, language=language)
         unsupported += overlap(f.text, around) < 0.5
         misattributed += bool(absent_names(f.text, around))
         plain = " ".join(f.text.lower().split()), " ".join(around.lower().split())
@@ -85,7 +86,8 @@ def proof_figures(report: Report, source: str, *, who: bool = False) -> ProofFig
     roles_unsupported = events_underived = 0
     for entity in report.entities:
         for role in entity.roles:
-            around = _with_previous(source, role.start, passage(source, role.start, role.end))
+            around = passage(source, role.start, role.end, language=language)
+            around = _with_previous(source, role.start, around, language)
             roles_unsupported += overlap(role.text, around) < 0.5 or bool(
                 absent_names(role.text, around)
             )
@@ -131,9 +133,11 @@ def _recall_counts(report: Report, source: str) -> dict[str, int]:
     }
 
 
-def _with_previous(source: str, start: int, around: str) -> str:
+def _with_previous(source: str, start: int, around: str, language: str | None) -> str:
     """``around`` with the sentence before ``start`` (a role may name its holder there)."""
-    before = passage(source, max(0, start - 2), max(0, start - 1)) if start > 1 else ""
+    if start <= 1:
+        return around
+    before = passage(source, max(0, start - 2), max(0, start - 1), language=language)
     return f"{before} {around}" if before and before not in around else around
 
 

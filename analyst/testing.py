@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from analyst.model import seam
+from analyst.text.split import sentences
 
 Reply = str | dict[str, Any] | seam.Completion
 Responder = Callable[[Sequence[seam.Message], seam.OutputSchema], Reply]
@@ -81,7 +82,6 @@ _SECTION = re.compile(r'<section id="([^"]+)"[^>]*>\n(.*?)\n</section>', re.DOTA
 _CLAIM = re.compile(r'<claim id="([^"]+)">(.*?)</claim>\n<passages>(.*?)</passages>', re.DOTALL)
 _FACT = re.compile(r"^(f\d+): (.*)$", re.MULTILINE)
 _REWRITE = re.compile(r'^(f\d+): ".*"\n   passage: "(.*)"$', re.MULTILINE)
-_SENTENCE = re.compile(r"[^.!?。！？]+[.!?。！？]?")
 _NUMBERED = re.compile(r"\[(\d+)\] ([^\[\n]*)")
 
 
@@ -117,7 +117,7 @@ def extractive_responder(
     if schema.name == "extraction":
         facts = []
         for section_id, body in _SECTION.findall(prompt):
-            for sentence in _SENTENCE.findall(body.strip())[:2]:
+            for sentence in sentences(body.strip())[:2]:
                 quote = sentence.strip()[:200]
                 if len(quote) > 20:
                     facts.append({"section": section_id, "evidence": quote, "text": quote})

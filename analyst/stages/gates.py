@@ -28,8 +28,9 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 
 from analyst.schema import Fact, Synthesis
+from analyst.text import split
 from analyst.text.quotes import absent_names
-from analyst.text.support import SENTENCE, content_words, stemmed_overlap
+from analyst.text.support import content_words, stemmed_overlap
 
 RESTATE_AT = 0.8
 RESTATES = "restates a fact or a sentence of the article instead of interpreting it"
@@ -40,8 +41,9 @@ _PUNCT = re.compile(r"[^\w\s]")
 
 
 def sentences(text: str) -> list[str]:
-    """The sentences of a paragraph the model wrote."""
-    return [m.group(0).strip() for m in SENTENCE.finditer(text) if m.group(0).strip()]
+    """The sentences of a paragraph the model wrote (by the product's splitter, with its
+    default rules: the model's text has no detected language of its own)."""
+    return split.sentences(text)
 
 
 def invented(text: str, article: str, *, names: bool) -> list[str]:

@@ -28,9 +28,10 @@ def support(ctx: Context, facts: list[Fact]) -> Calls[list[Fact]]:
         return facts
     names = ctx.names_comparable()
     source = ctx.article.text
+    language = ctx.article.language
 
     def test(fact: Fact, text: str) -> Support:
-        return check(text, source, fact.start or 0, fact.end or 0, names=names)
+        return check(text, source, fact.start or 0, fact.end or 0, names=names, language=language)
 
     tested = [f for f in facts if f.grounded and f.start is not None and f.end is not None]
     checks = {f.id: test(f, f.text) for f in tested}

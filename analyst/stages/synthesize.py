@@ -5,7 +5,6 @@ summary, the implications and the analysis in parts, each citing fact ids; the g
 from __future__ import annotations
 
 import copy
-import re
 
 from analyst.errors import ModelOutputError
 from analyst.model.ask import Calls, ask
@@ -37,7 +36,6 @@ PROMPTS = (
 CASED = frozenset("en fr es it pt nl de sv da no nb fi pl cs ro hu tr id ca".split())
 _SUMMARY = strict_json_schema(Summary)
 _INTERPRETATION = strict_json_schema(Interpretation)
-_SENTENCE = re.compile(r"[^.!?。！？]+[.!?。！？]")
 
 
 def summary_sentences(article_tokens: int) -> int:
@@ -127,7 +125,7 @@ def synthesize(ctx: Context, facts: list[Fact], sentences: int) -> Calls[Synthes
             "sentences and those naming what the article does not were left out"
         )
         synthesis = gates.repair(synthesis, article, names=names)
-    written = len(_SENTENCE.findall(synthesis.paragraph))
+    written = len(gates.sentences(synthesis.paragraph))
     if written < 2:
         # Not a validation error: the 1.5B model kept one long sentence through three re-asks
         # on an example article, and failing the whole report for it helps no one.

@@ -33,13 +33,13 @@ from analyst.prompts import Prompts
 from analyst.schema import Fact, Verification, strict_json_schema
 from analyst.stages.context import Context
 from analyst.text.quotes import absent_terms
-from analyst.text.support import SENTENCE, content_words
+from analyst.text.split import spans
+from analyst.text.support import content_words
 from analyst.text.support import overlap as overlap
 
 PROMPTS = ("system", "article", "verify", "verify_input")
 Verdict = Literal["supported", "unsupported", "uncertain"]
 _WORD = re.compile(r"\w+", re.UNICODE)
-_SENTENCE = SENTENCE
 
 
 class Judgement(BaseModel):
@@ -69,7 +69,7 @@ class Check:
 def context_for(claim: str, source: str, k: int = 3) -> str:
     """The ``k`` sentences of ``source`` sharing the most content words with ``claim``, in order."""
     words = content_words(claim)
-    sentences = [m.group(0).strip() for m in _SENTENCE.finditer(source) if m.group(0).strip()]
+    sentences = [source[a:b] for a, b in spans(source)]
     ranked = sorted(
         range(len(sentences)),
         key=lambda i: len(words & content_words(sentences[i])),
@@ -96,22 +96,24 @@ def lexical_signal(claim: str, source: str, context: str) -> float:
     return (lexical_support(claim, source) + overlap(claim, context)) / 2
 
 
-def fact_context(start: int, end: int, claim: str, source: str) -> str:
+def fact_context(
+    start: int, end: int, claim: str, source: str, *, language: str | None = None
+) -> str:
     """The sentences holding ``source[start:end]`` and one either side, with the sentences most
     related to ``claim``, in the article's order."""
-    spans = [(m.start(), m.end()) for m in _SENTENCE.finditer(source) if m.group(0).strip()]
-    inside = [i for i, (a, b) in enumerate(spans) if a < end and b > start]
+    found = spans(source, language=language)
+    inside = [i for i, (a, b) in enumerate(found) if a < end and b > start]
     chosen: set[int] = set()
     if inside:
-        chosen.update(range(max(inside[0] - 1, 0), min(inside[-1] + 2, len(spans))))
+        chosen.update(range(max(inside[0] - 1, 0), min(inside[-1] + 2, len(found))))
     words = content_words(claim)
     ranked = sorted(
-        range(len(spans)),
-        key=lambda i: len(words & content_words(source[spans[i][0] : spans[i][1]])),
+        range(len(found)),
+        key=lambda i: len(words & content_words(source[found[i][0] : found[i][1]])),
         reverse=True,
     )
     chosen.update(ranked[:3])
-    return " ".join(source[spans[i][0] : spans[i][1]].strip() for i in sorted(chosen))
+    return " ".join(source[found[i][0] : found[i][1]].strip() for i in sorted(chosen))
 
 
 _MODEL_SCORE = {"supported": 1.0, "uncertain": 0.5, "unsupported": 0.0}
@@ -195,7 +197,10 @@ def verify(ctx: Context, facts: list[Fact]) -> Calls[list[Fact]]:
         source,
         policy=ctx.policy,
         prompts=ctx.prompts,
-        contexts=[fact_context(f.start or 0, f.end or 0, f.text, source) for f in facts],
+        contexts=[
+            fact_context(f.start or 0, f.end or 0, f.text, source, language=ctx.article.language)
+            for f in facts
+        ],
         comparable=ctx.same_language(),
         absent=[f.absent_terms for f in facts],
         layout=lambda inputs: ctx.messages(inputs),

@@ -188,7 +188,7 @@ class _Found:
         if not self.ctx.names_comparable() or len(self.entities) >= MAX_ENTITIES:
             return []
         known = [n for e in self.entities for n in (e.name, *e.aliases)]
-        candidates = repeated(self.ctx.article.text)
+        candidates = repeated(self.ctx.article.text, language=self.ctx.article.language)
         missing = [c for c in candidates if not any(same_name(c, k) for k in known)]
         # A name of two words or more first ("Eddie Wu" before "Western"): people are named so.
         missing.sort(key=lambda c: len(c.split()) < 2)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from analyst.text.support import SENTENCE
+from analyst.text.split import spans
 
 _TOKEN = re.compile(r"[^\W\d_][\w'’&.-]*|\d[\w.-]*", re.UNICODE)
 _JOINERS = {"of", "and", "for", "de", "du", "der", "van", "von", "&"}
@@ -33,12 +33,14 @@ _COMMON = set(
 )
 
 
-def repeated(text: str, *, at_least: int = 2, most: int = 12) -> list[str]:
+def repeated(
+    text: str, *, at_least: int = 2, most: int = 12, language: str | None = None
+) -> list[str]:
     """Names written ``at_least`` times in ``text``, the most frequent first (at most ``most``)."""
     counts: Counter[str] = Counter()
     inside: Counter[str] = Counter()
-    for sentence in SENTENCE.finditer(text):
-        tokens = list(_TOKEN.finditer(sentence.group(0)))
+    for start, end in spans(text, language=language):
+        tokens = list(_TOKEN.finditer(text, start, end))
         run: list[str] = []
         first = True
         for index, match in enumerate([*tokens, None]):

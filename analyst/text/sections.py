@@ -13,12 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from analyst.reading.text import Article, Block, Kind
+from analyst.text.split import spans
 from analyst.text.tokens import Encoder, count
 
 Span = tuple[int, int]
-
-# Sentence ends: Latin punctuation followed by space, or CJK full stops (no space after them).
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’')\]]*\s+|(?<=[。！？])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +58,7 @@ def build_sections(
     drafts = _group_by_heading(article.body)
     sized: list[_Draft] = []
     for draft in drafts:
-        sized.extend(_split(draft, text, encoder, max_tokens))
+        sized.extend(_split(draft, text, encoder, max_tokens, article.language))
     merged = _merge_tiny(sized, max_tokens=max_tokens, min_tokens=min_tokens)
     return [
         Section(
@@ -95,10 +93,12 @@ def _group_by_heading(body: Sequence[Block]) -> list[_Draft]:
     return drafts
 
 
-def _split(draft: _Draft, text: str, encoder: Encoder, max_tokens: int) -> list[_Draft]:
+def _split(
+    draft: _Draft, text: str, encoder: Encoder, max_tokens: int, language: str | None
+) -> list[_Draft]:
     units: list[tuple[Span, int]] = []
     for span in draft.parts:
-        units.extend(_fit(span, text, encoder, max_tokens))
+        units.extend(_fit(span, text, encoder, max_tokens, language))
     out: list[_Draft] = []
     for span, tokens in units:
         # +2 for the blank line that joins parts in the prompt.
@@ -110,13 +110,15 @@ def _split(draft: _Draft, text: str, encoder: Encoder, max_tokens: int) -> list[
     return out
 
 
-def _fit(span: Span, text: str, encoder: Encoder, max_tokens: int) -> list[tuple[Span, int]]:
+def _fit(
+    span: Span, text: str, encoder: Encoder, max_tokens: int, language: str | None
+) -> list[tuple[Span, int]]:
     """Cut one paragraph into pieces within the budget: sentences first, then words."""
     tokens = count(encoder, text[span[0] : span[1]])
     if tokens <= max_tokens:
         return [(span, tokens)]
     pieces: list[tuple[Span, int]] = []
-    sentences = _sentences(text, span)
+    sentences = spans(text, *span, language=language)
     for sub in sentences if len(sentences) > 1 else _words(text, span):
         sub_tokens = count(encoder, text[sub[0] : sub[1]])
         if sub_tokens > max_tokens:
@@ -128,19 +130,6 @@ def _fit(span: Span, text: str, encoder: Encoder, max_tokens: int) -> list[tuple
         else:
             pieces.append((sub, sub_tokens))
     return pieces
-
-
-def _sentences(text: str, span: Span) -> list[Span]:
-    start, end = span
-    spans: list[Span] = []
-    pos = start
-    for m in _SENTENCE_END.finditer(text, start, end):
-        if m.start() > pos:
-            spans.append((pos, m.start()))
-        pos = m.end()
-    if pos < end:
-        spans.append((pos, end))
-    return spans
 
 
 def _words(text: str, span: Span) -> list[Span]:

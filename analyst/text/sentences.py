@@ -5,8 +5,9 @@ council voted …``), the same numbers in every call. An extraction reply then g
 ``{"sentence": 12, "text": …}``: the model writes no quote (a third of its output before, at
 ~100 ms a token on two cores), and the evidence is that sentence, exact by construction.
 
-Sentences are split as the support test splits them (``analyst.text.support.SENTENCE``), so the
-passage a fact is tested against is the sentence it cites.
+Sentences are split by the product's one splitter (``analyst.text.split``), in the article's
+language, as the support test splits them: the passage a fact is tested against is the sentence
+it cites.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from analyst.text.sections import Section
-from analyst.text.support import SENTENCE
+from analyst.text.split import spans
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,18 +29,15 @@ class Sentence:
     end: int
 
 
-def number(sections: Sequence[Section], source: str) -> list[Sentence]:
+def number(
+    sections: Sequence[Section], source: str, *, language: str | None = None
+) -> list[Sentence]:
     """The sentences of ``sections`` in order, numbered from 1."""
     found: list[Sentence] = []
     for section in sections:
         for a, b in section.parts:
-            for match in SENTENCE.finditer(source, a, b):
-                raw = match.group(0)
-                text = raw.strip()
-                if not text:
-                    continue
-                start = match.start() + (len(raw) - len(raw.lstrip()))
-                found.append(Sentence(len(found) + 1, section.id, start, start + len(text)))
+            for start, end in spans(source, a, b, language=language):
+                found.append(Sentence(len(found) + 1, section.id, start, end))
     return found
 
 

@@ -18,13 +18,10 @@ import re
 from dataclasses import dataclass
 
 from analyst.text.quotes import STOP, absent_names
+from analyst.text.split import spans
 
 SUPPORT_AT = 0.6
 _WORD = re.compile(r"\w+", re.UNICODE)
-# A point between digits ("14.6 gigawatts", "$1.5 bn") does not end a sentence; a closing quote
-# or bracket after its end belongs to it. (A maintained
-# splitter, for abbreviations too, is the inputs issue's.)
-SENTENCE = re.compile(r"(?:[^.!?。！？\n]|(?<=\d)\.(?=\d))+[.!?。！？]*[\"”’')\]]*")
 _ENDING = re.compile(r"(ies|es|ed|ing|s)$")
 
 
@@ -50,10 +47,10 @@ def stemmed_overlap(claim: str, context: str) -> float:
     return len(words & found) / len(words) if words else 1.0
 
 
-def passage(source: str, start: int, end: int) -> str:
+def passage(source: str, start: int, end: int, *, language: str | None = None) -> str:
     """The sentences of ``source`` that ``source[start:end]`` overlaps, joined."""
-    spans = [(m.start(), m.end()) for m in SENTENCE.finditer(source) if m.group(0).strip()]
-    inside = [source[a:b].strip() for a, b in spans if a < end and b > start]
+    found = spans(source, language=language)
+    inside = [source[a:b] for a, b in found if a < end and b > start]
     return " ".join(inside) or source[start:end]
 
 
@@ -71,8 +68,16 @@ class Support:
         return self.share >= SUPPORT_AT and not self.missing
 
 
-def check(claim: str, source: str, start: int, end: int, *, names: bool = True) -> Support:
+def check(
+    claim: str,
+    source: str,
+    start: int,
+    end: int,
+    *,
+    names: bool = True,
+    language: str | None = None,
+) -> Support:
     """How well the sentences around ``source[start:end]`` support ``claim``."""
-    around = passage(source, start, end)
+    around = passage(source, start, end, language=language)
     missing = absent_names(claim, around, names=names)
     return Support(share=round(stemmed_overlap(claim, around), 4), missing=missing, passage=around)
