@@ -89,9 +89,10 @@ def same_name(a: str, b: str) -> bool:
     x, y = ("".join(n.casefold().split()) for n in (a, b))
     if x in y or y in x:
         return True
-    return _initials(a) == b.replace(".", "") or _initials(b) == a.replace(".", "")
+    return initials(a) == b.replace(".", "") or initials(b) == a.replace(".", "")
 
 
-def _initials(name: str) -> str:
+def initials(name: str) -> str:
+    """The initials of a name of two capitalised words or more ("British Airways": "BA")."""
     words = [w for w in name.split() if w[:1].isupper()]
     return "".join(w[0] for w in words) if len(words) >= 2 else ""

@@ -7,9 +7,10 @@ The rules are sentencex's (Wikimedia; abbreviations, decimals, ordinals and CJK 
 ours:
 
 - a line break always ends a sentence (the reader's paragraphs are lines), and
-- a piece that begins with a lower-case letter belongs to the sentence before it: sentencex
-  ends "$1.5 bn. for the bridge" after "bn.", as any splitter does that does not know every
-  unit abbreviation; a new sentence does not begin in lower case in a language that has cases.
+- a piece that begins with a lower-case letter after a number and an abbreviated unit belongs to
+  the sentence before it: sentencex ends "$1.5 bn. for the bridge" after "bn.", as a splitter
+  does that does not know every unit. Only there: the 1.5B model writes whole paragraphs of
+  sentences that begin in lower case, and those are sentences.
 
 The split of a text is cached (the support test asks for the sentences around each fact of the
 same article).
@@ -17,11 +18,13 @@ same article).
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import sentencex
 
 Span = tuple[int, int]
+_UNIT_END = re.compile(r"\d\s?[^\W\d_]{1,3}\.\s*$")
 DEFAULT_LANGUAGE = "en"
 
 
@@ -53,7 +56,7 @@ def _cached(text: str, language: str) -> tuple[Span, ...]:
                 a, b = _strip(line, piece["start_index"], piece["end_index"])
                 if a >= b:
                     continue
-                if joinable and line[a].islower():
+                if joinable and line[a].islower() and _UNIT_END.search(line, 0, a):
                     found[-1] = (found[-1][0], offset + b)
                 else:
                     found.append((offset + a, offset + b))

@@ -30,7 +30,8 @@ def content_words(text: str) -> set[str]:
     return {w for w in _WORD.findall(text.lower()) if len(w) > 1 and w not in STOP}
 
 
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
+    """``word`` without a plural or past-tense ending (words over four letters)."""
     return _ENDING.sub("", word) if len(word) > 4 else word
 
 
@@ -42,8 +43,8 @@ def overlap(claim: str, context: str) -> float:
 
 def stemmed_overlap(claim: str, context: str) -> float:
     """``overlap`` with plural and past-tense endings ignored on both sides."""
-    words = {_stem(w) for w in content_words(claim)}
-    found = {_stem(w) for w in content_words(context)}
+    words = {stem(w) for w in content_words(claim)}
+    found = {stem(w) for w in content_words(context)}
     return len(words & found) / len(words) if words else 1.0
 
 

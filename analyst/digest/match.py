@@ -1,0 +1,267 @@
+"""Which facts of different articles state the same thing, and which contradict: no model.
+
+Each fact becomes a ``Key``: its content words stemmed, with what can differ between two
+versions of one statement taken out and kept apart — numbers (in one canonical form: "$1.5bn",
+"1.5 billion" and "1,500 million" are one number), dates (years, months, days of a month), role
+words ("chief executive", "chairman") and outcome words ("approved" against "rejected"). Two
+facts are then weighed on the words left:
+
+- **same**: most words shared (Jaccard ≥ ``SAME_AT``, or one's words nearly all in the other and
+  Jaccard ≥ ``CONTAINED_AT``), and nothing that differs: the numbers of one are among the
+  other's (one may give more detail), no other year or day, no other role, no opposite outcome;
+- **contradicts**: most words shared, and a number, date, role or outcome that differs on both
+  sides — "voted 7-2" against "voted 6-3";
+- **between** (Jaccard from ``BETWEEN_AT``, names and numbers agreeing): for a model to judge,
+  when one is given; otherwise kept apart;
+- **apart** otherwise, or when both name someone and share no name.
+
+Blocking keeps it near-linear: only facts sharing two keys (a name, a number, a date or a word)
+are weighed, and a key held by more than ``BLOCK_CAP`` facts is too common to propose pairs
+(it still counts in the weighing). Every pair weighed is returned with its decision.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from analyst.text.quotes import STOP
+from analyst.text.support import content_words, stem
+
+SAME_AT = 0.6
+CONTAINED_AT = 0.4
+BETWEEN_AT = 0.35
+FLOOR = 0.25  # pairs below are not recorded: nothing about them was close
+BLOCK_CAP = 64
+
+Outcome = Literal["same", "contradicts", "between", "apart"]
+
+_SCALE = {
+    "k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6, "bn": 1e9, "b": 1e9,
+    "billion": 1e9, "tn": 1e12, "trillion": 1e12,
+}  # fmt: skip
+_NUMBER = re.compile(
+    r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?"
+    r"(?:\s?(%|per ?cent\b|percent\b|k\b|thousand\b|mn\b|m\b|million\b|bn\b|b\b|billion\b"
+    r"|tn\b|trillion\b))?",
+    re.IGNORECASE,
+)
+_MONTHS = {
+    m: i
+    for i, names in enumerate(
+        (
+            "january jan", "february feb", "march mar", "april apr", "may", "june jun",
+            "july jul", "august aug", "september sep sept", "october oct", "november nov",
+            "december dec",
+        ),
+        start=1,
+    )
+    for m in names.split()
+}  # fmt: skip
+_MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_DAY_MONTH = re.compile(
+    rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH})\b\.?|\b({_MONTH})\b\.?\s+(\d{{1,2}})\b",
+    re.IGNORECASE,
+)
+_MONTH_WORD = re.compile(rf"\b({_MONTH})\b", re.IGNORECASE)
+_ROLE_WORDS = frozenset(
+    "ceo cto cfo coo chairman chairwoman chair chief executive president vice minister director "
+    "secretary governor spokesman spokeswoman spokesperson head founder cofounder co-founder "
+    "manager leader deputy senior chancellor premier mayor senator judge general commissioner "
+    "partner owner economist analyst scientist professor editor treasurer".split()
+)
+# Outcome words by family, each with its sign: two facts alike but for opposite signs disagree.
+_OUTCOMES = {
+    "approve": ("vote", 1), "approved": ("vote", 1), "pass": ("vote", 1), "passed": ("vote", 1),
+    "reject": ("vote", -1), "rejected": ("vote", -1), "block": ("vote", -1),
+    "blocked": ("vote", -1), "veto": ("vote", -1), "vetoed": ("vote", -1),
+    "rise": ("move", 1), "rose": ("move", 1), "risen": ("move", 1), "increase": ("move", 1),
+    "increased": ("move", 1), "grew": ("move", 1), "grow": ("move", 1), "up": ("move", 1),
+    "gain": ("move", 1), "gained": ("move", 1), "higher": ("move", 1), "climb": ("move", 1),
+    "climbed": ("move", 1), "fall": ("move", -1), "fell": ("move", -1), "fallen": ("move", -1),
+    "decrease": ("move", -1), "decreased": ("move", -1), "drop": ("move", -1),
+    "dropped": ("move", -1), "down": ("move", -1), "lower": ("move", -1),
+    "declined": ("move", -1), "shrank": ("move", -1), "profit": ("result", 1),
+    "loss": ("result", -1), "win": ("contest", 1), "won": ("contest", 1),
+    "lose": ("contest", -1), "lost": ("contest", -1), "accept": ("answer", 1),
+    "accepted": ("answer", 1), "agreed": ("answer", 1), "refused": ("answer", -1),
+    "declined to": ("answer", -1), "confirmed": ("claim", 1), "denied": ("claim", -1),
+}  # fmt: skip
+_NAME = re.compile(r"(?<![\w])[A-Z][\w'’-]+")
+_WORD = re.compile(r"[\w'’-]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    """A fact as the matching sees it."""
+
+    id: str  # "a1/f3"
+    article: str
+    words: frozenset[str]
+    numbers: frozenset[str]
+    dates: frozenset[str]
+    roles: frozenset[str]
+    outcomes: frozenset[tuple[str, int]]
+    names: frozenset[str]
+
+    @property
+    def blocks(self) -> set[str]:
+        """What two facts that could be one must share (two of them)."""
+        return {
+            *(f"w:{w}" for w in self.words),
+            *(f"n:{n}" for n in self.numbers),
+            *(f"d:{d}" for d in self.dates),
+            *(f"p:{p}" for p in self.names),
+        }
+
+
+def key(fact_id: str, article: str, text: str) -> Key:
+    """``text`` taken apart for matching."""
+    dates: set[str] = set()
+    plain = text
+
+    def day_month(m: re.Match[str]) -> str:
+        day, month = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+        dates.add(f"{_MONTHS[month.casefold()]:02d}-{int(day):02d}")
+        return " "
+
+    plain = _DAY_MONTH.sub(day_month, plain)
+    for m in _MONTH_WORD.finditer(plain):
+        word = m.group(1)
+        if word[0].isupper() or len(word) > 3:  # "may" the verb is not a month
+            dates.add(f"{_MONTHS[word.casefold()]:02d}")
+    plain = _MONTH_WORD.sub(" ", plain)
+    numbers: set[str] = set()
+
+    def number(m: re.Match[str]) -> str:
+        whole, decimals, unit = m.group(1), m.group(2), (m.group(3) or "").casefold()
+        value = float(whole.replace(",", "") + ("." + decimals if decimals else ""))
+        if not unit and not decimals and "," not in whole and 1800 <= value <= 2100:
+            dates.add(str(int(value)))
+            return " "
+        if unit in ("%", "percent", "per cent", "percent"):
+            numbers.add(f"{value:g}%")
+        else:
+            numbers.add(_readable(value * _SCALE.get(unit.replace(" ", ""), 1.0)))
+        return " "
+
+    plain = _NUMBER.sub(number, plain)
+    lowered = plain.casefold()
+    tokens = _WORD.findall(lowered)
+    roles = {t for t in tokens if t in _ROLE_WORDS}
+    outcomes = {_OUTCOMES[t] for t in tokens if t in _OUTCOMES}
+    if "declined to" in lowered:
+        outcomes.add(("answer", -1))
+    words = {
+        stem(w)
+        for w in content_words(plain)
+        if w not in _ROLE_WORDS and w not in _OUTCOMES and not w.isdigit()
+    }
+    # Names: capitalised words, but not the first (a sentence capitalises it whatever it is).
+    begins = len(plain) - len(plain.lstrip())
+    names = {
+        re.sub(r"['’]s$", "", m.group(0)).casefold()
+        for m in _NAME.finditer(plain)
+        if m.start() != begins
+    } - STOP
+    return Key(
+        fact_id,
+        article,
+        frozenset(words),
+        frozenset(numbers),
+        frozenset(dates),
+        frozenset(roles),
+        frozenset(outcomes),
+        frozenset(names),
+    )
+
+
+def _readable(value: float) -> str:
+    """One canonical and readable form of a number: 412 million, 1.5 billion, 7."""
+    for size, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million")):
+        if value >= size:
+            return f"{value / size:g} {word}"
+    return f"{value:g}"
+
+
+@dataclass(frozen=True, slots=True)
+class Pair:
+    """Two facts weighed, and what the rules make of them."""
+
+    a: Key
+    b: Key
+    score: float  # Jaccard of their words
+    outcome: Outcome
+    kind: str  # for contradicts: number, date, role, outcome
+    reason: str
+
+
+def weigh(a: Key, b: Key) -> Pair:
+    """The rules' decision on two facts."""
+    inter = len(a.words & b.words)
+    union = len(a.words | b.words) or 1
+    score = inter / union
+    contained = inter / (min(len(a.words), len(b.words)) or 1)
+    if a.names and b.names and not (a.names & b.names):
+        return Pair(a, b, score, "apart", "", "they name different people or organisations")
+    alike = score >= SAME_AT or (contained >= 0.85 and score >= CONTAINED_AT)
+    if not alike:
+        if score >= BETWEEN_AT and a.numbers == b.numbers and (a.names & b.names or a.numbers):
+            return Pair(a, b, score, "between", "", f"words {score:.2f} alike, numbers agree")
+        return Pair(a, b, score, "apart", "", f"words {score:.2f} alike")
+    differs = _difference(a, b)
+    if differs:
+        kind, reason = differs
+        return Pair(a, b, score, "contradicts", kind, reason)
+    return Pair(a, b, score, "same", "", f"words {score:.2f} alike, nothing differs")
+
+
+def _difference(a: Key, b: Key) -> tuple[str, str] | None:
+    """What two alike facts disagree on, if anything."""
+    if a.numbers and b.numbers and not (a.numbers <= b.numbers or b.numbers <= a.numbers):
+        x, y = sorted(a.numbers - b.numbers), sorted(b.numbers - a.numbers)
+        return "number", f"{', '.join(x)} against {', '.join(y)}"
+    if a.dates and b.dates and not (a.dates <= b.dates or b.dates <= a.dates):
+        x, y = sorted(a.dates - b.dates), sorted(b.dates - a.dates)
+        return "date", f"{', '.join(x)} against {', '.join(y)}"
+    if a.roles and b.roles and not (a.roles & b.roles):
+        return "role", f"{' '.join(sorted(a.roles))} against {' '.join(sorted(b.roles))}"
+    families = {f for f, _ in a.outcomes} & {f for f, _ in b.outcomes}
+    for family in sorted(families):
+        signs_a = {s for f, s in a.outcomes if f == family}
+        signs_b = {s for f, s in b.outcomes if f == family}
+        if len(signs_a) == 1 and len(signs_b) == 1 and signs_a != signs_b:
+            return "outcome", f"opposite outcomes ({family})"
+    return None
+
+
+def candidates(keys: Sequence[Key]) -> list[tuple[int, int]]:
+    """Pairs of facts of different articles that share two blocking keys."""
+    postings: dict[str, list[int]] = defaultdict(list)
+    blocks = [k.blocks for k in keys]
+    for i, found in enumerate(blocks):
+        for b in found:
+            postings[b].append(i)
+    pairs: list[tuple[int, int]] = []
+    for i, found in enumerate(blocks):
+        shared: Counter[int] = Counter()
+        for b in found:
+            posting = postings[b]
+            if len(posting) <= BLOCK_CAP:
+                shared.update(j for j in posting if j > i)
+        article = keys[i].article
+        pairs += [(i, j) for j, n in shared.items() if n >= 2 and keys[j].article != article]
+    return pairs
+
+
+def weigh_all(keys: Sequence[Key]) -> list[Pair]:
+    """Every candidate pair with its decision (pairs under ``FLOOR`` left out)."""
+    found = []
+    for i, j in candidates(keys):
+        pair = weigh(keys[i], keys[j])
+        if pair.score >= FLOOR or pair.outcome != "apart":
+            found.append(pair)
+    return found

@@ -1,0 +1,442 @@
+"""Reports in, the digest's deterministic part out: merged facts, contradictions, stories,
+who's who and timeline across articles. No model: ``write`` adds the prose afterwards.
+
+A fact enters when its report grounded it (its quote was found in the article, with offsets).
+Facts the matching calls the same become one digest fact, unless that would put two facts it
+found contradicting into one (a contradiction is a cannot-link, and the most alike pairs are
+merged first). Every pair weighed is kept as a ``Decision``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from rapidfuzz import fuzz
+
+from analyst.digest import match
+from analyst.digest.schema import (
+    Contradiction,
+    Decision,
+    Digest,
+    DigestArticle,
+    DigestEntity,
+    DigestEvent,
+    DigestEventSource,
+    DigestFact,
+    DigestRole,
+    SourceQuote,
+    Version,
+)
+from analyst.schema import Fact, Report
+from analyst.text.names import initials
+
+Verdict = Literal["same", "contradicts", "apart"]
+How = Literal["rule", "model"]
+EVENT_ALIKE = 70  # rapidfuzz token_set_ratio of two events of the same date to be one
+
+
+@dataclass(frozen=True)
+class Given:
+    """A report and where it was read from (``None``: given as an object)."""
+
+    report: Report
+    path: str | None = None
+
+
+@dataclass
+class Merged:
+    """The deterministic digest, and the pairs left for a model to judge."""
+
+    digest: Digest
+    between: list[match.Pair]
+
+
+class _Sets:
+    """Union-find over fact indexes, with cannot-links between sets."""
+
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+        self.cannot: dict[int, set[int]] = defaultdict(set)
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def forbid(self, i: int, j: int) -> None:
+        self.cannot[i].add(j)
+        self.cannot[j].add(i)
+
+    def union(self, i: int, j: int) -> bool:
+        a, b = self.find(i), self.find(j)
+        if a == b:
+            return True
+        if any(self.find(x) == b for x in self.cannot[a]):
+            return False
+        self.parent[b] = a
+        self.cannot[a] |= self.cannot.pop(b, set())
+        return True
+
+
+def merge(
+    given: Sequence[Given], judged: Mapping[tuple[str, str], Verdict] | None = None
+) -> Merged:
+    """The digest of ``given`` (without prose). ``judged``: the model's "same", "contradicts" or
+    "apart" for pairs the rules left between, by their two fact keys."""
+    warnings: list[str] = []
+    articles, reports = _articles(given, warnings)
+    facts: list[tuple[str, Fact]] = []
+    dropped = 0
+    for article, report in zip(articles, reports, strict=True):
+        for fact in report.facts:
+            if not fact.grounded or fact.start is None or fact.end is None:
+                continue
+            if fact.verification is not None and fact.verification.verdict == "unsupported":
+                dropped += 1
+                continue
+            facts.append((article.id, fact))
+    if dropped:
+        warnings.append(f"{dropped} facts the verifier found unsupported were left out")
+    keys = [match.key(f"{a}/{f.id}", a, f.text) for a, f in facts]
+    index = {k.id: i for i, k in enumerate(keys)}
+    pairs = match.weigh_all(keys)
+    decided: list[tuple[match.Pair, Verdict, How]] = []
+    between: list[match.Pair] = []
+    for pair in pairs:
+        if pair.outcome != "between":
+            decided.append((pair, pair.outcome, "rule"))
+            continue
+        said = (judged or {}).get((pair.a.id, pair.b.id))
+        if said is None:
+            between.append(pair)
+        decided.append((pair, said or "apart", "model" if said else "rule"))
+    sets = _Sets(len(keys))
+    for pair, outcome, _ in decided:
+        if outcome == "contradicts":
+            sets.forbid(index[pair.a.id], index[pair.b.id])
+    decisions = []
+    for pair, outcome, how in sorted(decided, key=lambda d: -d[0].score):
+        reason = pair.reason if how == "rule" else "the model's judgement"
+        if outcome == "same" and not sets.union(index[pair.a.id], index[pair.b.id]):
+            outcome = "apart"
+            reason = "alike, but merging would join facts that contradict"
+        decisions.append(
+            Decision(
+                a=pair.a.id,
+                b=pair.b.id,
+                outcome=outcome,
+                how=how,
+                score=round(pair.score, 3),
+                reason=reason,
+            )
+        )
+    groups: dict[int, list[int]] = defaultdict(list)
+    for i in range(len(keys)):
+        groups[sets.find(i)].append(i)
+    ordered = sorted(groups.values(), key=lambda g: (-len({keys[i].article for i in g}), g[0]))
+    fact_of: dict[int, str] = {}
+    digest_facts = []
+    for n, members in enumerate(ordered, start=1):
+        fid = f"d{n}"
+        for i in members:
+            fact_of[i] = fid
+        digest_facts.append(_digest_fact(fid, [facts[i] for i in members]))
+    contradictions = _contradictions(decided, keys, index, sets, fact_of)
+    entities, entity_of = _entities(articles, reports)
+    stories = _stories(articles, digest_facts, contradictions, entities)
+    named = {
+        (a.id, f.id): {entity_of[(a.id, e)] for e in f.entities if (a.id, e) in entity_of}
+        for a, r in zip(articles, reports, strict=True)
+        for f in r.facts
+    }
+    digest_facts = [
+        f.model_copy(
+            update={
+                "story": stories[f.sources[0].article],
+                "entities": sorted(
+                    set().union(*(named.get((s.article, s.fact), set()) for s in f.sources)),
+                    key=_number,
+                ),
+            }
+        )
+        for f in digest_facts
+    ]
+    digest = Digest(
+        articles=articles,
+        summary="",
+        facts=digest_facts,
+        contradictions=contradictions,
+        entities=entities,
+        timeline=_timeline(articles, reports, entity_of),
+        implications=[],
+        analysis=None,
+        decisions=decisions,
+        model=None,
+        usage=None,
+        warnings=warnings,
+    )
+    return Merged(digest, between)
+
+
+def _number(item_id: str) -> int:
+    return int(item_id[1:])
+
+
+def _articles(
+    given: Sequence[Given], warnings: list[str]
+) -> tuple[list[DigestArticle], list[Report]]:
+    articles: list[DigestArticle] = []
+    reports: list[Report] = []
+    seen: dict[str, str] = {}
+    for item in given:
+        report = item.report
+        digest = report.source.sha256
+        if digest in seen:
+            warnings.append(f"{item.path or report.title!r} is the same article as {seen[digest]}")
+            continue
+        aid = f"a{len(articles) + 1}"
+        seen[digest] = aid
+        grounded = sum(1 for f in report.facts if f.grounded)
+        articles.append(
+            DigestArticle(
+                id=aid,
+                report=item.path,
+                title=report.title,
+                source=report.source.url or report.source.path,
+                site=report.metadata.site,
+                date=report.metadata.date,
+                sha256=digest,
+                facts=grounded,
+            )
+        )
+        reports.append(report)
+    return articles, reports
+
+
+def _digest_fact(fid: str, members: list[tuple[str, Fact]]) -> DigestFact:
+    def rank(item: tuple[str, Fact]) -> tuple[int, float, int]:
+        fact = item[1]
+        verified = fact.verification is not None and fact.verification.verdict == "supported"
+        return (-int(verified), -(fact.support or 0.0), len(fact.text))
+
+    best = min(members, key=rank)[1]
+    sources = [
+        SourceQuote(
+            article=a,
+            fact=f.id,
+            text=f.text,
+            evidence=f.evidence,
+            start=f.start or 0,
+            end=f.end or 0,
+            verdict=f.verification.verdict if f.verification else None,
+        )
+        for a, f in members
+    ]
+    count = len({a for a, _ in members})
+    return DigestFact(
+        id=fid, text=best.text, sources=sources, articles=count, single_source=count == 1, story=0
+    )
+
+
+def _contradictions(
+    decided: Sequence[tuple[match.Pair, Verdict, How]],
+    keys: Sequence[match.Key],
+    index: Mapping[str, int],
+    sets: _Sets,
+    fact_of: Mapping[int, str],
+) -> list[Contradiction]:
+    links: dict[str, set[str]] = defaultdict(set)
+    kinds: dict[frozenset[str], str] = {}
+    for pair, outcome, _ in decided:
+        if outcome != "contradicts":
+            continue
+        x, y = fact_of[index[pair.a.id]], fact_of[index[pair.b.id]]
+        if x == y:
+            continue
+        links[x].add(y)
+        links[y].add(x)
+        kinds[frozenset((x, y))] = pair.kind or "outcome"
+    members_of: dict[str, list[int]] = defaultdict(list)
+    for i, fid in fact_of.items():
+        members_of[fid].append(i)
+    found: list[Contradiction] = []
+    seen: set[str] = set()
+    for start in sorted(links, key=_number):
+        if start in seen:
+            continue
+        component, todo = [], [start]
+        while todo:
+            fid = todo.pop()
+            if fid in seen:
+                continue
+            seen.add(fid)
+            component.append(fid)
+            todo += links[fid] - seen
+        component.sort(key=_number)
+        kind = Counter(k for pair, k in kinds.items() if pair <= set(component)).most_common(1)[0][
+            0
+        ]
+        values = [_values(kind, [keys[i] for i in members_of[fid]]) for fid in component]
+        common = set.intersection(*values) if values else set()
+        versions = [
+            Version(value=", ".join(sorted(v - common)) or "(as stated)", facts=[fid])
+            for fid, v in zip(component, values, strict=True)
+        ]
+        found.append(Contradiction(id=f"x{len(found) + 1}", kind=kind, versions=versions))  # type: ignore[arg-type]
+    return found
+
+
+def _values(kind: str, keys: Sequence[match.Key]) -> set[str]:
+    out: set[str] = set()
+    for k in keys:
+        if kind == "number":
+            out |= k.numbers
+        elif kind == "date":
+            out |= k.dates
+        elif kind == "role":
+            out |= k.roles
+        else:
+            out |= {f"{family} {'+' if sign > 0 else '-'}" for family, sign in k.outcomes}
+    return out
+
+
+def _entities(
+    articles: Sequence[DigestArticle], reports: Sequence[Report]
+) -> tuple[list[DigestEntity], dict[tuple[str, str], str]]:
+    """Entities of every report, names unified within a type (``same_name``)."""
+    found: list[tuple[str, str, str, list[str], list[DigestRole], str]] = []
+    for article, report in zip(articles, reports, strict=True):
+        for e in report.entities:
+            roles = [
+                DigestRole(
+                    text=r.text, article=article.id, evidence=r.evidence, start=r.start, end=r.end
+                )
+                for r in e.roles
+            ]
+            found.append((article.id, e.id, e.name, e.aliases, roles, e.type))
+    groups: list[list[int]] = []
+    for i, (_, _, name, aliases, _, kind) in enumerate(found):
+        names = [name, *aliases]
+        for group in groups:
+            head = found[group[0]]
+            if head[5] == kind and any(
+                same_entity(n, m, kind)
+                for n in names
+                for j in group
+                for m in [found[j][2], *found[j][3]]
+            ):
+                group.append(i)
+                break
+        else:
+            groups.append([i])
+    groups.sort(key=lambda g: (-len({found[i][0] for i in g}), g[0]))
+    entities: list[DigestEntity] = []
+    entity_of: dict[tuple[str, str], str] = {}
+    for n, group in enumerate(groups, start=1):
+        nid = f"n{n}"
+        written = Counter(found[i][2] for i in group)
+        name = max(written, key=lambda w: (written[w], len(w)))
+        aliases = sorted({w for i in group for w in [found[i][2], *found[i][3]]} - {name})
+        for i in group:
+            entity_of[(found[i][0], found[i][1])] = nid
+        entities.append(
+            DigestEntity(
+                id=nid,
+                name=name,
+                type=found[group[0]][5],
+                aliases=aliases,
+                articles=sorted({found[i][0] for i in group}, key=_number),
+                roles=[r for i in group for r in found[i][4]],
+            )
+        )
+    return entities, entity_of
+
+
+def same_entity(a: str, b: str, kind: str) -> bool:
+    """Whether two names in different articles name one entity: the same letters ("TimeWarner",
+    "Time Warner"), one the other's initials ("BA"), a person's surname ("Wu", "Eddie Wu"), or
+    the same first word and every word of one in the other ("Alibaba", "Alibaba Group").
+    Stricter than within one article (``text.names.same_name``): "US" is not in "Business"."""
+    x, y = (" ".join(re.sub(r"['’]s\b", "", n).casefold().split()) for n in (a, b))
+    if x.replace(" ", "") == y.replace(" ", ""):
+        return True
+    if initials(a) == b.replace(".", "") or initials(b) == a.replace(".", ""):
+        return kind == "organisation"
+    short, long = sorted((x.split(), y.split()), key=len)
+    if not short or not set(short) <= set(long):
+        return False
+    if kind == "person":
+        return short[-1] == long[-1]
+    return short[0] == long[0]
+
+
+def _stories(
+    articles: Sequence[DigestArticle],
+    facts: Sequence[DigestFact],
+    contradictions: Sequence[Contradiction],
+    entities: Sequence[DigestEntity],
+) -> dict[str, int]:
+    """Each article's story: articles sharing a fact, a contradiction or a named person or
+    organisation are one story; stories are numbered from the largest."""
+    parent = {a.id: a.id for a in articles}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            x = parent[x]
+        return x
+
+    def join(ids: Sequence[str]) -> None:
+        for other in ids[1:]:
+            parent[find(other)] = find(ids[0])
+
+    by_fact = {f.id: f for f in facts}
+    for f in facts:
+        join([s.article for s in f.sources])
+    for c in contradictions:
+        join([s.article for v in c.versions for fid in v.facts for s in by_fact[fid].sources])
+    for e in entities:
+        if e.type in ("person", "organisation"):
+            join(e.articles)
+    members: dict[str, list[str]] = defaultdict(list)
+    for a in articles:
+        members[find(a.id)].append(a.id)
+    ranked = sorted(members.values(), key=lambda m: (-len(m), _number(m[0])))
+    return {a: n for n, group in enumerate(ranked, start=1) for a in group}
+
+
+def _timeline(
+    articles: Sequence[DigestArticle],
+    reports: Sequence[Report],
+    entity_of: Mapping[tuple[str, str], str],
+) -> list[DigestEvent]:
+    events: list[DigestEvent] = []
+    for article, report in zip(articles, reports, strict=True):
+        for e in report.timeline:
+            source = DigestEventSource(
+                article=article.id, evidence=e.evidence, start=e.start, end=e.end
+            )
+            ids = sorted(
+                {entity_of[(article.id, x)] for x in e.entities if (article.id, x) in entity_of},
+                key=_number,
+            )
+            same = next(
+                (
+                    x
+                    for x in events
+                    if x.date == e.date and fuzz.token_set_ratio(x.event, e.event) >= EVENT_ALIKE
+                ),
+                None,
+            )
+            if same is not None:
+                same.sources.append(source)
+                same.entities = sorted(set(same.entities) | set(ids), key=_number)
+            else:
+                events.append(
+                    DigestEvent(date=e.date, event=e.event, entities=ids, sources=[source])
+                )
+    return sorted(events, key=lambda x: x.date)
