@@ -46,6 +46,12 @@ NAMES = (
     "who_roles_input",
     "who_more",
     "who_more_input",
+    "digest",
+    "digest_input",
+    "digest_notes",
+    "digest_notes_input",
+    "digest_judge",
+    "digest_judge_input",
 )
 
 # The tasks the system text describes, in this order, for every call (``Prompts.system``).

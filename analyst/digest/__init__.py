@@ -1,0 +1,118 @@
+"""The digest: one briefing over many articles' reports.
+
+    digest = analyst.digest(["out/a.json", "out/b.json"], settings=Settings())
+
+The reduce step over reports, done without a model where it can be (``merge``: facts matched,
+merged and set against each other, entities and events unified) and by the model only where it
+must (``write``: the pairs the rules leave between, and the prose).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from os import PathLike
+
+from pydantic import ValidationError
+
+from analyst.digest.merge import Given, merge
+from analyst.digest.schema import Digest, digest_json_schema
+from analyst.digest.write import judge, policy_for, write
+from analyst.errors import ConfigError, InputError
+from analyst.files import as_path, display, read_bytes
+from analyst.model.ask import Calls
+from analyst.model.seam import ClientInfo
+from analyst.model.usage import Meter
+from analyst.prompts import Prompts
+from analyst.schema import Report
+from analyst.session import Client, Session
+from analyst.settings import Settings
+from analyst.text.tokens import get_encoder
+
+__all__ = ["Digest", "digest", "digest_calls", "digest_json_schema", "load_reports"]
+
+REPORT_CAP = 256 * 2**20  # a report with its article's text, and more
+
+
+def load_reports(items: Sequence[Report | str | PathLike[str]]) -> list[Given]:
+    """Reports as given, or read from their JSON files (an unreadable one is an input error)."""
+    if isinstance(items, str | bytes) or not isinstance(items, Sequence):
+        raise ConfigError("reports must be a list of Report objects or paths")
+    given = []
+    for item in items:
+        if isinstance(item, Report):
+            given.append(Given(item))
+            continue
+        path = as_path(item, "report")
+        try:
+            report = Report.model_validate_json(read_bytes(path, REPORT_CAP))
+        except ValidationError as exc:
+            problem = exc.errors()[0]
+            where = ".".join(str(p) for p in problem["loc"]) or "the top"
+            raise InputError(
+                f"{display(path)} is not an analyst report ({where}: {problem['msg']})"
+            ) from None
+        given.append(Given(report, display(path)))
+    return given
+
+
+def digest_calls(
+    given: Sequence[Given], *, settings: Settings, prompts: Prompts, info: ClientInfo
+) -> Calls[Digest]:
+    """The digest of ``given`` as a computation of model calls (for a driver to answer)."""
+    started = time.monotonic()
+    meter = Meter(budget=settings.budget_tokens)
+    encoder = get_encoder(info.model, settings.cache_dir)
+    merged = merge(given)
+    if merged.between:
+        texts = {
+            f"{a.id}/{f.id}": f.text
+            for a, g in zip(merged.digest.articles, _unique(given), strict=True)
+            for f in g.report.facts
+        }
+        policy = policy_for(settings, encoder, meter, prompts)
+        judged = yield from judge(merged.between, texts, policy, prompts)
+        merged = merge(given, judged)
+    return (
+        yield from write(
+            merged.digest,
+            settings=settings,
+            prompts=prompts,
+            info=info,
+            encoder=encoder,
+            meter=meter,
+            started=started,
+        )
+    )
+
+
+def _unique(given: Sequence[Given]) -> list[Given]:
+    """``given`` without a second copy of an article (as ``merge`` numbers them)."""
+    seen: set[str] = set()
+    out = []
+    for g in given:
+        if g.report.source.sha256 not in seen:
+            seen.add(g.report.source.sha256)
+            out.append(g)
+    return out
+
+
+def digest(
+    reports: Sequence[Report | str | PathLike[str]],
+    *,
+    settings: Settings | None = None,
+    client: Client | None = None,
+    write_prose: bool = True,
+) -> Digest:
+    """The digest of ``reports`` (Report objects or JSON report paths). ``write_prose=False``:
+    the deterministic part only, no model call (no summary, implications or analysis)."""
+    given = load_reports(reports)
+    if not given:
+        raise InputError("a digest needs at least one report")
+    if not write_prose:
+        return merge(given).digest
+    with Session(settings, client=client) as session:
+        calls = digest_calls(
+            given, settings=session.settings, prompts=session.prompts, info=session.info
+        )
+        return session.run(calls)
