@@ -20,6 +20,7 @@ from analyst.api import (
     summarize_url,
 )
 from analyst.batch import BatchEvent, BatchResult, asummarize_folder, summarize_folder
+from analyst.digest import Digest, digest
 from analyst.errors import (
     AnalystError,
     AuthenticationError,
@@ -76,6 +77,8 @@ __all__ = [
     "__version__",
     "asummarize_file",
     "asummarize_folder",
+    "Digest",
+    "digest",
     "asummarize_text",
     "asummarize_url",
     "summarize_file",

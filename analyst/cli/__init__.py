@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from analyst import __version__
-from analyst.cli import batch, evaluate, info, render, serve, summarize
+from analyst.cli import batch, digest, evaluate, info, render, serve, summarize
 from analyst.cli.options import exit_codes
 
 app = typer.Typer(
@@ -40,7 +40,7 @@ def main_callback(
     """analyst: news articles in, analyst reports out."""
 
 
-for module in (summarize, batch, evaluate, serve, render, info):
+for module in (summarize, batch, digest, evaluate, serve, render, info):
     module.register(app)
 
 

@@ -209,7 +209,7 @@ def batch(
     try:
         web_options = WebOptions(
             feeds=feeds,
-            since=_day(since),
+            since=day(since),
             max_items=max_items,
             robots=not ignore_robots,
         )
@@ -331,7 +331,7 @@ def _batch_exit(result: BatchResult, batch_budget_tokens: int | None) -> None:
         raise typer.Exit(errors.EXIT_BATCH_FAILURES)
 
 
-def _day(text: str | None) -> str | None:
+def day(text: str | None) -> str | None:
     """``--since`` as an ISO day (any date dateparser reads: "2026-03-01", "1 March 2026")."""
     if text is None:
         return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from typing import Annotated
 
 import typer
 
@@ -38,9 +39,16 @@ def models() -> None:
     print(f"in use by default: {settings.backend} ({settings.model_name or 'server default'})")
 
 
-def schema() -> None:
-    """Print the JSON Schema of the report."""
-    sys.stdout.write(json.dumps(report_json_schema(), indent=2) + "\n")
+def schema(
+    digest: Annotated[
+        bool, typer.Option("--digest", help="The digest's schema instead of the report's.")
+    ] = False,
+) -> None:
+    """Print the JSON Schema of the report (or, with --digest, of the digest)."""
+    from analyst.digest.schema import digest_json_schema
+
+    found = digest_json_schema() if digest else report_json_schema()
+    sys.stdout.write(json.dumps(found, indent=2) + "\n")
 
 
 def register(app: typer.Typer) -> None:

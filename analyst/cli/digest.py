@@ -1,0 +1,174 @@
+"""``analyst digest``: one briefing over many articles' reports.
+
+analyst digest reports/ -o briefing.html          # a batch's JSON reports (no article re-read)
+analyst digest articles/ -o briefing.md           # the batch first (resumable), then the digest
+analyst digest FEED --since 2026-03-01 -o b.json  # a feed's items, the same way
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markdown import Markdown
+
+from analyst import errors
+from analyst.batch import asummarize_folder
+from analyst.batch.items import WebOptions
+from analyst.cli.batch import day
+from analyst.cli.options import INPUT, OUTPUT, REPORT_FLAGS, exit_codes, fail, settings_from
+from analyst.cli.summarize import Format
+from analyst.digest import Digest, digest
+from analyst.files import printable, write_atomic
+from analyst.output import digest as views
+from analyst.output.progress import BatchProgress
+from analyst.reading.fetch import is_url
+from analyst.settings import Settings
+
+
+def _reports_in(folder: Path) -> list[Path]:
+    """The JSON files of a folder (a batch's output), in name order."""
+    return sorted(p for p in folder.iterdir() if p.suffix == ".json" and p.is_file())
+
+
+@settings_from(*(n for n in REPORT_FLAGS))
+def digest_command(
+    inputs: Annotated[
+        list[str],
+        typer.Argument(
+            help="JSON reports, or a folder of them (a batch's output); or a folder of articles, "
+            "a URL list or a feed, which are reported first (resumably, into --reports).",
+            rich_help_panel=INPUT,
+        ),
+    ],
+    fmt: Annotated[
+        Format | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="The view (default: rich; -o FILE.md / .json / .html implies it).",
+            rich_help_panel=OUTPUT,
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the digest here.", rich_help_panel=OUTPUT),
+    ] = None,
+    reports: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where the reports of articles, URL lists and feeds go (default: "
+            "NAME.reports/ beside the current folder's input).",
+            rich_help_panel=OUTPUT,
+        ),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(help="Feeds: only items dated this day or later.", rich_help_panel=INPUT),
+    ] = None,
+    max_items: Annotated[
+        int | None,
+        typer.Option(help="Feeds: the newest N items of each.", rich_help_panel=INPUT),
+    ] = None,
+    facts_only: Annotated[
+        bool,
+        typer.Option(
+            "--facts-only",
+            help="No model call: merged facts, contradictions, who's who and timeline only.",
+            rich_help_panel=OUTPUT,
+        ),
+    ] = False,
+    *,
+    settings: Settings,
+    verbose: bool,
+) -> None:
+    """Merge many reports into one briefing: facts with every source, contradictions, who's
+    who and timeline, and the summary and analysis of it all."""
+    err = Console(stderr=True)
+    if fmt is None:
+        fmt = Format.of(output)
+    try:
+        paths: list[Path] = []
+        for item in inputs:
+            path = Path(item)
+            if path.is_dir() and _reports_in(path):
+                paths += _reports_in(path)
+            elif path.is_file() and path.suffix == ".json":
+                paths.append(path)
+            elif path.is_dir() or path.is_file() or is_url(item) or item == "-":
+                paths += _report_first(item, reports, since, max_items, settings, err)
+            else:
+                raise errors.InputError(f"{item} is not a report, a folder, a feed or a URL list")
+        if not paths:
+            raise errors.InputError("no report to digest")
+        if not facts_only and not err.is_terminal:
+            print(f"analyst: writing the digest of {len(paths)} reports", file=sys.stderr)
+        result = digest(paths, settings=settings, write_prose=not facts_only)
+    except errors.AnalystError as exc:
+        fail(exc, verbose)
+    _emit(result, fmt, output)
+
+
+def _report_first(
+    item: str,
+    reports: Path | None,
+    since: str | None,
+    max_items: int | None,
+    settings: Settings,
+    err: Console,
+) -> list[Path]:
+    """Report the articles of ``item`` (a folder, URL list or feed) and return their reports."""
+    if reports is None:
+        name = Path(item.rstrip("/")).name if not is_url(item) else "feed"
+        reports = Path(f"{name or 'input'}.reports")
+    reports.mkdir(parents=True, exist_ok=True)
+    options = WebOptions(feeds=False, since=day(since), max_items=max_items, robots=True)
+    with BatchProgress(err) as progress:
+        result = asyncio.run(
+            asummarize_folder(
+                item,
+                out_dir=reports,
+                settings=settings,
+                formats=["json"],
+                on_event=progress,
+                web_options=options,
+            )
+        )
+    if result.failed_count:
+        print(
+            f"analyst: {result.failed_count} articles failed; the digest goes on without them "
+            f"(see {result.manifest})",
+            file=sys.stderr,
+        )
+    return _reports_in(reports)
+
+
+def _emit(result: Digest, fmt: Format, output: Path | None) -> None:
+    if fmt is Format.json:
+        text = views.to_json(result)
+    elif fmt is Format.html:
+        text = views.to_html(result)
+    elif fmt is Format.md or output is not None:
+        text = views.to_markdown(result)
+    else:
+        Console().print(Markdown(views.to_markdown(result)))
+        return
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        write_atomic(output, text)
+    except OSError as exc:
+        print(f"analyst: error: cannot write {output}: {exc.strerror}", file=sys.stderr)
+        sys.stdout.write(text)
+        raise typer.Exit(2) from None
+    print(f"analyst: wrote {printable(str(output))}", file=sys.stderr)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the command to the app."""
+    app.command("digest", epilog=exit_codes())(digest_command)
