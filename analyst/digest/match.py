@@ -71,7 +71,8 @@ _ROLE_WORDS = frozenset(
     "ceo cto cfo coo chairman chairwoman chair chief executive president vice minister director "
     "secretary governor spokesman spokeswoman spokesperson head founder cofounder co-founder "
     "manager leader deputy senior chancellor premier mayor senator judge general commissioner "
-    "partner owner economist analyst scientist professor editor treasurer".split()
+    "partner owner economist analyst scientist professor editor treasurer vice acting interim "
+    "former".split()
 )
 # Outcome words by family, each with its sign: two facts alike but for opposite signs disagree.
 _OUTCOMES = {
@@ -227,7 +228,7 @@ def _difference(a: Key, b: Key) -> tuple[str, str] | None:
     if a.dates and b.dates and not (a.dates <= b.dates or b.dates <= a.dates):
         x, y = sorted(a.dates - b.dates), sorted(b.dates - a.dates)
         return "date", f"{', '.join(x)} against {', '.join(y)}"
-    if a.roles and b.roles and not (a.roles & b.roles):
+    if a.roles and b.roles and a.roles != b.roles:
         return "role", f"{' '.join(sorted(a.roles))} against {' '.join(sorted(b.roles))}"
     families = {f for f, _ in a.outcomes} & {f for f, _ in b.outcomes}
     for family in sorted(families):
