@@ -98,6 +98,8 @@ def extractive_responder(
             for cid, claim, ctx in _CLAIM.findall(prompt)
         ]
         return {"judgements": judgements}
+    if schema.name.startswith("digest_"):
+        return _digest_reply(schema.name, prompt)
     if schema.name == "who":
         return {"entities": [], "relations": [], "events": []}  # nothing it could prove unread
     if schema.name == "who_roles":
@@ -147,6 +149,28 @@ def _synthesis(ids: list[str], texts: list[str], wanted: int) -> dict[str, Any]:
         ],
         "analysis": passing_analysis(ids),
     }
+
+
+_DIGEST_FACT = re.compile(r"^(d\d+(?:, d\d+)*|-)(?: \([^)]*\))?: (.*)$", re.MULTILINE)
+
+
+def _digest_reply(name: str, prompt: str) -> dict[str, Any]:
+    """A digest call answered from its fact list: the facts' own words, cited (no new name
+    or number); pairs are judged apart."""
+    if name == "digest_judgements":
+        ids = re.findall(r"^(p\d+):", prompt, re.MULTILINE)
+        return {"judgements": [{"pair": i, "verdict": "apart"} for i in ids]}
+    found = [
+        (ids.split(", ") if ids != "-" else [], text) for ids, text in _DIGEST_FACT.findall(prompt)
+    ]
+    points = [{"text": text, "facts": ids} for ids, text in found]
+    if name == "digest_notes":
+        return {"points": points[:1]}
+    summary = [text for _, text in found[:2]] or ["Nothing was reported."]
+    if len(summary) < 2:
+        summary.append("Nothing more was reported.")
+    padded = (points * 3)[:3] or [{"text": "Nothing follows.", "facts": []}] * 3
+    return {"summary": summary, "implications": padded, "analysis": padded[0]}
 
 
 def passing_analysis(ids: Sequence[str]) -> dict[str, Any]:

@@ -166,7 +166,7 @@ def evaluate(reports: list[Report], variants: int, seed: int = 7) -> dict[str, f
     given = [Given(r) for r in reports]
     truth_same: set[frozenset[str]] = set()
     truth_contra: set[frozenset[str]] = set()
-    extra = []
+    extra: list[Given] = []
     for i, report in enumerate(reports[:variants]):
         copy, truth = variant(report, rng)
         original = f"a{i + 1}"
