@@ -15,14 +15,21 @@ facts are then weighed on the words left:
   when one is given; otherwise kept apart;
 - **apart** otherwise, or when both name someone and share no name.
 
-Blocking keeps it near-linear: only facts sharing two keys (a name, a number, a date or a word)
-are weighed, and a key held by more than ``BLOCK_CAP`` facts is too common to propose pairs
-(it still counts in the weighing). Every pair weighed is returned with its decision.
+Two ways of proposing pairs keep it near-linear, and every pair weighed is returned with its
+decision:
+
+- **blocking**: facts sharing two keys (a name, a number, a date or a word); a key held by more
+  than ``BLOCK_CAP`` facts is too common to propose pairs (it still counts in the weighing);
+- **MinHash LSH** on the words (``LSH_BANDS`` bands of ``LSH_ROWS``): facts whose words are
+  mostly shared fall in one bucket with near certainty (Jaccard 0.6: 99 %) however many
+  articles state them — a fact 300 outlets report, whose every key is over the cap, is still
+  found. Hashes are CRC32s, so a digest is the same from run to run.
 """
 
 from __future__ import annotations
 
 import re
+import zlib
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -36,6 +43,9 @@ CONTAINED_AT = 0.4
 BETWEEN_AT = 0.35
 FLOOR = 0.25  # pairs below are not recorded: nothing about them was close
 BLOCK_CAP = 64
+LSH_BANDS, LSH_ROWS = 20, 3
+BUCKET_CAP = 1000  # a bucket larger than this is common words, not one statement
+_MASKS = [zlib.crc32(f"analyst-lsh-{n}".encode()) for n in range(LSH_BANDS * LSH_ROWS)]
 
 Outcome = Literal["same", "contradicts", "between", "apart"]
 
@@ -243,19 +253,42 @@ def candidates(keys: Sequence[Key]) -> list[tuple[int, int]]:
     """Pairs of facts of different articles that share two blocking keys."""
     postings: dict[str, list[int]] = defaultdict(list)
     blocks = [k.blocks for k in keys]
-    for i, found in enumerate(blocks):
-        for b in found:
+    for i, held in enumerate(blocks):
+        for b in held:
             postings[b].append(i)
     pairs: list[tuple[int, int]] = []
-    for i, found in enumerate(blocks):
+    for i, held in enumerate(blocks):
         shared: Counter[int] = Counter()
-        for b in found:
+        for b in held:
             posting = postings[b]
             if len(posting) <= BLOCK_CAP:
                 shared.update(j for j in posting if j > i)
         article = keys[i].article
         pairs += [(i, j) for j, n in shared.items() if n >= 2 and keys[j].article != article]
-    return pairs
+    found = set(pairs)
+    for bucket in _buckets(keys):
+        if len(bucket) > BUCKET_CAP:
+            continue
+        for x, i in enumerate(bucket):
+            for j in bucket[x + 1 :]:
+                if keys[i].article != keys[j].article:
+                    found.add((i, j))
+    return sorted(found)
+
+
+def _buckets(keys: Sequence[Key]) -> list[list[int]]:
+    """Facts by LSH band: those in one bucket agree on a band's ``LSH_ROWS`` min-hashes."""
+    crc: dict[str, int] = {}
+    buckets: dict[tuple[int, ...], list[int]] = defaultdict(list)
+    for i, k in enumerate(keys):
+        if len(k.words) < LSH_ROWS:
+            continue  # too few words to hash; blocking proposes its pairs
+        hashed = [crc.setdefault(w, zlib.crc32(w.encode())) for w in k.words]
+        mins = [min(h ^ mask for h in hashed) for mask in _MASKS]
+        for band in range(LSH_BANDS):
+            rows = mins[band * LSH_ROWS : (band + 1) * LSH_ROWS]
+            buckets[(band, *rows)].append(i)
+    return [b for b in buckets.values() if len(b) > 1]
 
 
 def weigh_all(keys: Sequence[Key]) -> list[Pair]:
