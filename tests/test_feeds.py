@@ -6,6 +6,7 @@ with ``pubDate``, ``author`` and ``guid``; Atom 1.0 with ``id``, ``updated`` and
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -220,3 +221,28 @@ def test_a_feed_with_nothing_new_since_a_day_says_so(site: Site, tmp_path: Path)
     result = _batch(feed, tmp_path / "out", client, since="2027-01-01")
     assert (result.total, result.ok, client.calls) == (0, 0, [])
     assert result.warnings == [f"{feed} has no items dated 2027-01-01 or later"]
+
+
+def test_a_digest_of_a_feed_reports_its_items_first_then_only_what_is_new(
+    site: Site, tmp_path: Path, server: Any
+) -> None:
+    reports = tmp_path / "reports"
+    args = ["digest", f"{site.base}/rss.xml", "--reports", str(reports), "-o"]
+    args += [str(tmp_path / "b.json"), "--base-url", server.base_url, "-m", "m"]
+    args.append("--allow-private-urls")
+    with ThreadPoolExecutor(1) as pool:
+        first = pool.submit(CliRunner().invoke, app, args).result()
+    assert first.exit_code == 0, first.output
+    digest = json.loads((tmp_path / "b.json").read_text())
+    assert sorted(a["title"] for a in digest["articles"]) == [
+        "Story a1",
+        "Story a2",
+    ]
+    assert digest["summary"] and digest["usage"]["calls"] >= 1
+    # The two stories differ only in town and sum: alike, with a different number.
+    assert digest["contradictions"] or any(f["articles"] == 2 for f in digest["facts"])
+    site.log.clear()
+    with ThreadPoolExecutor(1) as pool:
+        again = pool.submit(CliRunner().invoke, app, args).result()
+    assert again.exit_code == 0, again.output
+    assert not [p for p in site.log if p.endswith(".html")]  # nothing new: no page fetched

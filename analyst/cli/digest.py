@@ -31,8 +31,9 @@ from analyst.settings import Settings
 
 
 def _reports_in(folder: Path) -> list[Path]:
-    """The JSON files of a folder (a batch's output), in name order."""
-    return sorted(p for p in folder.iterdir() if p.suffix == ".json" and p.is_file())
+    """The JSON files below a folder (a batch's output: a feed's are in a folder a host), in
+    name order."""
+    return sorted(p for p in folder.rglob("*.json") if p.is_file())
 
 
 @settings_from(*(n for n in REPORT_FLAGS))
