@@ -21,9 +21,8 @@ from analyst.batch import asummarize_folder
 from analyst.batch.items import WebOptions
 from analyst.cli.batch import day
 from analyst.cli.options import INPUT, OUTPUT, REPORT_FLAGS, exit_codes, fail, settings_from
-from analyst.cli.summarize import Format
+from analyst.cli.summarize import Format, deliver
 from analyst.digest import Digest, digest
-from analyst.files import printable, write_atomic
 from analyst.output import digest as views
 from analyst.output.progress import BatchProgress
 from analyst.reading.fetch import is_url
@@ -158,16 +157,7 @@ def _emit(result: Digest, fmt: Format, output: Path | None) -> None:
     else:
         Console().print(Markdown(views.to_markdown(result)))
         return
-    if output is None:
-        sys.stdout.write(text)
-        return
-    try:
-        write_atomic(output, text)
-    except OSError as exc:
-        print(f"analyst: error: cannot write {output}: {exc.strerror}", file=sys.stderr)
-        sys.stdout.write(text)
-        raise typer.Exit(2) from None
-    print(f"analyst: wrote {printable(str(output))}", file=sys.stderr)
+    deliver(text, output)
 
 
 def register(app: typer.Typer) -> None:

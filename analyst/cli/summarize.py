@@ -132,13 +132,18 @@ def emit(report: Report, fmt: Format, output: Path | None) -> None:
         buffer = io.StringIO()
         Console(file=buffer, width=100, force_terminal=False).print(to_rich(report))
         text = "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
+    deliver(text, output)
+
+
+def deliver(text: str, output: Path | None) -> None:
+    """``text`` on stdout, or atomically in ``output`` (on stdout too if that fails)."""
     if output is None:
         sys.stdout.write(text)
         return
     try:
         write_atomic(output, text)
     except OSError as exc:
-        # Checked before any model call, so this is rare (a full disk); keep the report.
+        # Checked before any model call, so this is rare (a full disk); keep what was made.
         print(f"analyst: error: cannot write {output}: {exc.strerror}", file=sys.stderr)
         sys.stdout.write(text)
         raise typer.Exit(2) from None

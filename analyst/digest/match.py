@@ -6,9 +6,11 @@ versions of one statement taken out and kept apart — numbers (in one canonical
 words ("chief executive", "chairman") and outcome words ("approved" against "rejected"). Two
 facts are then weighed on the words left:
 
-- **same**: most words shared (Jaccard ≥ ``SAME_AT``, or one's words nearly all in the other and
-  Jaccard ≥ ``CONTAINED_AT``), and nothing that differs: the numbers of one are among the
-  other's (one may give more detail), no other year or day, no other role, no opposite outcome;
+- **same**: most words shared (Jaccard ≥ ``SAME_AT``; or one's words nearly all in the other and
+  Jaccard ≥ ``CONTAINED_AT``; or 0.7 of the shorter's words in the longer, Jaccard ≥
+  ``BETWEEN_AT`` and a name or number in common), and nothing that differs: of each kind of
+  number (shares, large amounts, small counts) the one's are among the other's (one may give
+  more detail), no other year or day, no other role, no opposite outcome;
 - **contradicts**: most words shared, and a number, date, role or outcome that differs on both
   sides — "voted 7-2" against "voted 6-3";
 - **between** (Jaccard from ``BETWEEN_AT``, names and numbers agreeing): for a model to judge,
@@ -162,14 +164,14 @@ def key(fact_id: str, article: str, text: str) -> Key:
     plain = _NUMBER.sub(number, plain)
     lowered = plain.casefold()
     tokens = _WORD.findall(lowered)
-    roles = {t for t in tokens if t in _ROLE_WORDS}
+    roles = {stem(t) for t in tokens if stem(t) in _ROLE_WORDS}  # "chairs" is "chair"
     outcomes = {_OUTCOMES[t] for t in tokens if t in _OUTCOMES}
     if "declined to" in lowered:
         outcomes.add(("answer", -1))
     words = {
         stem(w)
         for w in content_words(plain)
-        if w not in _ROLE_WORDS and w not in _OUTCOMES and not w.isdigit()
+        if stem(w) not in _ROLE_WORDS and w not in _OUTCOMES and not w.isdigit()
     }
     # Names: capitalised words, but not the first (a sentence capitalises it whatever it is).
     begins = len(plain) - len(plain.lstrip())
@@ -218,7 +220,14 @@ def weigh(a: Key, b: Key) -> Pair:
     contained = inter / (min(len(a.words), len(b.words)) or 1)
     if a.names and b.names and not (a.names & b.names):
         return Pair(a, b, score, "apart", "", "they name different people or organisations")
-    alike = score >= SAME_AT or (contained >= 0.85 and score >= CONTAINED_AT)
+    shares = bool(a.names & b.names or a.numbers & b.numbers)
+    alike = (
+        score >= SAME_AT
+        or (contained >= 0.85 and score >= CONTAINED_AT)
+        # One article's sentence often carries more detail than the other's: most of the
+        # shorter one's words, and a name or number in common.
+        or (contained >= 0.7 and score >= BETWEEN_AT and shares)
+    )
     if not alike:
         if score >= BETWEEN_AT and a.numbers == b.numbers and (a.names & b.names or a.numbers):
             return Pair(a, b, score, "between", "", f"words {score:.2f} alike, numbers agree")
@@ -232,9 +241,13 @@ def weigh(a: Key, b: Key) -> Pair:
 
 def _difference(a: Key, b: Key) -> tuple[str, str] | None:
     """What two alike facts disagree on, if anything."""
-    if a.numbers and b.numbers and not (a.numbers <= b.numbers or b.numbers <= a.numbers):
-        x, y = sorted(a.numbers - b.numbers), sorted(b.numbers - a.numbers)
-        return "number", f"{', '.join(x)} against {', '.join(y)}"
+    for kind in ("%", "large", "small"):
+        # Numbers of one kind only: "$412 million" does not contradict "voted 7-2".
+        mine = {n for n in a.numbers if _magnitude(n) == kind}
+        theirs = {n for n in b.numbers if _magnitude(n) == kind}
+        if mine and theirs and not (mine <= theirs or theirs <= mine):
+            shown = ", ".join(sorted(mine - theirs)), ", ".join(sorted(theirs - mine))
+            return "number", f"{shown[0]} against {shown[1]}"
     if a.dates and b.dates and not (a.dates <= b.dates or b.dates <= a.dates):
         x, y = sorted(a.dates - b.dates), sorted(b.dates - a.dates)
         return "date", f"{', '.join(x)} against {', '.join(y)}"
@@ -247,6 +260,13 @@ def _difference(a: Key, b: Key) -> tuple[str, str] | None:
         if len(signs_a) == 1 and len(signs_b) == 1 and signs_a != signs_b:
             return "outcome", f"opposite outcomes ({family})"
     return None
+
+
+def _magnitude(number: str) -> str:
+    """A number's kind: a share, a large amount (a thousand or more), or a small count."""
+    if number.endswith("%"):
+        return "%"
+    return "large" if " " in number or float(number) >= 1000 else "small"
 
 
 def candidates(keys: Sequence[Key]) -> list[tuple[int, int]]:

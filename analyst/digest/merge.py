@@ -284,7 +284,7 @@ def _contradictions(
         values = [_values(kind, [keys[i] for i in members_of[fid]]) for fid in component]
         common = set.intersection(*values) if values else set()
         versions = [
-            Version(value=", ".join(sorted(v - common)) or "(as stated)", facts=[fid])
+            Version(value=", ".join(sorted(v - common) or sorted(v)) or "(as stated)", facts=[fid])
             for fid, v in zip(component, values, strict=True)
         ]
         found.append(Contradiction(id=f"x{len(found) + 1}", kind=kind, versions=versions))  # type: ignore[arg-type]

@@ -30,9 +30,14 @@ def counts(digest: Digest) -> str:
     shared = sum(1 for f in digest.facts if not f.single_source)
     stories = len({f.story for f in digest.facts})
     return (
-        f"{len(digest.articles)} articles · {stories} stories · {len(digest.facts)} facts, "
-        f"{shared} stated by more than one article · {len(digest.contradictions)} contradictions"
+        f"{_n(len(digest.articles), 'article')} · {_n(stories, 'story', 'stories')} · "
+        f"{_n(len(digest.facts), 'fact')}, {shared} stated by more than one article · "
+        f"{_n(len(digest.contradictions), 'contradiction')}"
     )
+
+
+def _n(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else many or one + 's'}"
 
 
 def to_markdown(digest: Digest) -> str:
@@ -105,9 +110,10 @@ def to_markdown(digest: Digest) -> str:
     )
     if digest.usage:
         u = digest.usage
+        cached = f", {u.cache_hits} from the call cache" if u.cache_hits else ""
+        name = md(digest.model.name) if digest.model else ""
         out.append(
-            f"*Written by {md(digest.model.name if digest.model else '')}: {u.calls} calls, "
-            f"{u.seconds:.0f} s.*"
+            f"*Written by {name}: {_n(u.calls + u.cache_hits, 'call')}{cached}, {u.seconds:.0f} s.*"
         )
     for w in digest.warnings:
         out.append(f"*Note: {md(w)}*")
