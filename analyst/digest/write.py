@@ -110,8 +110,13 @@ def write(
         )
     window = settings.effective_context_window
     room = window - REPLY_TOKENS - count(encoder, prompts.render("digest")) - 300
-    lines = [_fact_line(f) for f in digest.facts]
+    lines = [_fact_line(f) for f in digest.facts]  # the most widely reported first
     levels = 0
+    if sum(count(encoder, line) + 1 for line in lines) > room:
+        # Reduced by story: a chunk holds whole stories where it can, so each point it makes
+        # is about one story.
+        by_story = sorted(digest.facts, key=lambda f: (f.story, int(f.id[1:])))
+        lines = [_fact_line(f) for f in by_story]
     while sum(count(encoder, line) + 1 for line in lines) > room and len(lines) > 1:
         chunks = _chunks(lines, room, encoder)
         points: list[str] = []
