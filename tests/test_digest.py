@@ -238,3 +238,19 @@ def test_the_page_shows_hostile_text_as_text(page: Any, tmp_path: Path) -> None:
     assert sides.count() == 2
     boxes = [sides.nth(i).bounding_box() for i in range(2)]
     assert boxes[0]["y"] == boxes[1]["y"] and boxes[0]["x"] < boxes[1]["x"]  # side by side
+
+
+def test_what_is_new_is_what_no_earlier_article_states(reports: list[Report]) -> None:
+    def dated(report: Report, day: str) -> Report:
+        metadata = report.metadata.model_copy(update={"date": day})
+        return report.model_copy(update={"metadata": metadata})
+
+    earlier, later = dated(reports[0], "2026-11-12"), dated(reports[1], "2026-11-13")
+    digest = merge([Given(earlier), Given(later)]).digest
+    latest, new = digest.new_facts()
+    assert latest == "2026-11-13" and new
+    assert all(f.sources[0].article == "a2" and f.articles == 1 for f in new)
+    shared = next(f for f in digest.facts if f.articles == 2)
+    assert shared.first_reported == "2026-11-12" and shared not in new
+    assert "## New on 2026-11-13" in views.to_markdown(digest)
+    assert merge([Given(reports[0])]).digest.new_facts() == (None, [])  # one date: nothing new

@@ -145,7 +145,7 @@ def merge(
         fid = f"d{n}"
         for i in members:
             fact_of[i] = fid
-        digest_facts.append(_digest_fact(fid, [facts[i] for i in members]))
+        digest_facts.append(_digest_fact(fid, [facts[i] for i in members], articles))
     contradictions = _contradictions(decided, keys, index, sets, fact_of)
     entities, entity_of = _entities(articles, reports)
     stories = _stories(articles, digest_facts, contradictions, entities)
@@ -218,7 +218,9 @@ def _articles(
     return articles, reports
 
 
-def _digest_fact(fid: str, members: list[tuple[str, Fact]]) -> DigestFact:
+def _digest_fact(
+    fid: str, members: list[tuple[str, Fact]], articles: Sequence[DigestArticle]
+) -> DigestFact:
     def rank(item: tuple[str, Fact]) -> tuple[int, float, int]:
         fact = item[1]
         verified = fact.verification is not None and fact.verification.verdict == "supported"
@@ -238,8 +240,16 @@ def _digest_fact(fid: str, members: list[tuple[str, Fact]]) -> DigestFact:
         for a, f in members
     ]
     count = len({a for a, _ in members})
+    dated = {a.id: a.date for a in articles if a.date}
+    dates = [dated[a] for a, _ in members if a in dated]
     return DigestFact(
-        id=fid, text=best.text, sources=sources, articles=count, single_source=count == 1, story=0
+        id=fid,
+        text=best.text,
+        sources=sources,
+        articles=count,
+        single_source=count == 1,
+        story=0,
+        first_reported=min(dates) if dates else None,
     )
 
 

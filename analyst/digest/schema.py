@@ -51,6 +51,9 @@ class DigestFact(BaseModel):
     single_source: bool
     entities: list[str] = Field(default_factory=list, description="digest entity ids it names")
     story: int = Field(description="the story (group of articles sharing facts or names) it is in")
+    first_reported: str | None = Field(
+        default=None, description="the earliest date of the articles that state it (ISO 8601)"
+    )
 
 
 class Version(BaseModel):
@@ -152,6 +155,15 @@ class Digest(BaseModel):
         if unknown:
             raise ValueError(f"citations of unknown digest facts: {unknown}")
         return self
+
+    def new_facts(self) -> tuple[str | None, list[DigestFact]]:
+        """The latest articles' date and the facts no earlier article states (none when the
+        articles are not of at least two dates)."""
+        dates = sorted({a.date[:10] for a in self.articles if a.date})
+        if len(dates) < 2:
+            return None, []
+        latest = dates[-1]
+        return latest, [f for f in self.facts if (f.first_reported or "")[:10] == latest]
 
     def fact(self, fact_id: str) -> DigestFact:
         """The digest fact with this id."""

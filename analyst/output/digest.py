@@ -46,6 +46,11 @@ def to_markdown(digest: Digest) -> str:
     out = ["# Digest", "", counts(digest), ""]
     if digest.summary:
         out += ["## Summary", "", md(digest.summary), ""]
+    latest, new = digest.new_facts()
+    if new:
+        out += [f"## New on {latest}", "", "Stated by no earlier article:", ""]
+        out += [f"- **{f.id}** {md(f.text)} — {reported(f, total)}" for f in new]
+        out.append("")
     if digest.contradictions:
         out += ["## Where sources disagree", ""]
         for c in digest.contradictions:
@@ -131,4 +136,6 @@ def to_html(digest: Digest) -> str:
         reported={f.id: reported(f, total) for f in digest.facts},
         titles={a.id: a.title or a.id for a in digest.articles},
         facts={f.id: f for f in digest.facts},
+        new={f.id for f in digest.new_facts()[1]},
+        latest=digest.new_facts()[0],
     )
