@@ -96,3 +96,20 @@ def test_network_guard_blocks_non_loopback() -> None:
 
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s, pytest.raises(RuntimeError):
         s.connect(("192.0.2.1", 80))  # TEST-NET-1: refused by the guard before any packet
+
+
+def test_every_package_ships_in_the_wheel() -> None:
+    # setuptools lists the packages by hand (the prompts folder maps into one): a package
+    # left off installs without it, and `import analyst` then fails outside the checkout.
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    listed = set(
+        tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    )
+    found = {
+        ".".join(init.parent.relative_to(root).parts)
+        for init in (root / "analyst").rglob("__init__.py")
+    }
+    assert found <= listed, sorted(found - listed)
