@@ -135,7 +135,10 @@ def test_the_prose_cites_digest_facts_and_unknown_ids_or_invented_numbers_go(
         "implications": [
             {"text": "Riverton must now fund the bridge.", "facts": ["d1", "d99"]},
             {"text": "Drivers can expect the new span by 2030.", "facts": ["d1"]},
-            {"text": "The state carries part of the cost.", "facts": ["d2"]},
+            {
+                "text": "The new span will cost $412 million and open in 2030.",
+                "facts": ["d2"],
+            },
         ],
         "analysis": {"text": "The vote count is disputed between the outlets.", "facts": ["d1"]},
     }
@@ -148,6 +151,7 @@ def test_the_prose_cites_digest_facts_and_unknown_ids_or_invented_numbers_go(
     assert digest.implications[0].facts == ["d1"]
     assert any("unknown digest facts" in w for w in digest.warnings)
     assert any("no source gives" in w for w in digest.warnings)
+    assert any("1 of 4 implication and analysis sentences restate" in w for w in digest.warnings)
     assert digest.usage is not None and digest.usage.calls == 1
     Digest.model_validate_json(digest.model_dump_json())  # citations resolve
 

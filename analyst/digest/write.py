@@ -229,6 +229,15 @@ def _checked(
         warnings.append(
             f"{len(left_out)} sentence(s) naming a number or name no source gives were left out"
         )
+    quotes = [t for f in digest.facts for t in [f.text, *(s.evidence for s in f.sources)]]
+    interpret = [x for p in [*implications, analysis] if p for x in gates.sentences(p.text)]
+    restating = sum(1 for x in interpret if gates.restates(x, [], quotes))
+    if restating:
+        # Measured, not removed (as in a report): deleting them would hide how the model wrote.
+        warnings.append(
+            f"{restating} of {len(interpret)} implication and analysis sentences restate a fact "
+            "instead of interpreting it"
+        )
     if levels:
         warnings.append(f"the facts did not fit one call: reduced in {levels} level(s)")
     return digest.model_copy(
