@@ -13,8 +13,8 @@ facts are then weighed on the words left:
   more detail), no other year or day, no other role, no opposite outcome;
 - **contradicts**: most words shared, and a number, date, role or outcome that differs on both
   sides — "voted 7-2" against "voted 6-3";
-- **between** (Jaccard from ``BETWEEN_AT``, names and numbers agreeing): for a model to judge,
-  when one is given; otherwise kept apart;
+- **between** (Jaccard from ``FLOOR``, a name or a number in common, nothing set apart
+  differing): for a model to judge, when one is given; otherwise kept apart;
 - **apart** otherwise, or when both name someone and share no name.
 
 Two ways of proposing pairs keep it near-linear, and every pair weighed is returned with its
@@ -229,8 +229,10 @@ def weigh(a: Key, b: Key) -> Pair:
         or (contained >= 0.7 and score >= BETWEEN_AT and shares)
     )
     if not alike:
-        if score >= BETWEEN_AT and a.numbers == b.numbers and (a.names & b.names or a.numbers):
-            return Pair(a, b, score, "between", "", f"words {score:.2f} alike, numbers agree")
+        # Two outlets' sentences on one event often each carry details the other lacks: when
+        # they share a name or a number and nothing set apart differs, a model may judge.
+        if score >= FLOOR and shares and _difference(a, b) is None:
+            return Pair(a, b, score, "between", "", f"words {score:.2f} alike, nothing differs")
         return Pair(a, b, score, "apart", "", f"words {score:.2f} alike")
     differs = _difference(a, b)
     if differs:
