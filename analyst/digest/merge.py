@@ -140,12 +140,13 @@ def merge(
         groups[sets.find(i)].append(i)
     ordered = sorted(groups.values(), key=lambda g: (-len({keys[i].article for i in g}), g[0]))
     fact_of: dict[int, str] = {}
+    dated = {a.id: a.date for a in articles if a.date}
     digest_facts = []
     for n, members in enumerate(ordered, start=1):
         fid = f"d{n}"
         for i in members:
             fact_of[i] = fid
-        digest_facts.append(_digest_fact(fid, [facts[i] for i in members], articles))
+        digest_facts.append(_digest_fact(fid, [facts[i] for i in members], dated))
     contradictions = _contradictions(decided, keys, index, sets, fact_of)
     entities, entity_of = _entities(articles, reports)
     stories = _stories(articles, digest_facts, contradictions, entities)
@@ -218,9 +219,7 @@ def _articles(
     return articles, reports
 
 
-def _digest_fact(
-    fid: str, members: list[tuple[str, Fact]], articles: Sequence[DigestArticle]
-) -> DigestFact:
+def _digest_fact(fid: str, members: list[tuple[str, Fact]], dated: Mapping[str, str]) -> DigestFact:
     def rank(item: tuple[str, Fact]) -> tuple[int, float, int]:
         fact = item[1]
         verified = fact.verification is not None and fact.verification.verdict == "supported"
@@ -240,7 +239,6 @@ def _digest_fact(
         for a, f in members
     ]
     count = len({a for a, _ in members})
-    dated = {a.id: a.date for a in articles if a.date}
     dates = [dated[a] for a, _ in members if a in dated]
     return DigestFact(
         id=fid,
