@@ -109,6 +109,10 @@ class Prompts:
             tasks += ["who", "who_roles", "who_more"]
         return "\n\n".join([self.render("system"), *(self.render(name) for name in tasks)])
 
+    def reask(self, error: str) -> str:
+        """The message that re-asks after an invalid reply (``reask.md``), given the error."""
+        return self.render("reask", error=error)
+
     def render(self, name: str, **variables: str) -> str:
         """Fill template ``name``; a placeholder without a value is a ``ConfigError``."""
         try:

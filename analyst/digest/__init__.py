@@ -15,12 +15,12 @@ from os import PathLike
 
 from pydantic import ValidationError
 
-from analyst.digest.merge import Given, merge
+from analyst.digest.merge import Given, assemble, merge, prepare
 from analyst.digest.schema import Digest, digest_json_schema
-from analyst.digest.write import judge, policy_for, write
+from analyst.digest.write import judge, write
 from analyst.errors import ConfigError, InputError
 from analyst.files import as_path, display, read_bytes
-from analyst.model.ask import Calls
+from analyst.model.ask import AskPolicy, Calls
 from analyst.model.seam import ClientInfo
 from analyst.model.usage import Meter
 from analyst.prompts import Prompts
@@ -63,16 +63,12 @@ def digest_calls(
     started = time.monotonic()
     meter = Meter(budget=settings.budget_tokens)
     encoder = get_encoder(info.model, settings.cache_dir)
-    merged = merge(given)
+    matched = prepare(given)
+    merged = assemble(matched)
     if merged.between:
-        texts = {
-            f"{a.id}/{f.id}": f.text
-            for a, g in zip(merged.digest.articles, _unique(given), strict=True)
-            for f in g.report.facts
-        }
-        policy = policy_for(settings, encoder, meter, prompts)
-        judged = yield from judge(merged.between, texts, policy, prompts)
-        merged = merge(given, judged)
+        policy = AskPolicy.of(settings, encoder, meter, prompts.reask)
+        judged = yield from judge(merged.between, matched.texts, policy, prompts)
+        merged = assemble(matched, judged)
     return (
         yield from write(
             merged.digest,
@@ -84,17 +80,6 @@ def digest_calls(
             started=started,
         )
     )
-
-
-def _unique(given: Sequence[Given]) -> list[Given]:
-    """``given`` without a second copy of an article (as ``merge`` numbers them)."""
-    seen: set[str] = set()
-    out = []
-    for g in given:
-        if g.report.source.sha256 not in seen:
-            seen.add(g.report.source.sha256)
-            out.append(g)
-    return out
 
 
 def digest(

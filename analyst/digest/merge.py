@@ -55,6 +55,24 @@ class Merged:
     between: list[match.Pair]
 
 
+@dataclass
+class Matched:
+    """The reports' facts and the pairs the rules weighed: what ``assemble`` builds a digest
+    from, with or without the model's judgements (so the matching runs once)."""
+
+    articles: list[DigestArticle]
+    reports: list[Report]
+    facts: list[tuple[str, Fact]]  # (article id, fact), the facts that enter
+    keys: list[match.Key]
+    pairs: list[match.Pair]
+    warnings: list[str]
+
+    @property
+    def texts(self) -> dict[str, str]:
+        """Each fact's text by its key ("a1/f3")."""
+        return {k.id: f.text for k, (_, f) in zip(self.keys, self.facts, strict=True)}
+
+
 class _Sets:
     """Union-find over fact indexes, with cannot-links between sets."""
 
@@ -88,6 +106,11 @@ def merge(
 ) -> Merged:
     """The digest of ``given`` (without prose). ``judged``: the model's "same", "contradicts" or
     "apart" for pairs the rules left between, by their two fact keys."""
+    return assemble(prepare(given), judged)
+
+
+def prepare(given: Sequence[Given]) -> Matched:
+    """The facts of ``given`` that enter a digest, matched (``match.weigh_all``)."""
     warnings: list[str] = []
     articles, reports = _articles(given, warnings)
     facts: list[tuple[str, Fact]] = []
@@ -103,11 +126,17 @@ def merge(
     if dropped:
         warnings.append(f"{dropped} facts the verifier found unsupported were left out")
     keys = [match.key(f"{a}/{f.id}", a, f.text) for a, f in facts]
+    return Matched(articles, reports, facts, keys, match.weigh_all(keys), warnings)
+
+
+def assemble(matched: Matched, judged: Mapping[tuple[str, str], Verdict] | None = None) -> Merged:
+    """The digest of what ``prepare`` matched, the model's judgements applied."""
+    articles, reports, facts, keys = matched.articles, matched.reports, matched.facts, matched.keys
+    warnings = list(matched.warnings)
     index = {k.id: i for i, k in enumerate(keys)}
-    pairs = match.weigh_all(keys)
     decided: list[tuple[match.Pair, Verdict, How]] = []
     between: list[match.Pair] = []
-    for pair in pairs:
+    for pair in matched.pairs:
         if pair.outcome != "between":
             decided.append((pair, pair.outcome, "rule"))
             continue
@@ -147,7 +176,7 @@ def merge(
         for i in members:
             fact_of[i] = fid
         digest_facts.append(_digest_fact(fid, [facts[i] for i in members], dated))
-    contradictions = _contradictions(decided, keys, index, sets, fact_of)
+    contradictions = _contradictions(decided, keys, index, fact_of)
     entities, entity_of = _entities(articles, reports)
     stories = _stories(articles, digest_facts, contradictions, entities)
     named = {
@@ -255,7 +284,6 @@ def _contradictions(
     decided: Sequence[tuple[match.Pair, Verdict, How]],
     keys: Sequence[match.Key],
     index: Mapping[str, int],
-    sets: _Sets,
     fact_of: Mapping[int, str],
 ) -> list[Contradiction]:
     links: dict[str, set[str]] = defaultdict(set)

@@ -12,7 +12,6 @@ per-article gates do.
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Sequence
 from typing import Literal
@@ -50,12 +49,6 @@ class _Judgement(BaseModel):
 
 class _Judgements(BaseModel):
     judgements: list[_Judgement]
-
-
-def policy_for(settings: Settings, encoder: Encoder, meter: Meter, prompts: Prompts) -> AskPolicy:
-    """How the digest's calls are asked (the reports' own policy)."""
-    reask = functools.partial(prompts.render, "reask")
-    return AskPolicy.of(settings, encoder, meter, lambda e: reask(error=e))
 
 
 def judge(
@@ -103,7 +96,7 @@ def write(
     started: float,
 ) -> Calls[Digest]:
     """``digest`` with its summary, implications and analysis written."""
-    policy = policy_for(settings, encoder, meter, prompts)
+    policy = AskPolicy.of(settings, encoder, meter, prompts.reask)
     if not digest.facts:
         return digest.model_copy(
             update={"warnings": [*digest.warnings, "no grounded fact to write a digest from"]}
@@ -201,7 +194,8 @@ def _checked(
 ) -> Digest:
     """The reply made safe to show: known citations only, no invented numbers or names."""
     ids = {f.id for f in digest.facts}
-    corpus = "\n".join(t for f in digest.facts for t in [f.text, *(s.evidence for s in f.sources)])
+    quotes = [t for f in digest.facts for t in [f.text, *(s.evidence for s in f.sources)]]
+    corpus = "\n".join(quotes)
     warnings = list(digest.warnings)
     unknown: set[str] = set()
     left_out: list[str] = []
@@ -229,7 +223,6 @@ def _checked(
         warnings.append(
             f"{len(left_out)} sentence(s) naming a number or name no source gives were left out"
         )
-    quotes = [t for f in digest.facts for t in [f.text, *(s.evidence for s in f.sources)]]
     interpret = [x for p in [*implications, analysis] if p for x in gates.sentences(p.text)]
     restating = sum(1 for x in interpret if gates.restates(x, [], quotes))
     if restating:

@@ -129,6 +129,7 @@ def to_html(digest: Digest) -> str:
     """The digest as one self-contained page: contradictions side by side, each fact with the
     quotes of every source."""
     total = len(digest.articles)
+    latest, new = digest.new_facts()
     return render(
         "digest.html",
         digest=digest,
@@ -136,6 +137,6 @@ def to_html(digest: Digest) -> str:
         reported={f.id: reported(f, total) for f in digest.facts},
         titles={a.id: a.title or a.id for a in digest.articles},
         facts={f.id: f for f in digest.facts},
-        new={f.id for f in digest.new_facts()[1]},
-        latest=digest.new_facts()[0],
+        new={f.id for f in new},
+        latest=latest,
     )

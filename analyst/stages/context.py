@@ -3,7 +3,6 @@ are asked (and counted), progress messages and warnings."""
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -73,8 +72,7 @@ class Context:
     @property
     def policy(self) -> AskPolicy:
         """How this report's calls are asked."""
-        reask = functools.partial(self.prompts.render, "reask")
-        return AskPolicy.of(self.settings, self.encoder, self.meter, lambda e: reask(error=e))
+        return AskPolicy.of(self.settings, self.encoder, self.meter, self.prompts.reask)
 
     def messages(
         self, inputs: str, group: Sequence[Section] | None = None, *, shared: str = ""

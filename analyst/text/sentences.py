@@ -33,11 +33,17 @@ def number(
     sections: Sequence[Section], source: str, *, language: str | None = None
 ) -> list[Sentence]:
     """The sentences of ``sections`` in order, numbered from 1."""
+    # From the split of the whole article, the one the support test uses, so that sentence n
+    # is by construction the passage a fact citing n is tested against. A part is a paragraph
+    # or a run of its sentences; only a run without any sentence end (cut by characters) cuts
+    # a sentence, and then the part's piece of it is numbered.
+    whole = spans(source, language=language)
     found: list[Sentence] = []
     for section in sections:
         for a, b in section.parts:
-            for start, end in spans(source, a, b, language=language):
-                found.append(Sentence(len(found) + 1, section.id, start, end))
+            for start, end in whole:
+                if start < b and end > a:
+                    found.append(Sentence(len(found) + 1, section.id, max(a, start), min(b, end)))
     return found
 
 
