@@ -28,6 +28,7 @@ from analyst.schema import (
     Implication,
     Metadata,
     ModelInfo,
+    Note,
     Relation,
     Report,
     SectionInfo,
@@ -35,7 +36,7 @@ from analyst.schema import (
     Synthesis,
 )
 from analyst.settings import Settings
-from analyst.stages import extract, synthesize, verify, who
+from analyst.stages import extract, notes, synthesize, verify, who
 from analyst.stages.context import Context, StageCallback
 from analyst.stages.ground import ground
 from analyst.stages.support import support
@@ -125,12 +126,16 @@ def _report(ctx: Context, *, path: str | None) -> Calls[Report]:
         ctx.notify("verifying facts")
         grounded = yield from verify.verify(ctx, grounded)
         facts = [next((g for g in grounded if g.id == f.id), f) for f in facts]
+    ctx.notify("computing notes")
+    facts = notes.standing(ctx, facts)
+    grounded = [f for f in facts if f.grounded]
+    found, absent = notes.build(ctx, grounded)
     passed = [f for f in grounded if not verify.unsupported(f)]
     synthesis: Synthesis | None = None
     if passed:
         ctx.notify("writing the summary")
         sentences = synthesize.summary_sentences(tokens)
-        synthesis = yield from synthesize.synthesize(ctx, passed, sentences)
+        synthesis = yield from synthesize.synthesize(ctx, passed, sentences, found)
     entities: list[Entity] = []
     relations: list[Relation] = []
     timeline: list[Event] = []
@@ -139,7 +144,9 @@ def _report(ctx: Context, *, path: str | None) -> Calls[Report]:
         entities, relations, timeline = yield from who.who(ctx)
     kept = facts if ctx.settings.keep_ungrounded else grounded
     seconds = time.perf_counter() - started
-    report = _assemble(ctx, sections, kept, len(located), synthesis, path, tokens, seconds)
+    report = _assemble(
+        ctx, sections, kept, len(located), synthesis, path, tokens, seconds, (found, absent)
+    )
     update = {"entities": entities, "relations": relations, "timeline": timeline}
     return who.cite(report.model_copy(update=update))
 
@@ -197,6 +204,7 @@ def _assemble(
     path: str | None,
     tokens: int,
     seconds: float,
+    noted: tuple[list[Note], list[str]],
 ) -> Report:
     a, s = ctx.article, ctx.settings
     no_synthesis = None
@@ -228,12 +236,20 @@ def _assemble(
         ],
         facts=facts,
         implications=[
-            Implication(text=i.sentence, facts=i.facts, party=i.party)
+            Implication(
+                text=i.sentence,
+                facts=i.facts,
+                party=i.party or None,
+                notes=i.notes,
+                background=i.background,
+            )
             for i in synthesis.implications
         ]
         if synthesis
         else [],
-        analysis=_analysis(synthesis),
+        analysis=_analysis(synthesis, composed=synthesize.composes(ctx)),
+        notes=noted[0],
+        notes_absent=noted[1],
         model=ModelInfo(
             name=ctx.info.model, backend=ctx.info.backend, structured_mode=ctx.meter.mode.value
         ),
@@ -246,12 +262,18 @@ def _assemble(
     )
 
 
-def _analysis(synthesis: Synthesis | None) -> Analysis:
+def _analysis(synthesis: Synthesis | None, *, composed: bool) -> Analysis:
     if synthesis is None:
         return Analysis(text="", facts=[], parts=None)
     parts = synthesis.analysis.parts()
     return Analysis(
         text=synthesis.analysis.text,
         facts=synthesis.analysis.facts,
-        parts={name: Implication(text=p.text, facts=p.facts) for name, p in parts if p.text},
+        notes=synthesis.analysis.notes,
+        composed=composed,
+        parts={
+            name: Implication(text=p.text, facts=p.facts, notes=p.notes, background=p.background)
+            for name, p in parts
+            if p.text
+        },
     )

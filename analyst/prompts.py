@@ -29,6 +29,7 @@ NAMES = (
     "fact_support",
     "fact_support_input",
     "synthesize_facts",
+    "notes",
     "summarize",
     "summarize_input",
     "synthesize",

@@ -16,7 +16,10 @@ from analyst.text.quotes import MatchKind
 # 2: who's who (``entities``) and ``timeline``; reports of version 1 load, with both empty.
 # 3: ``relations``, and the entity ids a fact or an implication names (``entities``);
 #    ``metadata.date`` is ISO 8601 (``date_text`` as written), and the byline's parts.
-SCHEMA_VERSION: Literal["3"] = "3"
+# 4: ``notes`` (computed from the article: numbers in perspective, what to watch, who says
+#    what, tensions), how each fact stands (``standing``, ``attributed_to``), and what each
+#    implication and part of the analysis rests on (``notes``, ``background``).
+SCHEMA_VERSION: Literal["4"] = "4"
 
 
 class _Strict(BaseModel):
@@ -217,8 +220,20 @@ def _check_citations(ids: list[str], info: ValidationInfo) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
+def _check_notes(ids: list[str], info: ValidationInfo) -> list[str]:
+    known = (info.context or {}).get("note_ids")
+    if known is not None:
+        unknown = [i for i in ids if i not in known]
+        if unknown:
+            raise ValueError(
+                f"cites unknown note ids {unknown}; cite only ids from the notes: "
+                + (", ".join(sorted(known, key=_id_order)) or "(none)")
+            )
+    return list(dict.fromkeys(ids))
+
+
 def _id_order(fact_id: str) -> tuple[int, str]:
-    digits = fact_id.lstrip("f")
+    digits = fact_id.lstrip("fn")
     return (int(digits), "") if digits.isdigit() else (1 << 30, fact_id)
 
 
@@ -233,11 +248,23 @@ class CitedText(_Strict):
         "'must now ...', 'stands to ...', 'may ...'",
     )
     facts: list[str] = Field(description="ids of the facts this rests on, e.g. ['f1', 'f3']")
+    notes: list[str] = Field(
+        default_factory=list, description="ids of the notes this rests on, e.g. ['n2']"
+    )
+    background: bool = Field(
+        default=False,
+        description="true when this says what the article does not: your own knowledge",
+    )
 
     @field_validator("facts")
     @classmethod
     def _known(cls, ids: list[str], info: ValidationInfo) -> list[str]:
         return _check_citations(ids, info)
+
+    @field_validator("notes")
+    @classmethod
+    def _known_notes(cls, ids: list[str], info: ValidationInfo) -> list[str]:
+        return _check_notes(ids, info)
 
     @property
     def sentence(self) -> str:
@@ -265,11 +292,23 @@ class Part(_Strict):
         json_schema_extra={"minLength": PART_CHARS[0], "maxLength": PART_CHARS[1]},
     )
     facts: list[str] = Field(description="ids of the facts this rests on, e.g. ['f1', 'f3']")
+    notes: list[str] = Field(
+        default_factory=list, description="ids of the notes this rests on, e.g. ['n2']"
+    )
+    background: bool = Field(
+        default=False,
+        description="true when this says what the article does not: your own knowledge",
+    )
 
     @field_validator("facts")
     @classmethod
     def _known(cls, ids: list[str], info: ValidationInfo) -> list[str]:
         return _check_citations(ids, info)
+
+    @field_validator("notes")
+    @classmethod
+    def _known_notes(cls, ids: list[str], info: ValidationInfo) -> list[str]:
+        return _check_notes(ids, info)
 
 
 class AnalysisParts(_Strict):
@@ -294,6 +333,11 @@ class AnalysisParts(_Strict):
     def facts(self) -> list[str]:
         """Every fact id the parts cite, once, in order."""
         return list(dict.fromkeys(i for _, p in self.parts() for i in p.facts))
+
+    @property
+    def notes(self) -> list[str]:
+        """Every note id the parts cite, once, in order."""
+        return list(dict.fromkeys(i for _, p in self.parts() for i in p.notes))
 
 
 ANALYSIS_PARTS = ("significance", "context", "uncertainty", "watch")
@@ -431,12 +475,77 @@ class Fact(BaseModel):
         default_factory=list,
         description="ids of the who's-who entities the fact names (with --who)",
     )
+    standing: Standing | None = Field(
+        default=None,
+        description="how the article gives it: stated (its own word), attributed (someone's: "
+        "attributed_to), forecast, or estimate (null in reports before version 4)",
+    )
+    attributed_to: str | None = Field(
+        default=None, description="who the article gives the fact to, as it names them"
+    )
 
     @model_validator(mode="after")
     def _offsets(self) -> Fact:
         if self.grounded and (self.start is None or self.end is None or self.end <= self.start):
             raise ValueError(f"grounded fact {self.id} needs start < end")
         return self
+
+
+Standing = Literal["stated", "attributed", "forecast", "estimate"]
+NoteKind = Literal[
+    "sum", "discrepancy", "share", "multiple", "rate", "total", "change", "before",
+    "watch", "pending", "quote", "claim", "tension",
+]  # fmt: skip
+COMPUTED_KINDS = ("sum", "discrepancy", "share", "multiple", "rate", "total", "change", "before")
+
+
+class Span(BaseModel):
+    """A span of the article's text: ``source.text[start:end]``."""
+
+    start: int
+    end: int
+
+
+class NoteInput(BaseModel):
+    """An amount a computed note starts from, as the article states it."""
+
+    value: float = Field(description="in the unit's base: dollars, watts, a count")
+    unit: str = Field(description='"dollar", "watt hour", "percent", "" for a count')
+    text: str = Field(description="as written, source.text[start:end]")
+    start: int
+    end: int
+
+
+class Note(BaseModel):
+    """What code derives from the article, tied to the sentences it rests on (no model).
+
+    Computed notes (sum, share, multiple, rate, total, change, before, discrepancy) carry the
+    ``operation`` that recomputes ``result`` from their ``inputs`` and a readable ``formula``;
+    ``watch`` and ``pending`` notes look ahead (``date`` is ISO 8601 when the article's date
+    allows); ``quote`` and ``claim`` notes say who says what; ``tension`` notes hold both sides.
+    """
+
+    id: str = Field(description="n1, n2, ...")
+    kind: NoteKind
+    text: str = Field(description="the note in one short line")
+    spans: list[Span] = Field(description="the sentences (or quotation) it rests on")
+    facts: list[str] = Field(
+        default_factory=list, description="ids of the facts whose quotes stand in those spans"
+    )
+    operation: str | None = Field(
+        default=None,
+        description="sum | share | ratio | relative | difference | product | before_rise | "
+        "before_fall: recompute result from the inputs' values (analyst.text.perspective)",
+    )
+    formula: str | None = None
+    inputs: list[NoteInput] = Field(default_factory=list)
+    result: float | None = None
+    unit: str | None = Field(default=None, description="of the result")
+    approx: bool = Field(default=False, description="an input is approximate (about, up to...)")
+    date: str | None = Field(default=None, description="what to watch: ISO 8601, or null")
+    date_text: str | None = None
+    speaker: str | None = Field(default=None, description="who says it, as the article names")
+    role: str | None = Field(default=None, description="the speaker's role, as written")
 
 
 class Role(BaseModel):
@@ -499,6 +608,12 @@ class Implication(BaseModel):
     entities: list[str] = Field(
         default_factory=list, description="ids of the who's-who entities it names (with --who)"
     )
+    notes: list[str] = Field(default_factory=list, description="ids of the notes it rests on")
+    background: bool = Field(
+        default=False,
+        description="it says what the article does not (the model's own knowledge): shown as "
+        "background in every view",
+    )
 
 
 class Analysis(BaseModel):
@@ -507,6 +622,12 @@ class Analysis(BaseModel):
 
     text: str
     facts: list[str]
+    notes: list[str] = Field(default_factory=list, description="every note id the parts cite")
+    composed: bool = Field(
+        default=False,
+        description="composed by analyst from the notes and facts (no model prose), as on the "
+        "embedded model",
+    )
     parts: dict[str, Implication] | None = Field(
         default=None,
         description="the paragraph's parts by name (significance, context, uncertainty, watch), "
@@ -545,7 +666,7 @@ class Usage(BaseModel):
 class Report(BaseModel):
     """An analyst report on one article."""
 
-    schema_version: Literal["1", "2", "3"] = SCHEMA_VERSION
+    schema_version: Literal["1", "2", "3", "4"] = SCHEMA_VERSION
     title: str | None
     summary: str
     source: SourceInfo
@@ -568,6 +689,15 @@ class Report(BaseModel):
     timeline: list[Event] = Field(
         default_factory=list, description="dated events in order (with --who)"
     )
+    notes: list[Note] = Field(
+        default_factory=list,
+        description="what analyst computed from the article (empty before version 4)",
+    )
+    notes_absent: list[str] = Field(
+        default_factory=list,
+        description="what the article gave nothing to note of: numbers, dates ahead, "
+        "quotations, disagreement",
+    )
     language: str | None = Field(
         default=None, description="the language the summary, facts and analysis are written in"
     )
@@ -586,7 +716,16 @@ class Report(BaseModel):
         unknown = sorted(set(cited) - ids)
         if unknown:
             raise ValueError(f"citations of unknown facts: {unknown}")
+        notes = {n.id for n in self.notes}
+        cited = [i for imp in self.implications for i in imp.notes] + self.analysis.notes
+        unknown = sorted(set(cited) - notes)
+        if unknown:
+            raise ValueError(f"citations of unknown notes: {unknown}")
         return self
+
+    def note(self, note_id: str) -> Note:
+        """The note with this id."""
+        return next(n for n in self.notes if n.id == note_id)
 
     def fact(self, fact_id: str) -> Fact:
         """The fact with this id."""

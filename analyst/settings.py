@@ -95,6 +95,13 @@ class Settings:
     # Who's who (people and organisations with their roles) and the timeline (dated events),
     # each proved by a sentence: one more call, on the prefix every call shares.
     who: bool = False
+    # Who writes the implications and the AI Analysis: "composed" (analyst, from the notes it
+    # computes and the facts: no model prose), "model" (the model, citing notes and facts), or
+    # "auto" (composed on the embedded model, which cannot analyse; the model elsewhere).
+    analysis: str = "auto"
+    # Keep what the model says from its own knowledge (marked "background" in every view);
+    # None: keep it, except on the embedded model, where it is unreliable.
+    background: bool | None = None
     # The language reports are written in (a code such as "en", or a name); None: the article's.
     language: str | None = None
     include_text: bool = False  # put the text the offsets refer to into the report
@@ -155,6 +162,8 @@ class Settings:
         if self.local_speculative not in (None, *LOCAL_SPECULATIVE):
             known = ", ".join(LOCAL_SPECULATIVE)
             raise ConfigError(f"local_speculative must be one of {known} or None")
+        if self.analysis not in ("auto", "composed", "model"):
+            raise ConfigError('analysis must be "auto", "composed" or "model"')
         if self.evidence not in ("sentence", "quote"):
             raise ConfigError('evidence must be "sentence" or "quote"')
         if self.pack_tokens < 200:

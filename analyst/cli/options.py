@@ -136,6 +136,23 @@ SHARED: dict[str, tuple[inspect.Parameter, str | None]] = {
         "--who",
         default=False,
     ),
+    "analysis": _flag(
+        "analysis",
+        OptStr,
+        "Who writes the implications and the AI Analysis: composed (analyst, from the notes "
+        "it computes and the facts), model (the model, citing them), auto (composed on the "
+        "embedded model; default).",
+        OUTPUT,
+        "--analysis",
+    ),
+    "background": _flag(
+        "background",
+        bool | None,
+        "Keep what the model says from its own knowledge, marked as background (default: kept, "
+        "except on the embedded model).",
+        OUTPUT,
+        "--background/--no-background",
+    ),
     "keep_ungrounded": _flag(
         "keep_ungrounded",
         bool,

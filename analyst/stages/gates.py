@@ -103,12 +103,14 @@ def pieces(synthesis: Synthesis) -> dict[str, str]:
 
 
 def piece_problems(
-    where: str, text: str, facts: Sequence[Fact], article: str, *, names: bool
+    where: str, text: str, facts: Sequence[Fact], article: str, *, names: bool, allowed: str = ""
 ) -> list[Problem]:
-    """What is wrong with one piece on its own: invented terms, and (outside the summary)
-    sentences restating a fact or a sentence of the article."""
+    """What is wrong with one piece on its own: invented terms (``allowed``: more text whose
+    numbers and names may be used, the notes computed from the article), and (outside the
+    summary) sentences restating a fact or a sentence of the article."""
     found = []
-    missing = [t for s in sentences(text) or [text] for t in invented(s, article, names=names)]
+    known = f"{article}\n{allowed}" if allowed else article
+    missing = [t for s in sentences(text) or [text] for t in invented(s, known, names=names)]
     if missing:
         terms = ", ".join(dict.fromkeys(missing))
         found.append(Problem(where, f"{where} names {terms}, which the article never mentions"))
@@ -125,12 +127,12 @@ def _sentences_of(article: str) -> tuple[str, ...]:
 
 
 def problems(
-    synthesis: Synthesis, facts: Sequence[Fact], article: str, *, names: bool
+    synthesis: Synthesis, facts: Sequence[Fact], article: str, *, names: bool, allowed: str = ""
 ) -> list[Problem]:
     """What the synthesis should not say (empty: it passes)."""
     found = []
     for where, text in pieces(synthesis).items():
-        found += piece_problems(where, text, facts, article, names=names)
+        found += piece_problems(where, text, facts, article, names=names, allowed=allowed)
     for i in repeats(synthesis.summary):
         where = f"summary sentence {i + 1}"
         found.append(Problem(where, f"{where} repeats an earlier one"))
@@ -176,10 +178,11 @@ def replace(synthesis: Synthesis, where: str, text: str) -> Synthesis:
     return synthesis.model_copy(update={"analysis": analysis})
 
 
-def repair(synthesis: Synthesis, article: str, *, names: bool) -> Synthesis:
+def repair(synthesis: Synthesis, article: str, *, names: bool, allowed: str = "") -> Synthesis:
     """The synthesis without repeated summary sentences and without sentences (or implications)
     that name what the article never does; at least one summary sentence, one sentence in each
     part of the analysis and three implications stay."""
+    article = f"{article}\n{allowed}" if allowed else article
     again = set(repeats(synthesis.summary))
     summary = [
         s

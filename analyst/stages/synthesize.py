@@ -5,6 +5,7 @@ summary, the implications and the analysis in parts, each citing fact ids; the g
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 
 from analyst.errors import ModelOutputError
 from analyst.model.ask import Calls, ask
@@ -13,17 +14,19 @@ from analyst.schema import (
     Fact,
     Fixes,
     Interpretation,
+    Note,
     Summary,
     Synthesis,
     strict_json_schema,
 )
-from analyst.stages import gates
+from analyst.stages import compose, gates
 from analyst.stages.context import Context, escape
 
 PROMPTS = (
     "system",
     "article",
     "synthesize_facts",
+    "notes",
     "summarize",
     "summarize_input",
     "synthesize",
@@ -56,7 +59,21 @@ def schema(ctx: Context, sentences: int) -> OutputSchema:
     return ctx.schema("summary", held)
 
 
-def interpretation_schema(ctx: Context, ids: list[str]) -> OutputSchema:
+def composes(ctx: Context) -> bool:
+    """Whether analyst composes the implications and the analysis from the notes (no model
+    prose): asked for, or by default on the embedded model, which cannot analyse."""
+    mode = ctx.settings.analysis
+    return mode == "composed" or (mode == "auto" and ctx.info.backend == "local")
+
+
+def keeps_background(ctx: Context) -> bool:
+    """Whether the model's own knowledge (``background``) stays: by default, except on the
+    embedded model, where it is unreliable."""
+    kept = ctx.settings.background
+    return kept if kept is not None else ctx.info.backend != "local"
+
+
+def interpretation_schema(ctx: Context, ids: list[str], notes: list[str] | None = None) -> OutputSchema:
     """The analysis schema with citations limited to these fact ids: a server that enforces
     schemas then cannot cite a fact that does not exist (the 1.5B model cited "c4" three times
     running on a German page). Validation still checks the ids for servers that do not enforce."""
@@ -68,19 +85,41 @@ def interpretation_schema(ctx: Context, ids: list[str]) -> OutputSchema:
         # enforces only a pattern anchored at both ends: "^[a-z]" alone it ignored, with a
         # warning in its log.
         held["$defs"]["CitedText"]["properties"]["text"]["pattern"] = "^[a-z].*$"
-    if ids:
-        for cited in ("CitedText", "Part"):
-            held["$defs"][cited]["properties"]["facts"]["items"] = {"type": "string", "enum": ids}
+    for cited in ("CitedText", "Part"):
+        props = held["$defs"][cited]["properties"]
+        if ids:
+            props["facts"]["items"] = {"type": "string", "enum": ids}
+        # Strict structured output wants every property required; the defaults are there so
+        # that replies of servers that do not enforce the schema still read.
+        props["notes"].pop("default", None)
+        props["background"].pop("default", None)
+        if notes:
+            props["notes"]["items"] = {"type": "string", "enum": notes}
+        else:
+            props["notes"]["maxItems"] = 0
+        required = held["$defs"][cited].setdefault("required", [])
+        required += [k for k in ("notes", "background") if k not in required]
     return ctx.schema("interpretation", held)
 
 
-def synthesize(ctx: Context, facts: list[Fact], sentences: int) -> Calls[Synthesis]:
-    """The summary (``sentences`` sentences), then the analysis and implications, of ``facts``:
-    two calls on one prefix, the article and the facts, so the second reads only its task."""
+def synthesize(
+    ctx: Context, facts: list[Fact], sentences: int, notes: Sequence[Note] = ()
+) -> Calls[Synthesis]:
+    """The summary (``sentences`` sentences), then the analysis and implications, of ``facts``
+    and ``notes``: two calls on one prefix, the article, the facts and the notes, so the second
+    reads only its task — or, where analyst composes the analysis (``composes``), one call."""
     listing = "\n".join(f"{f.id}: {escape(f.text)}" for f in facts)
-    shared = ctx.prompts.render("synthesize_facts", facts=listing)
+    noted = "\n".join(f"{n.id} ({n.kind}): {escape(n.text)}" for n in notes) or "(none)"
+    shared = "\n\n".join(
+        [
+            ctx.prompts.render("synthesize_facts", facts=listing),
+            ctx.prompts.render("notes", notes=noted),
+        ]
+    )
     language = ctx.language()
     ids = [f.id for f in facts]
+    note_ids = [n.id for n in notes]
+    allowed = "\n".join(n.text for n in notes)
     summary = yield from ask(
         ctx.policy,
         ctx.messages(
@@ -91,32 +130,47 @@ def synthesize(ctx: Context, facts: list[Fact], sentences: int) -> Calls[Synthes
         schema=schema(ctx, sentences),
         max_tokens=ctx.settings.synth_max_tokens,
     )
-    ctx.notify("writing the analysis")
-    interpretation = yield from ask(
-        ctx.policy,
-        ctx.messages(
-            ctx.prompts.render("synthesize_input", language=language),
-            shared=shared,
-        ),
-        Interpretation,
-        schema=interpretation_schema(ctx, ids),
-        max_tokens=ctx.settings.synth_max_tokens,
-        validation_context={"fact_ids": set(ids)},
-    )
-    synthesis = Synthesis.model_construct(
-        summary=summary.summary,
-        analysis=interpretation.analysis,
-        implications=interpretation.implications,
-    )
+    composed = composes(ctx)
+    if composed:
+        implications, parts = compose.compose(notes, facts)
+        synthesis = Synthesis.model_construct(
+            summary=summary.summary, analysis=parts, implications=implications
+        )
+    else:
+        ctx.notify("writing the analysis")
+        interpretation = yield from ask(
+            ctx.policy,
+            ctx.messages(
+                ctx.prompts.render("synthesize_input", language=language),
+                shared=shared,
+            ),
+            Interpretation,
+            schema=interpretation_schema(ctx, ids, note_ids),
+            max_tokens=ctx.settings.synth_max_tokens,
+            validation_context={"fact_ids": set(ids), "note_ids": set(note_ids)},
+        )
+        synthesis = Synthesis.model_construct(
+            summary=summary.summary,
+            analysis=interpretation.analysis,
+            implications=interpretation.implications,
+        )
+        if not keeps_background(ctx):
+            synthesis = _without_background(ctx, synthesis)
     article, names = ctx.article.text, ctx.names_comparable()
-    found = gates.problems(synthesis, facts, article, names=names)
-    fixable = [p for p in found if p.where and _worth_asking(ctx, p)]
+    found = gates.problems(synthesis, facts, article, names=names, allowed=allowed)
+    fixable = [
+        p
+        for p in found
+        if p.where
+        and _worth_asking(ctx, p)
+        and not (composed and not p.where.startswith("summary"))
+    ]
     asked = bool(fixable) and ctx.settings.repairs > 0
     if asked:
         # One re-ask, only when a piece failed, and only of the pieces that failed: a passing
         # reply costs nothing, and a failing one costs its pieces, not a whole synthesis.
-        synthesis = yield from _fix(ctx, synthesis, fixable, facts, shared)
-        found = gates.problems(synthesis, facts, article, names=names)
+        synthesis = yield from _fix(ctx, synthesis, fixable, facts, shared, allowed)
+        found = gates.problems(synthesis, facts, article, names=names, allowed=allowed)
     if found:
         listed = "; ".join(map(str, found[:6])) + ("; ..." if len(found) > 6 else "")
         after = " after a re-ask" if asked else ""
@@ -124,7 +178,7 @@ def synthesize(ctx: Context, facts: list[Fact], sentences: int) -> Calls[Synthes
             f"the synthesis did not pass its checks{after} ({listed}); repeated "
             "sentences and those naming what the article does not were left out"
         )
-        synthesis = gates.repair(synthesis, article, names=names)
+        synthesis = gates.repair(synthesis, article, names=names, allowed=allowed)
     written = len(gates.sentences(synthesis.paragraph))
     if written < 2:
         # Not a validation error: the 1.5B model kept one long sentence through three re-asks
@@ -141,12 +195,31 @@ def _worth_asking(ctx: Context, problem: gates.Problem) -> bool:
     return not (ctx.info.backend == "local" and problem.message.endswith(gates.RESTATES))
 
 
+def _without_background(ctx: Context, synthesis: Synthesis) -> Synthesis:
+    """The synthesis without what the model said from its own knowledge, counted."""
+    implications = [i for i in synthesis.implications if not i.background]
+    dropped = len(synthesis.implications) - len(implications)
+    parts = {}
+    for name, part in synthesis.analysis.parts():
+        if part.background and part.text:
+            parts[name] = part.model_copy(update={"text": ""})
+            dropped += 1
+    if dropped:
+        ctx.warnings.append(
+            f"{dropped} piece(s) of the synthesis said what the article does not (background) "
+            "and were left out (--background keeps them, marked)"
+        )
+    analysis = synthesis.analysis.model_copy(update=parts)
+    return synthesis.model_copy(update={"implications": implications, "analysis": analysis})
+
+
 def _fix(
     ctx: Context,
     synthesis: Synthesis,
     found: list[gates.Problem],
     facts: list[Fact],
     shared: str,
+    allowed: str = "",
 ) -> Calls[Synthesis]:
     """The synthesis with its failing pieces written again in one call; a new piece is taken
     only where it leaves the synthesis with fewer problems."""
@@ -176,12 +249,13 @@ def _fix(
     except ModelOutputError:
         return synthesis
     article, names = ctx.article.text, ctx.names_comparable()
-    current = len(gates.problems(synthesis, facts, article, names=names))  # all, not only asked
+    # All problems, not only those asked about.
+    current = len(gates.problems(synthesis, facts, article, names=names, allowed=allowed))
     for fix in reply.fixes:
         if fix.where not in failing:
             continue
         candidate = gates.replace(synthesis, fix.where, fix.text.strip())
-        left = len(gates.problems(candidate, facts, article, names=names))
+        left = len(gates.problems(candidate, facts, article, names=names, allowed=allowed))
         if left < current:
             synthesis, current = candidate, left
     return synthesis
