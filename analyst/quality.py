@@ -26,6 +26,7 @@ of reports. Each is measured against the text the report's offsets refer to:
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -33,9 +34,9 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from analyst.schema import Report
+from analyst.schema import COMPUTED_KINDS, Note, Report
 from analyst.stages import gates
-from analyst.text import dates
+from analyst.text import amounts, dates, perspective
 from analyst.text.names import same_name
 from analyst.text.quotes import absent_names
 from analyst.text.support import overlap, passage
@@ -63,6 +64,14 @@ class ProofFigures:
     events_underived: int = 0
     named_often: int = 0  # people and organisations the NER finds named at least twice
     named_found: int = 0  # of those, the ones among the entities
+    notes_by_kind: tuple[tuple[str, int], ...] = ()
+    computed: int = 0  # notes that compute a figure
+    recompute_errors: int = 0  # of those, the ones whose result does not follow from inputs
+    # Sentences of the implications and the analysis by what they rest on.
+    on_facts: int = 0  # facts only
+    on_notes: int = 0  # notes (and maybe facts)
+    on_background: int = 0  # the model's own knowledge
+    on_nothing: int = 0  # cite nothing
 
 
 def proof_figures(report: Report, source: str, *, who: bool = False) -> ProofFigures:
@@ -79,7 +88,9 @@ def proof_figures(report: Report, source: str, *, who: bool = False) -> ProofFig
     summary = gates.sentences(report.summary)
     interpret = [s for i in report.implications for s in gates.sentences(i.text)]
     interpret += gates.sentences(report.analysis.text)
-    invented = sum(len(gates.invented(s, source, names=True)) for s in summary + interpret)
+    # A number the notes computed from the article is not invented.
+    known = "\n".join([source, *(n.text for n in report.notes)])
+    invented = sum(len(gates.invented(s, known, names=True)) for s in summary + interpret)
     article_sentences = gates.sentences(source)
     restated = sum(1 for s in interpret if gates.restates(s, report.facts, article_sentences))
     words = len(report.analysis.text.split())
@@ -119,7 +130,66 @@ def proof_figures(report: Report, source: str, *, who: bool = False) -> ProofFig
         events=len(report.timeline),
         events_underived=events_underived,
         **_recall_counts(report, source) if who else {},
+        **_note_counts(report, source),
     )
+
+
+def _note_counts(report: Report, source: str) -> dict[str, Any]:
+    kinds = Counter(n.kind for n in report.notes)
+    computed = [n for n in report.notes if n.kind in COMPUTED_KINDS]
+    bases: Counter[str] = Counter()
+    for cited, text in _cited_pieces(report):
+        for _ in gates.sentences(text):
+            bases[cited] += 1
+    return {
+        "notes_by_kind": tuple(sorted(kinds.items())),
+        "computed": len(computed),
+        "recompute_errors": sum(
+            1 for n in computed if not recomputes(n, source, report.metadata.language)
+        ),
+        "on_facts": bases["facts"],
+        "on_notes": bases["notes"],
+        "on_background": bases["background"],
+        "on_nothing": bases["nothing"],
+    }
+
+
+def _cited_pieces(report: Report) -> list[tuple[str, str]]:
+    """Each implication and part of the analysis with what it rests on: background, notes,
+    facts or nothing."""
+    pieces: list[tuple[bool, list[str], list[str], str]] = [
+        (i.background, i.notes, i.facts, i.text) for i in report.implications
+    ]
+    a = report.analysis
+    if a.parts:
+        pieces += [(p.background, p.notes, p.facts, p.text) for p in a.parts.values()]
+    elif a.text:
+        pieces.append((False, a.notes, a.facts, a.text))
+    return [
+        ("background" if bg else "notes" if notes else "facts" if facts else "nothing", text)
+        for bg, notes, facts, text in pieces
+    ]
+
+
+def recomputes(note: Note, source: str, language: str | None = None) -> bool:
+    """Whether a computed note's result follows from its inputs, and each input is what the
+    article states at its offsets (its text there, and that text read as its value)."""
+    if note.operation is None or note.result is None or not note.inputs:
+        return False
+    try:
+        again = perspective.recompute(note.operation, [i.value for i in note.inputs])
+    except (ValueError, ZeroDivisionError, IndexError):
+        return False
+    if not math.isclose(again, note.result, rel_tol=1e-9, abs_tol=1e-9):
+        return False
+    for i in note.inputs:
+        if source[i.start : i.end] != i.text:
+            return False
+        read = amounts.find(source, [(i.start, i.end)], language=language)
+        values = {x.value for x in read} | {v for x in read for v in (x.low, x.high) if v}
+        if not any(math.isclose(v, i.value, rel_tol=1e-9) for v in values):
+            return False
+    return True
 
 
 def _recall_counts(report: Report, source: str) -> dict[str, int]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analyst import summarize_text
+from analyst import Settings, summarize_text
 from analyst.schema import Synthesis
 from analyst.stages import gates
 from analyst.testing import FakeChatClient, passing_analysis
@@ -111,13 +111,15 @@ def test_on_the_embedded_model_a_restating_piece_is_warned_of_not_reasked(bridge
     bad = _synthesis("The council voted.", "It ends years of delay.", "Ok.")
     copied = {"party": "the city", "text": VOTE + " again.", "facts": ["f1"]}
     bad["implications"] = [copied, *IMPLICATIONS]
+    # The model writes the analysis only when asked to: on the embedded model analyst composes it.
+    model = Settings(analysis="model")
     fake = FakeChatClient([FACTS, bad], backend="local")
-    report = summarize_text(bridge, client=fake)
+    report = summarize_text(bridge, client=fake, settings=model)
     assert len(fake.calls) == 3 and report.implications[0].text == VOTE + " again."
     assert any(f"implication 1 {gates.RESTATES}" in w for w in report.warnings)
     bad["implications"] = [copied, *IMPLICATIONS, IMPLICATIONS[0]]
     fake = FakeChatClient([FACTS, bad, {"fixes": []}], backend="local")
-    summarize_text(bridge, client=fake)
+    summarize_text(bridge, client=fake, settings=model)
     reask = fake.calls[3].messages[-1]["content"]
     assert "implication 5 repeats an earlier one" in reask and gates.RESTATES not in reask
 

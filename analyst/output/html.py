@@ -21,7 +21,16 @@ from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from analyst.output.plain import EXTRACTIVE_NOTE, LEGEND, analysis_pieces, footer, no_synthesis_note
+from analyst.output.plain import (
+    EXTRACTIVE_NOTE,
+    LEGEND,
+    absent_line,
+    analysis_pieces,
+    footer,
+    no_synthesis_note,
+    note_groups,
+    standing_note,
+)
 from analyst.schema import Fact, Report
 
 
@@ -131,6 +140,15 @@ def to_html(report: Report, text: str | None = None) -> str:
             for n, r in enumerate(entity.roles, start=1)
         ]
     spans += [Span(e.id, e.start, e.end, False) for e in report.timeline]
+    for note in report.notes:
+        # A computed note leads to each of its inputs; any other note to its sentences.
+        spans += [
+            Span(f"{note.id}-i{n}", i.start, i.end, False)
+            for n, i in enumerate(note.inputs, start=1)
+        ] or [
+            Span(f"{note.id}-s{n}", s.start, s.end, False)
+            for n, s in enumerate(note.spans, start=1)
+        ]
     states = {f.id: fact_state(f) for f in report.facts}
     matches = {f.id: f.match.value for f in report.facts}
     classes = {i: f"{states[i]} {matches[i]}" for i in states}
@@ -150,6 +168,9 @@ def to_html(report: Report, text: str | None = None) -> str:
         grounded=len(grounded),
         names=names,
         analysis=analysis_pieces(report),
+        note_groups=list(note_groups(report)),
+        standing=standing_note,
+        absent=absent_line(report),
         legend=LEGEND,
         extractive_note=EXTRACTIVE_NOTE,
         no_synthesis=no_synthesis_note(report) if report.no_synthesis else None,

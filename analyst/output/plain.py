@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from analyst.schema import Fact, Relation, Report
+from analyst.schema import Fact, Note, Relation, Report
 
 
 def to_json(report: Report) -> str:
@@ -67,17 +67,82 @@ def verdict_note(fact: Fact) -> str | None:
     return VERDICT_NOTE[fact.verification.verdict] if fact.verification else None
 
 
+def standing_note(fact: Fact) -> str | None:
+    """How the article gives the fact, when it is not its own plain statement."""
+    if fact.standing == "attributed":
+        return f"attributed to {fact.attributed_to}" if fact.attributed_to else "attributed"
+    if fact.standing in ("forecast", "estimate"):
+        return fact.standing
+    return None
+
+
 def cites(ids: list[str]) -> str:
     return f"[{', '.join(ids)}]" if ids else ""
 
 
+BACKGROUND = "background: the model's own knowledge, not in the article"
+
+
 def analysis_pieces(report: Report) -> list[tuple[str, list[str]]]:
     """The analysis as (text, cited ids) pieces: one per part, so each sentence shows the facts
-    it rests on; a report written before the parts has one piece."""
+    and notes it rests on; a report written before the parts has one piece."""
     a = report.analysis
     if a.parts:
-        return [(part.text, part.facts) for part in a.parts.values() if part.text]
-    return [(a.text, a.facts)] if a.text else []
+        return [
+            (part.text, [*part.facts, *part.notes] or (["background"] if part.background else []))
+            for part in a.parts.values()
+            if part.text
+        ]
+    return [(a.text, [*a.facts, *a.notes])] if a.text else []
+
+
+# The notes by what a reader asks of them, in the views' order.
+NOTE_GROUPS = (
+    ("Numbers in perspective", ("discrepancy", "sum", "share", "multiple", "before", "change",
+                                "rate", "total")),
+    ("What to watch", ("watch", "pending")),
+    ("Who says what", ("quote", "claim")),
+    ("Tensions", ("tension",)),
+)  # fmt: skip
+ABSENT = {
+    "numbers": "no figures to put in perspective",
+    "dates": "no dates ahead of the article's own",
+    "quotes": "no quotation or attributed claim",
+    "tensions": "no disagreement the article records",
+}
+
+
+def note_groups(report: Report) -> Iterator[tuple[str, list[Note]]]:
+    """The report's notes by group (only the groups that have notes)."""
+    for title, kinds in NOTE_GROUPS:
+        notes = [n for n in report.notes if n.kind in kinds]
+        notes.sort(key=lambda n: kinds.index(n.kind) if title.startswith("Numbers") else 0)
+        if notes:
+            yield title, notes
+
+
+def absent_line(report: Report) -> str | None:
+    """What the article gave nothing to note of, in one line."""
+    said = [ABSENT[k] for k in report.notes_absent if k in ABSENT]
+    return ("The article gives " + "; ".join(said) + ".") if said else None
+
+
+def _notes(report: Report) -> list[str]:
+    if not report.notes and not report.notes_absent:
+        return []  # a report written before notes
+    out = ["## Notes", "", "*Computed by analyst from the article's own sentences; no model.*", ""]
+    for title, notes in note_groups(report):
+        out += [f"### {title}", ""]
+        for n in notes:
+            line = f"- **{n.id}** {md(n.text)}"
+            if n.formula:
+                line += f" — `{md(n.formula)}`"
+            out.append(line + (f" {cites(n.facts)}" if n.facts else ""))
+        out.append("")
+    absent = absent_line(report)
+    if absent:
+        out += [f"*{md(absent)}*", ""]
+    return out
 
 
 def no_synthesis_note(report: Report) -> str:
@@ -157,19 +222,28 @@ def to_markdown(report: Report) -> str:
             note = verdict_note(fact)
             if note:
                 mark += f" *({note})*"
+            how = standing_note(fact)
+            if how:
+                mark += f" *({md(how)})*"
             out.append(f"- **{md(fact.id)}** {md(fact.text)} {mark}")
             out.append(f"  > {md(fact.evidence)}")
         out.append("")
     out += _who(report)
+    out += _notes(report)
     if not report.no_synthesis:
         out += ["## Implications", ""]
         for n, imp in enumerate(report.implications, start=1):
-            out.append(f"{n}. {md(imp.text)} {cites([md(i) for i in imp.facts])}".rstrip())
+            ids = [md(i) for i in (*imp.facts, *imp.notes)]
+            mark = f" *({BACKGROUND})*" if imp.background else ""
+            out.append(f"{n}. {md(imp.text)}{mark} {cites(ids)}".rstrip())
         pieces = " ".join(
             f"{md(text)} {cites([md(i) for i in ids])}".rstrip()
             for text, ids in analysis_pieces(report)
         )
-        out += ["", "## AI Analysis", "", pieces]
+        out += ["", "## AI Analysis", ""]
+        if report.analysis.composed:
+            out += ["*Composed by analyst from the notes and the facts.*", ""]
+        out.append(pieces)
     if report.warnings:
         out += ["", "## Warnings", ""] + [f"- {md(w)}" for w in report.warnings]
     out += ["", "---", "", f"*{md(footer(report))}*", ""]

@@ -13,15 +13,19 @@ from rich.table import Table
 from rich.text import Text
 
 from analyst.output.plain import (
+    BACKGROUND,
     EXTRACTIVE_NOTE,
     LEGEND,
+    absent_line,
     analysis_pieces,
     cites,
     facts_by_section,
     footer,
     header_line,
     no_synthesis_note,
+    note_groups,
     relations_of,
+    standing_note,
     verdict_note,
 )
 from analyst.schema import Report
@@ -62,15 +66,21 @@ def to_rich(report: Report) -> RenderableType:
                     fact.verification.verdict, "red"
                 )
                 body.append(f" ({note})", style)
+            how = standing_note(fact)
+            if how:
+                body.append(f" ({how})", "yellow" if fact.standing == "attributed" else "dim")
             quote = Text(f'"{fact.evidence}"', style="dim italic")
             grid.add_row(mark, fact.id, Group(body, quote))
         parts.append(grid)
     parts += _who(report)
+    parts += _notes(report)
     if not report.no_synthesis:
         parts += [Text(""), Rule("Implications", align="left")]
         for n, imp in enumerate(report.implications, start=1):
             line = Text(f"{n}. {imp.text} ")
-            line.append(cites(imp.facts), "dim")
+            if imp.background:
+                line.append(f"({BACKGROUND}) ", "yellow")
+            line.append(cites([*imp.facts, *imp.notes]), "dim")
             parts.append(line)
         parts.append(Text(""))
         analysis = Text()
@@ -78,12 +88,40 @@ def to_rich(report: Report) -> RenderableType:
             analysis.append(("" if not analysis.plain else " ") + text)
             if ids:
                 analysis.append(" " + cites(ids), "dim")
-        panel = Panel(analysis, title="AI Analysis", title_align="left", border_style="magenta")
+        title = "AI Analysis" + (" (composed from the notes)" if report.analysis.composed else "")
+        panel = Panel(analysis, title=title, title_align="left", border_style="magenta")
         parts.append(panel)
     for warning in report.warnings:
         parts.append(Text.from_markup(f"[yellow]warning:[/] {escape(warning)}"))
     parts.append(Text(footer(report), style="dim"))
     return Group(*parts)
+
+
+def _notes(report: Report) -> list[RenderableType]:
+    """The notes by group, each with its id, text and formula; what the article lacked."""
+    parts: list[RenderableType] = []
+    groups = list(note_groups(report))
+    absent = absent_line(report)
+    if not groups and not absent:
+        return parts
+    parts += [Text(""), Rule("Notes (computed from the article, no model)", align="left")]
+    for title, notes in groups:
+        parts.append(Text(title, style="bold cyan"))
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(no_wrap=True, style="dim")
+        grid.add_column(ratio=1)
+        for n in notes:
+            body = Text(n.text)
+            if n.facts:
+                body.append(" " + cites(n.facts), "dim")
+            rows: list[RenderableType] = [body]
+            if n.formula:
+                rows.append(Text(n.formula, style="dim"))
+            grid.add_row(n.id, Group(*rows))
+        parts.append(grid)
+    if absent:
+        parts.append(Text(absent, style="dim"))
+    return parts
 
 
 def _who(report: Report) -> list[RenderableType]:

@@ -147,8 +147,10 @@ def _take(sides: Sequence[str]) -> str:
 
 def _mid(who: str) -> str:
     """A speaker as written mid-sentence: "The regional grid operator" → "the regional …"."""
-    first = who.split(" ", 1)[0]
-    return who[:1].lower() + who[1:] if first in ("The", "A", "An") else who
+    words = who.split()
+    # A description ("Engineers from the state …", "The regional grid operator"), not a name.
+    described = words[0] in ("The", "A", "An") or (len(words) > 1 and words[1][:1].islower())
+    return who[:1].lower() + who[1:] if described else who
 
 
 def words(n: int) -> str:

@@ -45,7 +45,7 @@ def build(ctx: Context, facts: Sequence[Fact]) -> tuple[list[Note], list[str]]:
     if not spans:
         return [], list(ABSENT)
     notes: list[Note] = []
-    found = amounts.find(text, spans) if _numbers_read(ctx) else []
+    found = amounts.find(text, spans, language=ctx.article.language)
     for d in perspective.derive(found, text, spans):
         notes.append(_computed(d, spans, facts))
     base = _article_date(ctx)
@@ -107,12 +107,6 @@ def standing(ctx: Context, facts: Sequence[Fact]) -> list[Fact]:
         kind: Standing = speech.standing(sentence, who)  # type: ignore[assignment]
         labelled.append(f.model_copy(update={"standing": kind, "attributed_to": who}))
     return labelled
-
-
-def _numbers_read(ctx: Context) -> bool:
-    """Whether quantities can be read: quantulum3's units are English; digits, percentages
-    and currency symbols read in any language that writes them the English way."""
-    return True
 
 
 def _article_date(ctx: Context) -> object:

@@ -224,6 +224,9 @@ def _clause_of(sentence: str, start: int, end: int) -> str:
     """The clause around ``sentence[start:end]``, as a reader would quote it."""
     left = max((m.end() for m in _CLAUSE.finditer(sentence, 0, start)), default=0)
     right = next((m.start() for m in _CLAUSE.finditer(sentence, end)), len(sentence))
+    if len(sentence[left:right].replace(sentence[start:end], " ").split()) < 3:
+        # "planned for late 2030" says little alone: take the clause before it too.
+        left = max((m.end() for m in _CLAUSE.finditer(sentence, 0, max(left - 1, 0))), default=0)
     clause = sentence[left:right].strip(" .,;:")
     clause = re.sub(r"^(?:said|says|told \w+(?: \w+)?|argued|warned|added)\s+(?:that\s+)?", "", clause)
     if len(clause.split()) < 4:  # "by June" alone says nothing: take the whole sentence

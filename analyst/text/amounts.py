@@ -38,6 +38,10 @@ _PHYSICAL = {"power", "energy", "length", "mass", "area", "volume", "speed"}
 _SCALE = re.compile(r"(?<=\d)\s?(bn|tn|trn|mn|m|k)(?![\w%])", re.IGNORECASE)
 _SCALE_WORDS = {"bn": " billion", "tn": " trillion", "trn": " trillion", "mn": " million"}
 _CURRENCY_BEFORE = re.compile(r"[$£€¥₹]\s?\d[\d,.]*$")
+_CURRENCY_AFTER = re.compile(
+    r"\s+(?:euros?|dollars?|pounds?|yen|yuan|francs?|rupees?|roubles?|rubles?|pesos?|won)\b",
+    re.IGNORECASE,
+)
 _WATT_HOUR = re.compile(r"(?<=watt)-(?=hour)", re.IGNORECASE)
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:[,.]\d+)*(?:\s?(?:%|per ?cent\b|percent\b))?")
 _YEAR = re.compile(r"^(1[5-9]\d\d|20\d\d|21\d\d)s?$")
@@ -114,8 +118,9 @@ def normalize(text: str) -> tuple[str, list[Span]]:
     last = 0
     for m in _SCALE.finditer(text):
         suffix = m.group(1).lower()
-        if suffix in ("m", "k") and not _CURRENCY_BEFORE.search(text, 0, m.start()):
-            continue  # "20m" may be metres; "$20m" is millions
+        money = _CURRENCY_BEFORE.search(text, 0, m.start()) or _CURRENCY_AFTER.match(text, m.end())
+        if suffix in ("m", "k") and not money:
+            continue  # "20m" may be metres; "$20m" and "77m euros" are millions
         out.append(text[last : m.start()])
         origin.extend((i, i + 1) for i in range(last, m.start()))
         word = _SCALE_WORDS.get(suffix, " million" if suffix == "m" else " thousand")
@@ -129,12 +134,99 @@ def normalize(text: str) -> tuple[str, list[Span]]:
     return "".join(out), origin
 
 
-def find(text: str, spans: Sequence[Span]) -> list[Amount]:
-    """The amounts stated in each of ``spans`` (sentences of ``text``), in order."""
+def find(text: str, spans: Sequence[Span], *, language: str | None = None) -> list[Amount]:
+    """The amounts stated in each of ``spans`` (sentences of ``text``), in order.
+
+    quantulum3 reads English; in another language only digits with the language's decimal
+    mark, percentages, currency symbols and names, and scale words are read (``_foreign``)."""
     found: list[Amount] = []
+    english = (language or "en").split("-")[0] == "en"
     for index, (a, b) in enumerate(spans):
-        found.extend(_in_sentence(text, a, b, index))
+        if english:
+            found.extend(_in_sentence(text, a, b, index))
+        else:
+            found.extend(_foreign(text, a, b, index, language or ""))
     return found
+
+
+# Decimal commas ("12,5 %", "1.200 Euro"), and the scale words and currencies of the languages
+# the dev data and the examples have; other languages get digits and symbols.
+_COMMA_DECIMAL = frozenset("de fr es it pt nl pl cs sk da sv nb no fi ru uk tr ro hu id".split())
+_FOREIGN_SCALES = {
+    "mio": 1e6, "millionen": 1e6, "million": 1e6, "millions": 1e6, "millones": 1e6,
+    "milioni": 1e6, "milhões": 1e6, "mrd": 1e9, "milliarden": 1e9, "milliarde": 1e9,
+    "milliards": 1e9, "milliard": 1e9, "miliardi": 1e9, "bio": 1e12, "billionen": 1e12,
+}  # fmt: skip
+_FOREIGN_CURRENCY = {
+    "€": "euro", "euro": "euro", "euros": "euro", "eur": "euro", "$": "dollar",
+    "dollar": "dollar", "dollars": "dollar", "dólares": "dollar", "usd": "dollar",
+    "£": "pound sterling",
+}  # fmt: skip
+_FOREIGN = re.compile(
+    r"(?P<pre>[€$£]\s?)?(?<![\d.,])"
+    r"(?P<num>-?\d{1,3}(?:[.,\u00a0\u202f ]\d{3})+(?:[.,]\d+)?(?!\d)|-?\d+(?:[.,]\d+)?)"
+    r"(?:\s?(?P<scale>Mio\.?|Millionen|Millions?|millions?|millones|milioni|milhões|Mrd\.?|"
+    r"Milliarden?|milliards?|miliardi|Bio\.?|Billionen))?"
+    r"(?:\s?(?P<unit>%|Prozent|pour cent|por ciento|per cento|€|Euros?|euros?|EUR|Dollars?|"
+    r"dollars?|dólares|USD))?"
+)
+
+
+def _foreign(text: str, a: int, b: int, index: int, language: str) -> list[Amount]:
+    sentence = text[a:b]
+    comma = language.split("-")[0] in _COMMA_DECIMAL
+    found = []
+    for m in _FOREIGN.finditer(sentence):
+        raw = m.group("num")
+        if _YEAR.match(raw) and not (m.group("unit") or m.group("pre")):
+            continue
+        if _not_a_quantity(sentence, m.start("num"), raw) and not m.group("unit"):
+            continue
+        value = _foreign_number(raw, comma)
+        if value is None:
+            continue
+        scale = m.group("scale")
+        if scale:
+            value *= _FOREIGN_SCALES.get(scale.rstrip(".").lower(), 1.0)
+        unit_word = (m.group("unit") or "").lower()
+        currency = _FOREIGN_CURRENCY.get((m.group("pre") or "").strip()) or _FOREIGN_CURRENCY.get(
+            unit_word
+        )
+        if unit_word in ("%", "prozent", "pour cent", "por ciento", "per cento"):
+            dimension, unit = "percent", "percent"
+        elif currency:
+            dimension, unit = "currency", currency
+        else:
+            dimension, unit = "count", ""
+        end = m.end()
+        while end > m.start() and sentence[end - 1] == " ":
+            end -= 1
+        found.append(
+            Amount(
+                value=value,
+                unit=unit,
+                dimension=dimension,
+                start=a + m.start(),
+                end=a + end,
+                sentence=index,
+                surface=sentence[m.start() : end],
+                words=_clause_words(sentence, m.start(), end),
+            )
+        )
+    return found
+
+
+def _foreign_number(raw: str, comma_decimal: bool) -> float | None:
+    """A number as a language with a decimal comma ("1.200,5") or point ("1,200.5") writes it."""
+    digits = re.sub(r"[\u00a0\u202f ]", "", raw)
+    thousands, decimal = (".", ",") if comma_decimal else (",", ".")
+    if comma_decimal and re.fullmatch(r"-?\d{1,3}(?:\.\d{3})+", digits):
+        digits = digits.replace(".", "")
+    digits = digits.replace(thousands, "").replace(decimal, ".")
+    try:
+        return float(digits)
+    except ValueError:
+        return None
 
 
 def _in_sentence(text: str, a: int, b: int, index: int) -> list[Amount]:
@@ -285,7 +377,7 @@ def _not_a_quantity(sentence: str, start: int, digits: str) -> bool:
         return True
     after = sentence[start + len(digits) : start + len(digits) + 5]
     before = sentence[max(0, start - 1) : start]
-    if re.match(r"(?:st|nd|rd|th)\b|[:–/-]\d|\.\d|\s?[ap]\.?m\b", after) or before in "–-/:":
+    if re.match(r"(?:st|nd|rd|th)\b|[:–/-]\d|\.\d|\s?[ap]\.?m\b", after) or (before and before in "–-/:"):
         return True
     return start == 0 and re.match(r"\d+[.)]\s", sentence) is not None  # "1. First item"
 
@@ -327,8 +419,10 @@ def _range_ends(digits: str, value: float, uncertainty: float) -> tuple[float, f
         except ValueError:
             first = second = 0.0
         middle = (first + second) / 2
-        if middle > 0:
-            factor = value / middle  # "$1 to $2 billion": the scale applies to both
+        if middle > 0 and value > 0:
+            # "$1 to $2 billion": the scale applies to both; a scale is a power of ten
+            # (quantulum3 read "£6 to £10 one" as 8.5, not 8).
+            factor = 10 ** round(math.log10(value / middle))
             return first * factor, second * factor
     return value - uncertainty, value + uncertainty
 
@@ -367,7 +461,11 @@ def _clause(sentence: str, start: int, end: int) -> str:
 
 def _clause_words(sentence: str, start: int, end: int) -> frozenset[str]:
     """The stemmed content words of the clause the amount stands in: what it measures."""
-    words = content_words(_clause(sentence, start, end))
+    clause = _clause(sentence, start, end)
+    # Names say whose figure it is, not what it measures: "TimeWarner" profit and sales
+    # are not one thing.
+    names = {w.lower() for w in _WORD.findall(clause) if w[:1].isupper()}
+    words = content_words(clause) - names
     return frozenset(
         stem(w) for w in words if not any(c.isdigit() for c in w) and w not in _NUMBER_WORDS
     )

@@ -64,10 +64,14 @@ _PHYSICAL = frozenset({"energy", "power", "length", "area", "volume", "mass"})
 _REST = re.compile(r"\b(remaining|rest|balance|remainder)\b", re.IGNORECASE)
 _LINK = frozenset("remain rest balanc remainder total combin together split".split())
 _RISE = re.compile(
-    r"\b(rose|risen|rising|up|increased?|grew|grown|jumped|climbed|gained|soared|higher)\b", re.I
+    r"\b(rose|risen|rising|up|increased?|grew|grown|jumped|climbed|gained|soared|higher|"
+    r"rais\w+|lift\w*|boost\w*|revised)\b",
+    re.I
 )
 _FALL = re.compile(
-    r"\b(fell|fallen|falling|down|decreased?|dropped|declined|slumped|slid|lost|lower|cut)\b", re.I
+    r"\b(fell|fallen|falling|down|decreased?|dropped|declined|slumped|slid|lost|lower\w*|cut|"
+    r"reduc\w+|slash\w*)\b",
+    re.I
 )
 _GENERIC = frozenset("year month week day new last next first time people per".split())
 MULTIPLES_PER_ARTICLE = 3
@@ -119,7 +123,7 @@ def derive(amounts: Sequence[Amount], text: str, spans: Sequence[Span]) -> list[
     found += _shares_of_sums(sums)
     found += _of_them(amounts, sentences)
     found += _changes(amounts, sentences)
-    found += _multiples(usable, sums, found)
+    found += _multiples(usable, sums, found, sentences)
     found += _rates(amounts)
     found += _totals(amounts)
     return found
@@ -215,27 +219,25 @@ def _discrepancies(
             continue
         if not _REST.search(sentences[rest.sentence]):
             continue
-        before = [
+        same = [
             a
             for a in amounts
-            if a.key == rest.key
-            and _summable(a)
-            and 0 < rest.sentence - a.sentence <= 3
-            and id(a) not in summed
+            if a.key == rest.key and _summable(a) and id(a) not in summed and a is not rest
+        ]
+        earlier = [a for a in same if 0 <= rest.sentence - a.sentence <= 12]
+        whole = max(earlier, key=lambda a: a.value, default=None)
+        if whole is None:
+            continue
+        before = [
+            a
+            for a in same
+            if a is not whole and whole.sentence <= a.sentence and 0 <= rest.sentence - a.sentence <= 3
         ]
         if not before:
             continue
         parts = (*before, rest)
         total = sum(p.value for p in parts)
-        wholes = [
-            a
-            for a in amounts
-            if a.key == rest.key
-            and a.sentence < before[0].sentence
-            and a.value > max(p.value for p in parts)
-        ]
-        whole = min(wholes, key=lambda a: abs(a.value - total), default=None)
-        if whole is None or _close(total, whole.value, whole.approx):
+        if whole.value <= max(p.value for p in parts) or _close(total, whole.value, whole.approx):
             continue
         if abs(total - whole.value) / whole.value <= 0.25:
             approx = any(p.approx for p in parts) or whole.approx
@@ -277,11 +279,12 @@ def _changes(amounts: Sequence[Amount], sentences: _Text) -> list[Derived]:
     for a in amounts:
         if a.is_range and a.dimension in ("percent", "currency", "count", *_PHYSICAL):
             lead = sentences.before(a)
-            if re.search(r"\bfrom\s*$", lead) and a.low is not None and a.high is not None:
-                # One range, two values: each end becomes an input of its own.
-                old = replace(a, value=a.low, low=None, high=None)
-                new = replace(a, value=a.high, low=None, high=None)
-                found.append(_change(old, new, old.value, new.value))
+            moved = _RISE.search(lead[-110:]) or _FALL.search(lead[-110:])
+            ends = _ends(a)
+            if re.search(r"\bfrom\s*$", lead) and moved and ends:
+                # "increased this from £6 to £10": one range read as two values, each end an
+                # input of its own. Without a verb of change, "from £6 to £10" is a range.
+                found.append(_change(*ends, ends[0].value, ends[1].value))
     for a, b in itertools.pairwise(amounts):
         if a.sentence != b.sentence or a.key != b.key or a.is_range or b.is_range:
             continue
@@ -289,6 +292,8 @@ def _changes(amounts: Sequence[Amount], sentences: _Text) -> list[Derived]:
             continue
         between = sentences.between(a, b)
         lead = sentences.before(a)
+        if len(between.split()) > 8 or re.search(r"[;:]|,\s*(?:and|but|while)\b", between):
+            continue  # another clause: "…, and inflation slowed to 4.3%" is another measure
         if re.search(r"\bfrom\s*$", lead) and re.search(r"\bto\s*$", between):
             found.append(_change(a, b, a.value, b.value))  # "from X to Y"
         elif re.search(r"\b(?:up|down)\s+from\s*$|\bcompared with\s*$", between):
@@ -312,6 +317,29 @@ def _changes(amounts: Sequence[Amount], sentences: _Text) -> list[Derived]:
     return found
 
 
+_END = re.compile(r"[^\d]*?-?\d[\d,.]*\s?(?:%|per ?cent|percent|bn|m|million|billion|trillion)?")
+
+
+def _ends(a: Amount) -> tuple[Amount, Amount] | None:
+    """A range's two ends as amounts of their own, with their own text and offsets."""
+    parts = re.split(r"\s+(?:to|and)\s+|\s*[-–]\s*", a.surface, maxsplit=1)
+    if len(parts) != 2 or a.low is None or a.high is None:
+        return None
+    first, second = (_END.match(p) for p in parts)
+    if first is None or second is None:
+        return None
+    one = first.group(0).strip()
+    two = second.group(0).strip()
+    at = a.surface.rfind(parts[1])
+    return (
+        replace(a, value=a.low, low=None, high=None, surface=one, end=a.start + len(one)),
+        replace(
+            a, value=a.high, low=None, high=None, surface=two,
+            start=a.start + at, end=a.start + at + len(two),
+        ),
+    )  # fmt: skip
+
+
 def _change(first: Amount, second: Amount, old: float, new: float) -> Derived:
     inputs = (first, second)
     if first.dimension == "percent":
@@ -323,11 +351,11 @@ def _change(first: Amount, second: Amount, old: float, new: float) -> Derived:
 
 
 def _multiples(
-    amounts: list[Amount], sums: list[Derived], done: list[Derived]
+    amounts: list[Amount], sums: list[Derived], done: list[Derived], sentences: _Text
 ) -> list[Derived]:
     together = [{id(a) for a in d.inputs} for d in sums]
     compared = [{id(a) for a in d.inputs} for d in done if d.kind in ("change", "before")]
-    candidates: list[tuple[int, int, Derived]] = []
+    candidates: list[tuple[int, float, Derived]] = []
     for a, b in itertools.combinations(amounts, 2):
         if a.key != b.key or a.is_range or b.is_range:
             continue
@@ -341,14 +369,50 @@ def _multiples(
         ratio = big.value / small.value
         if not 1.5 <= ratio <= 1000:
             continue
-        shared = (a.words & b.words) - _GENERIC
-        if not shared:
+        score = _comparable(a, b, sentences)
+        if score < 2:
             continue
         approx = a.approx or b.approx
         derived = Derived("multiple", "ratio", (big, small), ratio, "times", approx)
-        candidates.append((-len(shared), abs(a.sentence - b.sentence), derived))
+        candidates.append((-score, ratio, derived))
+    # The best pairs first, and of two pairs as good the closer in size (a comparison, not a
+    # part against a whole); each amount is compared once.
     candidates.sort(key=lambda c: (c[0], c[1]))
-    return [c[2] for c in candidates[:MULTIPLES_PER_ARTICLE]]
+    chosen: list[Derived] = []
+    used: set[int] = set()
+    for _, _, d in candidates:
+        if used & {id(a) for a in d.inputs}:
+            continue
+        chosen.append(d)
+        used.update(id(a) for a in d.inputs)
+    return chosen[:MULTIPLES_PER_ARTICLE]
+
+
+_COMPARE = re.compile(
+    r"\b(than|compared|comparison|against|versus|vs|dwarf\w*|short of|rival\w*|whereas|"
+    r"instead|alternative|would have)\b",
+    re.IGNORECASE,
+)
+
+
+def _comparable(a: Amount, b: Amount, sentences: _Text) -> int:
+    """How strongly the article ties two amounts of one kind together: a word of what they
+    measure in common, one sentence, the article's own words of comparison ("than", "dwarfed",
+    "would have"). Two of these make a comparison worth a multiple; far apart
+    (over three sentences) none is."""
+    distance = abs(a.sentence - b.sentence)
+    if distance > 3:
+        return 0
+    if a.sentence == b.sentence:
+        first, second = (a, b) if a.start < b.start else (b, a)
+        if re.fullmatch(r"\s*(?:and|to|or|-|–)\s*", sentences.between(first, second)):
+            return 0  # "between 150 euros and 300 euros" is one range, not two amounts
+    shared = (a.words & b.words) - _GENERIC
+    score = min(len(shared), 2)
+    score += a.sentence == b.sentence
+    cue = _COMPARE.search(sentences[a.sentence]) or _COMPARE.search(sentences[b.sentence])
+    score += cue is not None
+    return score if shared or a.sentence == b.sentence else 0
 
 
 def _rates(amounts: Sequence[Amount]) -> list[Derived]:

@@ -220,6 +220,23 @@ STOP = frozenset(
 _NAME = re.compile(r"\b[A-Z][\w\-]*(?:['’]s)?")
 
 
+_SCALED = re.compile(
+    r"(\d+(?:[.,]\d+)*)\s?(million|billion|trillion|bn|mn|m|tn|trn)\b", re.IGNORECASE
+)
+_SCALE_OF = {
+    "million": 6, "m": 6, "mn": 6, "billion": 9, "bn": 9, "trillion": 12, "tn": 12, "trn": 12,
+}  # fmt: skip
+
+
+@functools.lru_cache(maxsize=4)
+def _scaled(source: str) -> set[tuple[str, int]]:
+    """The amounts of ``source`` written with a scale, as (digits, power of ten)."""
+    return {
+        (_SEPARATORS.sub("", m.group(1)), _SCALE_OF[m.group(2).lower()])
+        for m in _SCALED.finditer(source)
+    }
+
+
 @functools.lru_cache(maxsize=4)
 def _numbers(source: str) -> set[str]:
     """The numbers of ``source`` as whole tokens, separators removed ("65 000" → "65000")."""
@@ -247,6 +264,13 @@ def absent_terms(fact: str, source: str, *, names: bool = True) -> list[str]:
     for num in _NUMBER.findall(fact):
         if _SEPARATORS.sub("", num) not in numbers:
             missing.append(num)
+    # An amount with its scale is one term: "$1 million" is not in an article whose only
+    # "1" is "$1 each" (the 1.5B model wrote a fine the article never gave).
+    scaled = _scaled(source)
+    for m in _SCALED.finditer(fact):
+        number = _SEPARATORS.sub("", m.group(1))
+        if number in numbers and (number, _SCALE_OF[m.group(2).lower()]) not in scaled:
+            missing.append(f"{m.group(1)} {m.group(2)}")
     for m in _NAME.finditer(fact) if names else ():
         word = re.sub(r"['’]s$", "", m.group(0))
         if word in source:
