@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import json
 import statistics
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -140,6 +141,17 @@ def _proof_overall(figures: list[ProofFigures]) -> dict[str, Any]:
         "restated_rate": share(sum(f.restated for f in figures), interpretive),
         "full_analyses": sum(f.full_analysis for f in figures),
         "analysis_words_median": statistics.median(f.analysis_words for f in figures),
+        # The notes (computed from the article): how many of each kind, how many computed
+        # figures do not follow from their inputs, and what the interpretive sentences rest on.
+        "notes_by_kind": dict(
+            sorted(Counter(k for f in figures for k, n in f.notes_by_kind for _ in range(n)).items())
+        ),
+        "computed_notes": sum(f.computed for f in figures),
+        "recompute_errors": sum(f.recompute_errors for f in figures),
+        "sentences_on_notes": sum(f.on_notes for f in figures),
+        "sentences_on_facts_only": sum(f.on_facts for f in figures),
+        "sentences_on_background": sum(f.on_background for f in figures),
+        "sentences_on_nothing": sum(f.on_nothing for f in figures),
         # With --who: what the who's-who and timeline show, and what their passages do not give.
         "entities": sum(f.entities for f in figures),
         "roles": sum(f.roles for f in figures),

@@ -51,6 +51,15 @@ def figures(report: Report, text: str, *, who: bool = False) -> dict[str, float 
         "relations": len(report.relations),
         "named often": found.named_often,
         "named found": found.named_found,
+        "notes": sum(n for _, n in found.notes_by_kind),
+        **{f"notes {kind}": n for kind, n in found.notes_by_kind},
+        "computed notes": found.computed,
+        "recompute errors": found.recompute_errors,
+        "on facts": found.on_facts,
+        "on notes": found.on_notes,
+        "on background": found.on_background,
+        "on nothing": found.on_nothing,
+        "completion tokens": report.usage.completion_tokens,
     }
 
 
@@ -85,7 +94,8 @@ def main() -> None:
                     rouge(lead3(text), reference)["rouge1"],
                 )
             )
-    total = {k: sum(r[k] for r in rows) for k in rows[0]}
+    keys = list(dict.fromkeys(k for r in rows for k in r))
+    total = {k: sum(r.get(k, 0) for r in rows) for k in keys}
     facts, sentences = total["facts"] or 1, total["interpretive sentences"] or 1
     per_report = [r["facts"] for r in rows]
     lines = [
@@ -106,6 +116,20 @@ def main() -> None:
             f"{total['prompt tokens']:,} ({total['cached prompt tokens']:,})",
         ),
         ("seconds of the reports (summed)", f"{total['seconds']:.0f}"),
+        ("completion tokens per report, mean", f"{total['completion tokens'] / len(rows):.0f}"),
+        ("notes", total["notes"]),
+        (
+            "notes by kind",
+            ", ".join(
+                f"{k.removeprefix('notes ')} {total[k]}" for k in keys if k.startswith("notes ")
+            ),
+        ),
+        ("computed notes, recomputation errors", f"{total['computed notes']}, {total['recompute errors']}"),
+        (
+            "interpretive sentences resting on notes / facts only / background / nothing",
+            f"{total['on notes']} / {total['on facts']} / {total['on background']} / "
+            f"{total['on nothing']}",
+        ),
         ("entities (who's who)", total["entities"]),
         ("roles, unsupported by their passage", f"{total['roles']}, {total['roles unsupported']}"),
         ("timeline events, date not derivable", f"{total['events']}, {total['events underived']}"),
@@ -124,7 +148,7 @@ def main() -> None:
         )
     print(f"{len(rows)} reports, {total['facts']} facts shown as supported")
     for label, value in lines:
-        print(f"  {label:<42} {value}")
+        print(f"  {label:<44} {value}")
 
 
 if __name__ == "__main__":

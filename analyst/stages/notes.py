@@ -27,7 +27,7 @@ from analyst.text.perspective import Derived
 
 PROMPTS = ("notes",)
 # Most notes of one kind a report carries: an article with 60 figures is not 60 notes.
-MOST = {"quote": 6, "claim": 6, "tension": 4, "watch": 8, "pending": 4}
+MOST = {"quote": 12, "claim": 8, "tension": 4, "watch": 8, "pending": 4}
 _SYMBOLS = {"dollar": "$", "pound sterling": "£", "euro": "€", "japanese yen": "¥"}
 _SI = {"watt": "W", "watt hour": "Wh", "metre": "m", "gram": "g"}
 ABSENT = {

@@ -40,8 +40,11 @@ _EXPRESSION = re.compile(
     rf"\b(?:{_LEAD}\s+)?(?:{_EDGE}\s*)?"
     rf"(?:(?:the\s+)?(?:first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter\s+of\s+\d{{4}}"
     rf"|(?:{_MONTHS})(?:\s+\d{{1,2}}(?:st|nd|rd|th)?)?(?:,?\s+\d{{4}})?"
+    rf"|this\s+year\s+and\s+next"
     rf"|(?:next|this|later this|early next|late next|the coming)\s+"
     rf"(?:year|month|week|spring|summer|autumn|fall|winter|quarter|decade)"
+    rf"|(?:the\s+)?coming\s+(?:days|weeks|months|years)"
+    rf"|(?:next\s+)?(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
     rf"|(?:spring|summer|autumn|fall|winter)\s+(?:of\s+)?\d{{4}}"
     rf"|(?:within|in|over)\s+(?:the\s+next\s+)?(?:\d+|{'|'.join(_NUMBERS)})\s+"
     rf"(?:years?|months?|weeks?|days?)"
@@ -50,10 +53,20 @@ _EXPRESSION = re.compile(
 )
 _FUTURE = re.compile(
     r"\b(will|would|shall|to be|is to|are to|expect(?:s|ed)?|plan(?:s|ned)?|scheduled|due|"
-    r"set to|aims?|intends?|next|until|forecast|projected|upcoming|coming|later|should|could|"
-    r"may|might|must|deadline|target)\b",
+    r"set to|aims?|intends?|next|until|forecast|projected|projecting|upcoming|coming|later|"
+    r"should|could|may|might|must|deadline|targets?|hopes?|hoping|seeks?|wants?|outlook|"
+    r"looking ahead|anticipated|continue into)\b",
     re.IGNORECASE,
 )
+_NOT_AHEAD = re.compile(r"\b(?:than|as) (?:had been |was )?(?:expected|forecast|planned)\b", re.I)
+# A verb in the past: "-ed" (not after "be", "been", "has", "have": "has been invited",
+# "has called on"), or an irregular past common in news.
+_PAST_VERB = re.compile(
+    r"(?<!\bbe )(?<!\bbeen )(?<!\bhas )(?<!\bhave )(?<!\bto be )\b[a-z]{2,}(?<!is)(?<!iz)ed\b"
+    r"|\b(?:said|told|came|went|met|sold|bought|made|took|gave|saw|rose|fell|won|lost|held|"
+    r"began|left|sent|spent|paid|hit|cut|set|put|led|got|grew|became|ran|brought)\b"
+)
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _PAST = re.compile(r"\b(since|last|ago|earlier|previous(?:ly)?|was|were|had|did)\b", re.I)
 _PENDING = re.compile(
     r"\bif\s+(?:\w+\s+){0,4}(?:approve|agree|vote|pass|accept|sign|ratif)\w*"
@@ -92,9 +105,18 @@ def find(
     english = (language or "en") == "en"
     for index, (a, b) in enumerate(spans):
         sentence = text[a:b]
+        previous = None
         for m in _EXPRESSION.finditer(sentence):
             if not english and not re.fullmatch(r"\D*\d{4}", m.group(0)):
                 continue
+            joined = previous is not None and re.fullmatch(
+                r"\s*(?:and|or|to|-|–)\s*", sentence[previous.end() : m.start()]
+            )
+            previous = m
+            if joined:
+                continue  # "on Friday and Saturday": one item, dated by its first day
+            if re.match(r"\s+[A-Z]", sentence[m.end() :]) and m.group(0).lower() in _WEEKDAYS:
+                continue  # "the Sunday Telegraph": a name
             item = _dated(sentence, m, a, index, base, language)
             if item is not None and all(not _overlaps(item, d) for d in dated):
                 dated.append(item)
@@ -133,8 +155,15 @@ def _dated(
         return None
     iso = _resolve(expression, base, language)
     clause = _clause_of(sentence, m.start(), m.end())
-    future_words = _FUTURE.search(clause) is not None
+    # Whether the sentence looks ahead ("…, BA warned that yields were expected to decline"
+    # looks ahead from its first clause); whether the clause of the date tells the past.
+    future_words = _FUTURE.search(_NOT_AHEAD.sub(" ", sentence)) is not None
     past_words = _PAST.search(clause) is not None
+    weekday = any(d in expression.lower() for d in _WEEKDAYS)
+    if weekday and _PAST_VERB.search(sentence) and not _FUTURE.search(clause):
+        return None  # "said on Friday", "came into force on Thursday": the week it was told
+    if weekday:
+        future_words = True  # "the G7 meeting taking place on Friday", no verb of the past
     if base is not None and iso is not None:
         if not _after(iso, base):
             return None
@@ -162,6 +191,17 @@ def _resolve(expression: str, base: dt.datetime | None, language: str | None) ->
     words = re.sub(rf"^{_LEAD}\s+", "", words)
     words = re.sub(rf"^{_EDGE}\s*", "", words).strip()
     year = re.search(r"\b(\d{4})\b", words)
+    if words == "this year and next":
+        return str(base.year + 1) if base is not None else None
+    if "coming" in words:
+        unit = words.split()[-1].rstrip("s")
+        return _shift(base, 1, unit) if base is not None else None
+    weekday = next((d for d in _WEEKDAYS if d in words), None)
+    if weekday:
+        if base is None:
+            return None
+        ahead = (_WEEKDAYS.index(weekday) - base.weekday()) % 7 or 7
+        return (base.date() + dt.timedelta(days=ahead + (7 if "next" in words else 0))).isoformat()
     season = next((s for s in _SEASONS if s in words), None)
     if season:
         if year:

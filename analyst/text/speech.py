@@ -39,7 +39,7 @@ _TITLES = (
     "analyst|economist|member|head|leader|boss|founder|officer|official|manager|councillor|"
     "commissioner|ambassador|coach|captain|inspector|superintendent"
 )
-_NAME = r"(?:(?:Mr|Mrs|Ms|Dr|Prof|Sir|Dame|Lord)\.?\s+)?[A-Z][\w'’.-]+(?:\s+(?:(?:de|van|von|bin|al|da|di|le|la)\s+)?[A-Z][\w'’-]+){0,3}"
+_NAME = r"(?:(?:Mr|Mrs|Ms|Dr|Prof|Sir|Dame|Lord)\.?\s+)?[A-Z][\w'’.-]+(?:\s+(?:(?:de|den|der|du|del|della|van|von|bin|al|da|di|dos|le|la)\s+)?[A-Z][\w'’-]+){0,3}"
 _PRONOUN = r"(?:He|She|They|he|she|they)"
 _DESCRIPTION = r"(?:[Tt]he|[Aa]n?|[A-Z][\w'’-]+['’]s)\s+(?:[\w'’-]+\s+){0,5}[\w'’-]+"
 _SUBJECT = rf"(?:{_NAME}|{_PRONOUN}|{_DESCRIPTION})"
@@ -116,64 +116,157 @@ class Tension:
 def quotations(text: str, spans: Sequence[Span]) -> list[Quotation]:
     """The direct quotations of ``text`` with their speakers, in order."""
     found: list[Quotation] = []
-    last_person: str | None = None
-    last_role: str | None = None
+    last: tuple[str | None, str | None] = (None, None)  # the person last quoted or named
+    known: dict[str, str | None] = {}
     line_start = 0
     for line in text.split("\n"):
-        for m in _QUOTE.finditer(line):
-            words = m.group(1).split()
+        quoted = [m for m in _QUOTE.finditer(line) if len(m.group(1).split()) >= 4]
+        # The line's own speaker: a speech verb outside the quotation marks, and the name
+        # beside it ("…," said X; X said "…"; He added: "…").
+        bare = _QUOTE.sub(lambda m: '"' + "q" * (len(m.group(0)) - 2) + '"', line)
+        speaker: str | None = None
+        for m in quoted:
             start, end = line_start + m.start(1), line_start + m.end(1)
-            if len(words) < 4:
-                continue  # a term the article marks, not something someone said
-            before, after = line[: m.start()], line[m.end() :]
-            who = _speaker(before, after)
-            if who is not None and re.fullmatch(_PRONOUN, who):
-                who, role = last_person, last_role
-            else:
-                role = _role(text, who, line_start, line) if who else None
-            if who is None and _continues(before):
-                who, role = last_person, last_role  # a quote in the same paragraph, unnamed
+            who, said = _resolve(_line_speaker(_sentence_around(bare, m.start(), m.end())), last)
+            if who is None and _continues(line[: m.start()]):
+                who, said = last  # a paragraph that goes on quoting the last speaker
             if who is not None:
-                last_person, last_role = who, role
+                who = next((k for k in known if k != who and k.endswith(" " + who.split()[-1])), who)
+                said = said or known.get(who) or _role(text, who, line_start, line)
+                last, speaker = (who, said), who
+                known.setdefault(who, said)
             index = next((i for i, (a, b) in enumerate(spans) if a <= start < b), -1)
-            found.append(Quotation(m.group(1), start, end, who, role, index))
-        for name in re.findall(rf"(?:{_NAME})(?=\s+(?:{_VERBS})\b)", line):
-            if name.split()[0] not in _NOT_SPEAKERS:
-                last_person = name
+            found.append(Quotation(m.group(1), start, end, who, said, index))
+        if speaker is None:
+            named = _resolve(_line_speaker(bare), last) if not quoted else (None, None)
+            person = named if named[0] else _person_named(bare)
+            if person is not None and person[0] is not None:
+                last = (person[0], person[1])
+                known.setdefault(person[0], person[1])
         line_start += len(line) + 1
     return found
+
+
+def _resolve(
+    found: tuple[str | None, str | None], last: tuple[str | None, str | None]
+) -> tuple[str | None, str | None]:
+    """A pronoun stands for the last person named or quoted."""
+    who, role = found
+    if who is not None and re.fullmatch(_PRONOUN, who):
+        return last
+    return who, role
+
+
+def _sentence_around(bare: str, start: int, end: int) -> str:
+    """The sentence of a line that holds a quotation (quotations masked, so their own full
+    stops do not count)."""
+    left = max((m.end() for m in re.finditer(r"[.!?]\s+", bare[:start])), default=0)
+    right = re.search(r"[.!?](?:\s|$)", bare[end:])
+    return bare[left : end + right.end() if right else len(bare)]
 
 
 def _continues(before: str) -> bool:
     return not before.strip() or before.rstrip().endswith((":", ","))
 
 
-def _speaker(before: str, after: str) -> str | None:
-    """The speaker of a quotation from the words before and after it on its line."""
-    for pattern, text in ((_AFTER_VERB, after), (_AFTER_SUBJECT, after)):
-        m = pattern.match(text)
-        if m and _plausible(m.group("who")):
-            return _tidy(m.group("who"))
-    m = _BEFORE.search(_last_sentence(before))
-    if m and _plausible(m.group("who")):
-        return _tidy(m.group("who"))
+_SPEECH = re.compile(
+    rf"\b(?:{_VERBS}|calls|called|described|describes|reported|found|attacked|criticised|"
+    r"criticized|branded|dismissed)\b"
+)
+_NAME_RUN = re.compile(_NAME)
+_COMMON_CAPITALS = frozenset(
+    "on in at the but however last this that it its while when after before as and for "
+    "monday tuesday wednesday thursday friday saturday sunday january february march april "
+    "may june july august september october november december".split()
+)
+
+
+def _line_speaker(line: str) -> tuple[str | None, str | None]:
+    """The speaker of a line's quotations (their text masked), and a role written beside them.
+
+    The speech verb outside the quotation marks decides: after it, the last name before a
+    comma ("said Moscow-based US lawyer Jamie Firestone, who …"); before it, the last name
+    of the words that lead to it ("BA chairman Martin Broughton said"), else a description
+    ("the report") or a pronoun, which the caller resolves."""
+    for verb in _SPEECH.finditer(line):
+        if line[: verb.start()].count('"') % 2:
+            continue  # inside a quotation
+        lead = line[: verb.start()]
+        lead = lead[lead.rfind('"') + 1 :] if '"' in lead else lead
+        lead = re.split(r"[.;!?]\s", lead)[-1].strip(" ,:")
+        if re.search(rf"(?:^|\s){_PRONOUN}$", lead):
+            return lead.split()[-1], None  # "…, he said": whoever was named before
+        relative = re.search(r",?\s*(?:which|who)(?:\s+(?:has|have|had))?$", lead)
+        if relative:
+            # "the International Air Transport Association (IATA), which has attacked …"
+            antecedent = re.sub(r"\s*\([^)]*\)\s*$", "", lead[: relative.start()])
+            who, role = _name_in(antecedent.strip(), last=True)
+            if who:
+                return who, role
+        # "Nick Van den Brul of BNP Paribas described": the speaker, not the employer.
+        lead = re.split(r"\s+(?:of|at|from|for)\s+(?=[A-Z])", lead)[0]
+        tail = re.split(
+            r'[,.;:"(]|\s(?:who|which|of|at|from|in|to)\s', line[verb.end() :], maxsplit=1
+        )[0]
+        next_to = re.search(rf"(?:^|,)\s*(?P<name>{_NAME})\s*$", lead)
+        if next_to and len(next_to.group("name").split()) >= 2:
+            return _name_in(next_to.group("name"), last=True)  # "…, Ms Diemont says"
+        candidates = (lead, tail) if lead else (tail,)
+        for phrase in candidates:
+            # "On Wednesday, Jacques Barrot, vice president of …, said": the name the commas
+            # set apart; without commas, the name next to the verb.
+            who, role = _name_in(phrase.strip(), last="," not in phrase)
+            if who:
+                return who, role
+        described = re.search(r"(?:^|\s)((?:[Tt]he|[Aa]n?)\s+[\w'’-]+(?:\s+[\w'’-]+){0,4})$", lead)
+        if described:
+            return described.group(1), None
+    return None, None
+
+
+def _name_in(phrase: str, *, last: bool) -> tuple[str | None, str | None]:
+    """The name in ``phrase`` (the last run of capitalised words, two or more, or a title and
+    a surname; a lone capitalised word only when it is all the phrase has), and the words
+    written before it as its role ("economy minister Heizo Takenaka")."""
+    runs = [
+        m
+        for m in _NAME_RUN.finditer(phrase)
+        if m.group(0).split()[0].casefold() not in _COMMON_CAPITALS
+        and not m.group(0).endswith(("'s", "’s"))
+    ]
+    people = [m for m in runs if len(m.group(0).split()) >= 2]
+    if not people and len(runs) == 1 and len(phrase.split()) <= 2:
+        people = runs
+    if not people:
+        return None, None
+    m = people[-1] if last else people[0]
+    role = phrase[: m.start()].strip(" ,")
+    role = role if role and len(role.split()) <= 8 and role[:1].islower() or "'s " in role else None
+    return _tidy(m.group(0)), role or None
+
+
+def _person_named(line: str) -> tuple[str, str | None] | None:
+    """A person a sentence without quotations names with a role, as the one a later "he"
+    means: "Aviation analyst Nick Van den Brul of BNP Paribas described …", "The BBC's
+    correspondent in Jakarta, Rachel Harvey, told …"."""
+    who, role = _subject(line)
+    if who and re.fullmatch(_NAME, who) and len(who.split()) >= 2:
+        return who, role
+    # A title in lower case before a name: "aviation analyst Nick Van den Brul".
+    title = re.search(rf"\b(?:{_TITLES})\s+(?P<name>{_NAME})", line)
+    if title and len(title.group("name").split()) >= 2:
+        return _tidy(title.group("name")), None
     return None
-
-
-def _last_sentence(text: str) -> str:
-    """The text after the last sentence end before a quotation (its own sentence)."""
-    parts = re.split(r"(?<=[.!?])\s+(?=[A-Z\"“])", text)
-    return parts[-1] if parts else text
-
-
-def _plausible(who: str) -> bool:
-    first = who.split()[0].lower()
-    return first not in _NOT_SPEAKERS or len(who.split()) > 1 and first in ("the", "a", "an")
 
 
 def _tidy(who: str) -> str:
     who = who.strip(" ,.")
     return re.sub(r"\s+", " ", who)
+
+
+def _plausible(who: str) -> bool:
+    first = who.split()[0].lower()
+    return first not in _NOT_SPEAKERS or len(who.split()) > 1 and first in ("the", "a", "an")
 
 
 def _role(text: str, who: str | None, line_start: int, line: str) -> str | None:
