@@ -493,10 +493,12 @@ class Fact(BaseModel):
 
 Standing = Literal["stated", "attributed", "forecast", "estimate"]
 NoteKind = Literal[
-    "sum", "discrepancy", "share", "multiple", "rate", "total", "change", "before",
+    "sum", "discrepancy", "share", "multiple", "rate", "total", "change", "before", "whole",
     "watch", "pending", "quote", "claim", "tension",
 ]  # fmt: skip
-COMPUTED_KINDS = ("sum", "discrepancy", "share", "multiple", "rate", "total", "change", "before")
+COMPUTED_KINDS = (
+    "sum", "discrepancy", "share", "multiple", "rate", "total", "change", "before", "whole",
+)  # fmt: skip
 
 
 class Span(BaseModel):
@@ -535,7 +537,8 @@ class Note(BaseModel):
     operation: str | None = Field(
         default=None,
         description="sum | share | ratio | relative | difference | product | before_rise | "
-        "before_fall: recompute result from the inputs' values (analyst.text.perspective)",
+        "before_fall | implied_whole: recompute result from the inputs' values "
+        "(analyst.text.perspective.recompute)",
     )
     formula: str | None = None
     inputs: list[NoteInput] = Field(default_factory=list)

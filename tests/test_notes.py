@@ -4,6 +4,7 @@ and the implications and the analysis composed from them on the embedded model."
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from pathlib import Path
 
@@ -305,3 +306,19 @@ def test_an_amount_with_its_scale_is_one_term_for_the_gates() -> None:
         "1 million"
     ]
     assert gates.invented("The plan costs $3.2 billion.", article, names=False) == []
+
+
+def test_a_version_3_report_still_loads(bridge: Report) -> None:
+    data = json.loads(bridge.model_dump_json())
+    data["schema_version"] = "3"
+    del data["notes"], data["notes_absent"]
+    for fact in data["facts"]:
+        del fact["standing"], fact["attributed_to"]
+    for implication in data["implications"]:
+        del implication["notes"], implication["background"]
+    del data["analysis"]["notes"], data["analysis"]["composed"]
+    for part in data["analysis"]["parts"].values():
+        del part["notes"], part["background"]
+    old = Report.model_validate(data)
+    assert old.notes == [] and old.facts[0].standing is None
+    assert "## Notes" not in to_markdown(old)

@@ -99,7 +99,7 @@ def analysis_pieces(report: Report) -> list[tuple[str, list[str]]]:
 # The notes by what a reader asks of them, in the views' order.
 NOTE_GROUPS = (
     ("Numbers in perspective", ("discrepancy", "sum", "share", "multiple", "before", "change",
-                                "rate", "total")),
+                                "whole", "rate", "total")),
     ("What to watch", ("watch", "pending")),
     ("Who says what", ("quote", "claim")),
     ("Tensions", ("tension",)),

@@ -30,7 +30,7 @@ from analyst.stages.notes import amount, pct, times
 # The order computed notes are told in: what does not add up first, then the whole and its
 # parts, comparisons, changes, rates.
 _RANK = {kind: i for i, kind in enumerate(
-    ("discrepancy", "sum", "multiple", "before", "change", "rate", "total", "share")
+    ("discrepancy", "sum", "multiple", "before", "change", "whole", "rate", "total", "share")
 )}  # fmt: skip
 IMPLICATIONS = 5
 WATCH = 6  # dated items the analysis lists
@@ -125,6 +125,8 @@ def _figure(note: Note) -> str:
         return f"Over its whole term, {note.text}."
     if note.kind == "share":
         return f"In proportion, {note.text}."
+    if note.kind == "whole":
+        return f"Scaled up, {note.text}."
     return note.text
 
 
@@ -192,6 +194,7 @@ _KIND_WORDS = {
     "total": "totals over time",
     "change": "changes",
     "before": "values before a change",
+    "whole": "wholes implied by a share",
 }
 
 

@@ -19,7 +19,9 @@ import math
 from collections.abc import Sequence
 
 from analyst.reading import byline
-from analyst.schema import Fact, Note, NoteInput, Span, Standing
+from dataclasses import replace
+
+from analyst.schema import COMPUTED_KINDS, Fact, Note, NoteInput, Span, Standing
 from analyst.stages.context import Context
 from analyst.text import ahead, amounts, dates, perspective, speech
 from analyst.text.amounts import Amount
@@ -83,7 +85,7 @@ def build(ctx: Context, facts: Sequence[Fact]) -> tuple[list[Note], list[str]]:
 
 def perspective_kinds() -> tuple[str, ...]:
     """The kinds of computed notes."""
-    return ("sum", "discrepancy", "share", "multiple", "rate", "total", "change", "before")
+    return COMPUTED_KINDS
 
 
 def standing(ctx: Context, facts: Sequence[Fact]) -> list[Fact]:
@@ -319,7 +321,15 @@ def describe(d: Derived) -> str:
         return f"{_in(part)} is {about}{pct(d.result)} of {_in(whole)}"
     if d.kind == "multiple":
         big, small = d.inputs
-        return f"{_in(big)} is {times(d.result)} times {_in(small)}"
+        # "4 times less than $500,000" reads as a different claim: the bound goes, "about" stays.
+        bound = small.qualifier in ("more than", "less than", "fewer than", "at least", "up to")
+        shown = _in(replace(small, qualifier=None)) if bound else _in(small)
+        return f"{_in(big)} is {'about ' if bound else ''}{times(d.result)} times {shown}"
+    if d.kind == "whole":
+        part, share = d.inputs
+        noun = f" {part.noun}" if part.noun else ""
+        whole = amount(d.result, part.unit, approx=True)
+        return f"{_in(part)}{noun} at {_in(share)} of the whole means {whole} in all"
     if d.kind == "rate":
         cost, q = d.inputs
         per = q.noun or _unit_name(q)
@@ -388,6 +398,8 @@ def formula(d: Derived) -> str:
         return f"{n(v[1])} − {n(v[0])} = {n(r)}"
     if d.operation == "product":
         return f"{n(v[0])} × {n(v[1])} = {n(r)}"
+    if d.operation == "implied_whole":
+        return f"{n(v[0])} / ({n(v[1])}/100) = {n(r)}"
     if d.operation == "before_rise":
         return f"{n(v[1])} / (1 + {n(v[0])}/100) = {n(r)}"
     if d.operation == "before_fall":

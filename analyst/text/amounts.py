@@ -44,7 +44,7 @@ _CURRENCY_AFTER = re.compile(
 )
 _WATT_HOUR = re.compile(r"(?<=watt)-(?=hour)", re.IGNORECASE)
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:[,.]\d+)*(?:\s?(?:%|per ?cent\b|percent\b))?")
-_YEAR = re.compile(r"^(1[5-9]\d\d|20\d\d|21\d\d)s?$")
+_YEAR = re.compile(r"^(1[5-9]\d\d|20\d\d|21\d\d)(?:s|'s|’s)?$")
 _LIST_BEFORE = re.compile(
     r"(?:\bNo\.?|\bnumber|#|\bpage|\bchapter|\bsection|\barticle|\bversion|\bpart|\bstep|"
     r"\bgrade|\blevel|\bpoint|\broute|\bflight|\bmodel|\bGemini|\biPhone)\s*$",
@@ -371,8 +371,13 @@ def _has_number_word(surface: str) -> bool:
 def _not_a_quantity(sentence: str, start: int, digits: str) -> bool:
     """A year, a list or page number, an ordinal, a time of day or part of a score."""
     plain = digits.strip()
-    if _YEAR.match(plain):
-        return True
+    if _YEAR.match(plain) or "/" in plain:
+        return True  # a year, or "1958/59"
+    if re.search(r"\b[A-Z][\w-]*\s$", sentence[max(0, start - 20) : start]) and not re.search(
+        r"\b(?:About|Some|Nearly|Almost|Over|Only|Just|Around|The|A|An|In|At|By|On|Of|To)\s$",
+        sentence[max(0, start - 20) : start],
+    ):
+        return True  # "Fortune 500", "Formula 1", "Boeing 747": part of a name
     if _LIST_BEFORE.search(sentence, 0, start):
         return True
     after = sentence[start + len(digits) : start + len(digits) + 5]
@@ -388,6 +393,8 @@ def _plain_number(sentence: str, m: re.Match[str], index: int) -> Amount | None:
     digits = re.match(r"-?\d+(?:[,.]\d+)*", surface)
     if digits is None:
         return None
+    if re.match(r"[^\W\d_]", sentence[m.end() : m.end() + 1]):
+        return None  # "44.63secs", "35mm": a unit quantulum3 did not read, not a count
     percent = digits.end() < len(surface)
     if not percent and _not_a_quantity(sentence, m.start(), digits.group(0)):
         return None
@@ -427,6 +434,12 @@ def _range_ends(digits: str, value: float, uncertainty: float) -> tuple[float, f
     return value - uncertainty, value + uncertainty
 
 
+_NOT_NOUNS = frozenset(
+    "of to in and or for a an the on at by said says was were is are has have had will would "
+    "from with than as per each more less".split()
+)
+
+
 def _qualifier(sentence: str, start: int) -> str | None:
     m = _APPROX.search(sentence, 0, start)
     return " ".join(m.group(0).split()).lower() if m else None
@@ -435,16 +448,18 @@ def _qualifier(sentence: str, start: int) -> str | None:
 def _noun_after(sentence: str, end: int) -> str | None:
     """The word a count counts ("1,400 freight trips" → "trips"): the last of up to two words
     after it that are not function words."""
-    words = _WORD.findall(sentence[end : end + 40])
-    chosen = None
-    for word in words[:3]:
-        low = word.lower()
-        if low in ("of", "to", "in", "and", "or", "for", "a", "the", "on", "at", "by"):
-            break
-        chosen = low
-        if low.endswith("s"):
-            break
-    return chosen
+    after = sentence[end : end + 40]
+    if not re.match(r"\s+[^\W\d_]", after):
+        return None  # "24," "11 of them": nothing named right after it
+    words = [w.lower() for w in _WORD.findall(after)[:2]]
+    if not words or words[0] in _NOT_NOUNS or words[0].endswith("ly"):
+        return None
+    # "1,400 freight trips", "24 permanent staff": the second word when the first describes
+    # it (not when the first is already plural, nor when the second is a verb: "people died").
+    if len(words) == 2 and not words[0].endswith("s") and words[1] not in _NOT_NOUNS:
+        if not words[1].endswith(("ly", "ed")):
+            return words[1]
+    return words[0]
 
 
 _CLAUSE = re.compile(r"[,;:()—–]|\band\b|\bbut\b|\bwhile\b|\bwhich\b")

@@ -12,7 +12,8 @@ and its result, so anyone can recompute it (``recompute``). Only what an analyst
 - **rate**: a cost per unit it buys (cost per MWh, per MW, per home), and a rate over its
   duration ("$38 a year for twenty years": $760);
 - **change**: from one value to another ("fell from 4.75% to 4.5%": −0.25 points), and the value
-  before a stated rise ("rose 76% to $1.13bn": $642 million a year before).
+  before a stated rise ("rose 76% to $1.13bn": $642 million a year before);
+- **whole**: what a part and its share imply ("90 jobs - 17% of the staff": about 530).
 
 Amounts are paired only when they measure the same thing: one currency (never dollars against
 pounds), one unit after SI prefixes (MW with GW), the same rate basis ("a year" apart from a
@@ -82,7 +83,7 @@ WINDOW = 5  # sentences a set of parts may span
 class Derived:
     """One derivation: its kind, the operation that recomputes it, inputs, result and unit."""
 
-    kind: str  # sum | share | multiple | rate | total | change | before | discrepancy
+    kind: str  # sum | share | multiple | rate | total | change | before | whole | discrepancy
     operation: str  # sum | ratio | share | difference | product | before_rise | before_fall
     inputs: tuple[Amount, ...]
     result: float
@@ -104,6 +105,8 @@ def recompute(operation: str, values: Sequence[float]) -> float:
         return 100 * (values[1] - values[0]) / values[0]
     if operation == "product":
         return values[0] * values[1]
+    if operation == "implied_whole":
+        return values[0] / (values[1] / 100)
     if operation == "before_rise":
         return values[1] / (1 + values[0] / 100)
     if operation == "before_fall":
@@ -125,6 +128,7 @@ def derive(amounts: Sequence[Amount], text: str, spans: Sequence[Span]) -> list[
     found += _changes(amounts, sentences)
     found += _multiples(usable, sums, found, sentences)
     found += _rates(amounts)
+    found += _wholes(amounts, sentences)
     found += _totals(amounts)
     return found
 
@@ -262,7 +266,7 @@ def _of_them(amounts: Sequence[Amount], sentences: _Text) -> list[Derived]:
     """"24 permanent staff, 11 of them former workers": 11 of 24 is a share."""
     found = []
     for whole, part in itertools.pairwise(amounts):
-        if whole.sentence != part.sentence or whole.dimension != "count" != part.dimension:
+        if whole.sentence != part.sentence or whole.dimension != "count":
             continue
         if part.dimension != "count" or not 0 < part.value < whole.value:
             continue
@@ -355,7 +359,7 @@ def _multiples(
 ) -> list[Derived]:
     together = [{id(a) for a in d.inputs} for d in sums]
     compared = [{id(a) for a in d.inputs} for d in done if d.kind in ("change", "before")]
-    candidates: list[tuple[int, float, Derived]] = []
+    candidates: list[tuple[int, float, Derived]] = []  # (-score, ratio, the multiple)
     for a, b in itertools.combinations(amounts, 2):
         if a.key != b.key or a.is_range or b.is_range:
             continue
@@ -370,7 +374,7 @@ def _multiples(
         if not 1.5 <= ratio <= 1000:
             continue
         score = _comparable(a, b, sentences)
-        if score < 2:
+        if not score:
             continue
         approx = a.approx or b.approx
         derived = Derived("multiple", "ratio", (big, small), ratio, "times", approx)
@@ -395,24 +399,30 @@ _COMPARE = re.compile(
 )
 
 
+def _compares(sentence: str) -> bool:
+    # "more than $40,000" bounds an amount; it compares nothing.
+    plain = re.sub(r"\b(?:more|less|fewer|greater|higher|lower|better|worse) than\b", " ", sentence)
+    return _COMPARE.search(plain) is not None
+
+
 def _comparable(a: Amount, b: Amount, sentences: _Text) -> int:
-    """How strongly the article ties two amounts of one kind together: a word of what they
-    measure in common, one sentence, the article's own words of comparison ("than", "dwarfed",
-    "would have"). Two of these make a comparison worth a multiple; far apart
-    (over three sentences) none is."""
+    """Whether the article itself sets two amounts of one kind against each other: its own
+    word of comparison ("than", "dwarfed", "short of", "would have") in their sentences, and
+    either one sentence or a word of what they measure in common ("cost"), at most three
+    sentences apart. Two figures that only share a sentence ("won 200m gold, while … the
+    100m") or a word are not compared; the score orders those that are."""
     distance = abs(a.sentence - b.sentence)
     if distance > 3:
         return 0
     if a.sentence == b.sentence:
         first, second = (a, b) if a.start < b.start else (b, a)
-        if re.fullmatch(r"\s*(?:and|to|or|-|–)\s*", sentences.between(first, second)):
+        if re.fullmatch(r"\s*(?:\([^)]*\)\s*)?(?:and|to|or|-|–)\s*", sentences.between(first, second)):
             return 0  # "between 150 euros and 300 euros" is one range, not two amounts
+    cue = _compares(sentences[a.sentence]) or _compares(sentences[b.sentence])
     shared = (a.words & b.words) - _GENERIC
-    score = min(len(shared), 2)
-    score += a.sentence == b.sentence
-    cue = _COMPARE.search(sentences[a.sentence]) or _COMPARE.search(sentences[b.sentence])
-    score += cue is not None
-    return score if shared or a.sentence == b.sentence else 0
+    if not cue or not (shared or a.sentence == b.sentence):
+        return 0
+    return 1 + min(len(shared), 2) + (a.sentence == b.sentence)
 
 
 def _rates(amounts: Sequence[Amount]) -> list[Derived]:
@@ -422,17 +432,51 @@ def _rates(amounts: Sequence[Amount]) -> list[Derived]:
         if cost.dimension != "currency" or cost.per or cost.is_range or not cost.words & _COST:
             continue
         for q in amounts:
-            if abs(q.sentence - cost.sentence) > 2 or q.per or q.is_range or q.value <= 0:
+            if q.per or q.is_range or q.value <= 0:
                 continue
-            physical = q.dimension in _PHYSICAL
-            counted = q.dimension == "count" and q.noun and stem(q.noun) in _PER_COUNT
-            if not physical and not counted:
+            # Capacity (MW, MWh) is what a plant's cost buys, within its paragraph; a length,
+            # a weight or homes only in the cost's own sentence ("a $2bn, 100km railway"): two
+            # sentences apart, "$500 million in claims" and "800 miles of pipe" are not one.
+            capacity = q.dimension in ("energy", "power") and abs(q.sentence - cost.sentence) <= 2
+            physical = q.dimension in _PHYSICAL and q.sentence == cost.sentence
+            counted = (
+                q.dimension == "count"
+                and q.noun
+                and stem(q.noun) in _PER_COUNT
+                and q.value >= 10
+                and q.sentence == cost.sentence
+            )
+            if not (capacity or physical or counted):
                 continue
-            if q.dimension == "count" and q.value < 10:
-                continue
+            if q.dimension == "length" and q.value < 100:
+                continue  # "a 35mm print" is a format, not what the cost buys
             unit = f"{cost.unit} per {q.unit or q.noun}"
             rate = cost.value / q.value
             found.append(Derived("rate", "ratio", (cost, q), rate, unit, cost.approx or q.approx))
+    return found
+
+
+# "90 journalist jobs - 17% of", "1,000 jobs, or 10% of", "$5m (2% of": what it counts, then
+# a dash, a comma and "or", or a parenthesis, then the share.
+_SHARE_OF = re.compile(
+    r"^\s*(?:[^\W\d_]+\s*){0,3}?(?:[-–—(]|,\s*or)\s*(?:about\s+|some\s+|nearly\s+)?$"
+)
+
+
+def _wholes(amounts: Sequence[Amount], sentences: _Text) -> list[Derived]:
+    """"90 journalist jobs - 17% of their editorial staff": the whole the share implies."""
+    found = []
+    for a, p in itertools.pairwise(amounts):
+        if a.sentence != p.sentence or p.dimension != "percent" or p.is_range:
+            continue
+        if a.dimension not in ("count", "currency") or a.is_range or not 0 < p.value < 100:
+            continue
+        if not _SHARE_OF.match(sentences.between(a, p)):
+            continue
+        if not re.match(r"\s+of\s", sentences.after(p)):
+            continue  # "17% of their editorial staff", not "a rise of 17%"
+        whole = a.value / (p.value / 100)
+        found.append(Derived("whole", "implied_whole", (a, p), whole, a.unit, True))
     return found
 
 
