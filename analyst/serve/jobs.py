@@ -26,7 +26,7 @@ from analyst.session import Session
 from analyst.settings import Settings
 
 # The options a request may set; the model, its server and the limits are the operator's.
-OPTIONS = ("who", "verify", "language", "keep_ungrounded")
+OPTIONS = ("who", "verify", "language", "keep_ungrounded", "analysis")
 Status = Literal["queued", "running", "done", "failed"]
 
 

@@ -19,6 +19,12 @@ def openapi_document() -> dict[str, Any]:
             "type": "boolean",
             "description": "keep facts whose quote was not found",
         },
+        "analysis": {
+            "type": "string",
+            "enum": ["auto", "composed", "model"],
+            "description": "who writes the implications and the AI Analysis: analyst from its "
+            "notes (composed), the model (model), or composed on the embedded model (auto)",
+        },
     }
     ask: dict[str, Any] = {
         "type": "object",

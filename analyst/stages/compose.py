@@ -46,7 +46,7 @@ def compose(notes: Sequence[Note], facts: Sequence[Fact]) -> tuple[list[CitedTex
     if tension is not None:
         implications.append(_cited(_disagreement(tension), [tension]))
     for note in [n for n in notes if n.kind == "pending"][:2]:
-        implications.append(_cited(f"Not yet settled: {_clip(_after_colon(note.text), 14)}.", [note]))
+        implications.append(_cited(f"Not yet settled: {_item(_after_colon(note.text))}.", [note]))
     parts = AnalysisParts.model_construct(
         significance=_significance(computed, facts),
         context=_context(notes),
@@ -115,23 +115,13 @@ def _figure(note: Note) -> str:
         )
     if note.kind == "multiple":
         return f"Set side by side, {note.text}."
-    if note.kind == "before":
-        return f"Before the change the figure stood at {_with(note)}: {note.text}."
     if note.kind == "change":
-        return f"In all, {note.text}."
-    if note.kind == "rate":
-        return f"Per unit, {note.text}."
-    if note.kind == "total":
-        return f"Over its whole term, {note.text}."
-    if note.kind == "share":
-        return f"In proportion, {note.text}."
-    if note.kind == "whole":
-        return f"Scaled up, {note.text}."
-    return note.text
+        return f"The move {note.text}."
+    return _capital(note.text) + "."
 
 
-def _with(note: Note) -> str:
-    return amount(note.result or 0.0, note.inputs[-1].unit, approx=True)
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _disagreement(note: Note) -> str:
@@ -253,7 +243,7 @@ def _uncertainty(notes: Sequence[Note], facts: Sequence[Fact]) -> Part:
     cited = [f.id for k in by.values() for f in k]
     pending = [n for n in notes if n.kind == "pending"]
     if pending:
-        items = [_clip(_after_colon(n.text), 10) for n in pending[:2]]
+        items = [_item(_after_colon(n.text)) for n in pending[:2]]
         text += f" Still open: {'; '.join(items)}."
     return _part(text, pending[:2], cited[:6])
 
@@ -269,14 +259,15 @@ def _watch(notes: Sequence[Note]) -> Part:
         what = _after_colon(n.text)
         if n.date_text:  # the date is said once, before the item
             what = re.sub(rf"\s*{re.escape(n.date_text)}\s*", " ", what).strip(" ,")
-        what = _lower_first(_clip(what, 9))
+        what = _item(what)
         when = _when(n.date) if n.date else (n.date_text or "")
         if (when, what[:20]) in seen or len(items) == WATCH:
             continue
         seen.add((when, what[:20]))
         items.append(f"{when}, {what}")
         cited.append(n)
-    return _part(f"What to watch: {'; '.join(items)}.", cited)
+    text = re.sub(r"\s+([.,;…])", r"\1", f"What to watch: {'; '.join(items)}.")
+    return _part(text.replace("….", "…"), cited)
 
 
 def _when(iso: str) -> str:
@@ -288,11 +279,29 @@ def _when(iso: str) -> str:
     return f"{month} {parts[0]}" if len(parts) == 2 else f"{parts[2]} {month} {parts[0]}"
 
 
-def _lower_first(text: str) -> str:
-    first = text.split(" ", 1)[0]
-    if first in ("The", "A", "An", "It", "Its", "This", "These", "Those", "Construction"):
-        return text[:1].lower() + text[1:]
-    return text
+ITEM_WORDS = 7  # an item of a list, not the article's sentence again
+
+
+def _item(text: str) -> str:
+    """A clause of the article as an item of a list: a few words, no dangling preposition or
+    quotation mark, in lower case unless it starts with a name."""
+    text = re.sub(r"^[\"“”'‘’(\s]+|[\"“”'‘’)\s]+$", "", text)
+    text = re.sub(r"^(?:Looking ahead|However|But|And|Yet|Still),?\s+", "", text)
+    words = text.split()
+    while words and words[-1].lower().strip(",") in _DANGLING:
+        words.pop()
+    clipped = " ".join(words[:ITEM_WORDS]) + ("…" if len(words) > ITEM_WORDS else "")
+    first = clipped.split(" ", 1)[0]
+    if first[:1].isupper() and (first.lower() in _COMMON or first.lower().endswith(("ing", "ed"))):
+        clipped = clipped[:1].lower() + clipped[1:]
+    return clipped
+
+
+_DANGLING = frozenset("to by in until for from of on at the a an and or".split())
+_COMMON = frozenset(
+    "the a an it its this these those construction improvements demolition officials "
+    "prices sales profits the".split()
+)
 
 
 def _after_colon(text: str) -> str:

@@ -347,8 +347,20 @@ def _subject(sentence: str) -> tuple[str | None, str | None]:
     verb = re.search(rf"\s(?:{_VERBS})\b", prefix)
     if verb:
         prefix = prefix[: verb.start()].strip(" ,")  # "Environmental groups welcomed … but said"
+    # "Yet aviation analyst …", "However, it said": a connective is nobody.
+    prefix = re.sub(r"^(?:Yet|But|However|And|So|Also|Meanwhile|Still|Now|Separately),?\s+", "", prefix)
     if not prefix or len(prefix.split()) > 14 or re.search(r"\b(?:that|which|because|if|when)\b", prefix):
         return None, None
+    if re.search(r"\d|\b(?:is|are|was|were|has|have|had|will|would|it|its|they)\b|,\s*and\b", prefix):
+        return None, None  # "BA's profits were still better than …, and it expects": a clause
+    # "Mike Powell of Dresdner Kleinwort Wasserstein says": the person, of the organisation.
+    of = re.match(rf"^(?P<lead>.*?)\s+of\s+(?P<org>(?:the\s+)?[A-Z][\w'’&-]*(?:\s+[A-Z][\w'’&-]*)*)$", prefix)
+    if of and _NAME_AT_END.search(of.group("lead")):
+        name = _NAME_AT_END.search(of.group("lead"))
+        if name is not None and len(name.group("name").split()) >= 2:
+            title = of.group("lead")[: name.start()].strip(" ,")
+            role = f"{title} of {of.group('org')}".strip() if title else of.group("org")
+            return name.group("name"), _lower_article(role[:1].lower() + role[1:] if title else role)
     apposition = re.match(rf"^(?P<role>[^,]+),\s*(?P<name>{_NAME}(?:\s+and\s+{_NAME})?)$", prefix)
     if apposition:
         return apposition.group("name"), _lower_article(apposition.group("role"))
@@ -360,7 +372,7 @@ def _subject(sentence: str) -> tuple[str | None, str | None]:
     end = _NAME_AT_END.search(prefix)
     if end and end.start() > 0 and len(end.group("name").split()) >= 2:
         return end.group("name"), _lower_article(prefix[: end.start()].strip(" ,")) or None
-    if prefix.split()[0].lower() in _NOT_SPEAKERS and len(prefix.split()) == 1:
+    if prefix.split()[0].lower() in _NOT_SPEAKERS | _COMMON_CAPITALS and len(prefix.split()) == 1:
         return None, None
     return prefix, None
 
