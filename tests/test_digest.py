@@ -258,3 +258,30 @@ def test_what_is_new_is_what_no_earlier_article_states(reports: list[Report]) ->
     assert shared.first_reported == "2026-11-12" and shared not in new
     assert "## New on 2026-11-13" in views.to_markdown(digest)
     assert merge([Given(reports[0])]).digest.new_facts() == (None, [])  # one date: nothing new
+
+
+def test_figures_and_dates_that_differ_between_outlets_are_flagged() -> None:
+    # The Courier says the state pays $260 million (the Ledger: $250 million), the Sable Valley
+    # News that construction starts in May 2027 (the others: April): neither is a fact the
+    # model chose, so only the notes and the text find them.
+    from analyst.digest import digest
+    from analyst.output.digest import to_markdown
+    from analyst.testing import FakeChatClient, extractive_responder
+
+    folder = Path(__file__).resolve().parent.parent / "examples" / "digest" / "articles"
+    reports = []
+    for name in ("riverton-ledger", "riverton-courier", "sable-valley-news"):
+        fake = FakeChatClient(responder=extractive_responder, backend="local")
+        text = (folder / f"{name}.txt").read_text("utf-8")
+        reports.append(analyst.summarize_text(text, client=fake))
+    d = digest(reports, client=FakeChatClient(responder=extractive_responder, backend="local"))
+    amounts = [x for x in d.differences if x.kind == "amount"]
+    assert [[s.value for s in x.sides] for x in amounts] == [["$250 million", "$260 million"]]
+    dates = {tuple(sorted(s.value for s in x.sides)) for x in d.differences if x.kind == "date"}
+    assert dates == {("2027-04", "2027-05")}
+    # What two outlets compute alike is one note with both sources.
+    multiple = next(n for n in d.notes if n.kind == "multiple")
+    assert multiple.articles == 2 and "2.3 times" in multiple.text
+    assert "## Figures and dates that differ" in to_markdown(d)
+    # Without the articles' text, the quotes and the notes' own lines still give the amounts.
+    assert all(r.source.text is None for r in reports)

@@ -18,6 +18,7 @@ from typing import Literal
 from rapidfuzz import fuzz
 
 from analyst.digest import match
+from analyst.digest.notes import across
 from analyst.digest.schema import (
     Contradiction,
     Decision,
@@ -196,6 +197,7 @@ def assemble(matched: Matched, judged: Mapping[tuple[str, str], Verdict] | None 
         )
         for f in digest_facts
     ]
+    shared, differences = across(articles, reports)
     digest = Digest(
         articles=articles,
         summary="",
@@ -206,6 +208,8 @@ def assemble(matched: Matched, judged: Mapping[tuple[str, str], Verdict] | None 
         implications=[],
         analysis=None,
         decisions=decisions,
+        notes=shared,
+        differences=differences,
         model=None,
         usage=None,
         warnings=warnings,

@@ -128,6 +128,42 @@ class DigestPoint(BaseModel):
     facts: list[str]
 
 
+class NoteSource(BaseModel):
+    """One report's note behind a digest note."""
+
+    article: str = Field(description="the DigestArticle id")
+    note: str = Field(description="the note's id in its report")
+    text: str
+
+
+class DigestNote(BaseModel):
+    """A note (``Report.notes``) that several articles compute alike: a figure or a date."""
+
+    id: str = Field(description="k1, k2, …")
+    kind: str
+    text: str = Field(description="as the first source's report writes it")
+    sources: list[NoteSource] = Field(min_length=2)
+    articles: int
+
+
+class Side(BaseModel):
+    """One article's version of a figure or a date."""
+
+    article: str
+    value: str = Field(description="the amount or the ISO date, as this article gives it")
+    text: str = Field(description="the sentence (or note) it stands in")
+    start: int | None = Field(description="offsets in that article; null without its text")
+    end: int | None
+
+
+class Difference(BaseModel):
+    """The same thing given with two amounts or two dates by different articles."""
+
+    id: str = Field(description="m1, m2, …")
+    kind: Literal["amount", "date"]
+    sides: list[Side] = Field(min_length=2)
+
+
 class Digest(BaseModel):
     """One briefing over many articles."""
 
@@ -141,6 +177,14 @@ class Digest(BaseModel):
     implications: list[DigestPoint]
     analysis: DigestPoint | None = Field(description="null when the digest was not synthesized")
     decisions: list[Decision] = Field(description="every pair of facts the matching weighed")
+    notes: list[DigestNote] = Field(
+        default_factory=list, description="figures and dates several articles compute alike"
+    )
+    differences: list[Difference] = Field(
+        default_factory=list,
+        description="amounts and dates that differ between articles for the same thing, from "
+        "their text and notes (not only their facts)",
+    )
     model: ModelInfo | None = Field(description="null when no model wrote anything")
     usage: Usage | None
     warnings: list[str] = Field(default_factory=list)

@@ -33,7 +33,9 @@ def counts(digest: Digest) -> str:
         f"{_n(len(digest.articles), 'article')} · {_n(stories, 'story', 'stories')} · "
         f"{_n(len(digest.facts), 'fact')}, {shared} stated by more than one article · "
         f"{_n(len(digest.contradictions), 'contradiction')}"
-    )
+        + (f" · {_n(len(digest.differences), 'figure or date', 'figures or dates')} that differ"
+           if digest.differences else "")
+    )  # fmt: skip
 
 
 def _n(count: int, one: str, many: str | None = None) -> str:
@@ -61,6 +63,20 @@ def to_markdown(digest: Digest) -> str:
                     for s in fact.sources:
                         title = digest.article(s.article).title or s.article
                         out.append(f"  - {md(v.value)}: “{md(s.evidence)}” — {md(title)} ({fid})")
+        out.append("")
+    if digest.differences:
+        out += ["## Figures and dates that differ", ""]
+        for d in digest.differences:
+            out.append(f"- **{d.id}** ({d.kind})")
+            for side in d.sides:
+                title = digest.article(side.article).title or side.article
+                out.append(f"  - {md(side.value)}: “{md(side.text)}” — {md(title)}")
+        out.append("")
+    if digest.notes:
+        out += ["## Notes several articles share", ""]
+        for n in digest.notes:
+            where = ", ".join(f"{s.article}/{s.note}" for s in n.sources)
+            out.append(f"- **{n.id}** ({n.kind}) {md(n.text)} [{where}]")
         out.append("")
     for heading, chosen in (
         ("Established by several sources", [f for f in digest.facts if not f.single_source]),
