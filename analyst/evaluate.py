@@ -144,7 +144,9 @@ def _proof_overall(figures: list[ProofFigures]) -> dict[str, Any]:
         # The notes (computed from the article): how many of each kind, how many computed
         # figures do not follow from their inputs, and what the interpretive sentences rest on.
         "notes_by_kind": dict(
-            sorted(Counter(k for f in figures for k, n in f.notes_by_kind for _ in range(n)).items())
+            sorted(
+                Counter(k for f in figures for k, n in f.notes_by_kind for _ in range(n)).items()
+            )
         ),
         "computed_notes": sum(f.computed for f in figures),
         "recompute_errors": sum(f.recompute_errors for f in figures),

@@ -129,12 +129,12 @@ def proof_figures(report: Report, source: str, *, who: bool = False) -> ProofFig
         roles_unsupported=roles_unsupported,
         events=len(report.timeline),
         events_underived=events_underived,
-        **_recall_counts(report, source) if who else {},
+        **_recall_counts(report, source) if who else {},  # type: ignore[arg-type]
         **_note_counts(report, source),
     )
 
 
-def _note_counts(report: Report, source: str) -> dict[str, Any]:
+def _note_counts(report: Report, source: str) -> dict[str, Any]:  # ProofFigures' fields
     kinds = Counter(n.kind for n in report.notes)
     computed = [n for n in report.notes if n.kind in COMPUTED_KINDS]
     bases: Counter[str] = Counter()

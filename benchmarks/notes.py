@@ -39,7 +39,11 @@ def same_speaker(found: str | None, label: str) -> bool:
     if not found:
         return False
     a, b = found.casefold().split(), label.casefold().split()
-    return a[-1] == b[-1] or label.casefold() in found.casefold() or found.casefold() in label.casefold()
+    return (
+        a[-1] == b[-1]
+        or label.casefold() in found.casefold()
+        or found.casefold() in label.casefold()
+    )
 
 
 def main() -> None:
@@ -84,10 +88,12 @@ def main() -> None:
         for n in watch:
             if n.id not in matched:
                 print(f"  extra   {row['id']}: {n.text}")
-        said = [n for n in r.notes if n.kind == "quote"]
+        quoted = [n for n in r.notes if n.kind == "quote"]
         for q in label["quotes"]:
             quotes += 1
-            note = next((n for n in said if q["quote"] in source[n.spans[0].start : n.spans[0].end]), None)
+            note = next(
+                (n for n in quoted if q["quote"] in source[n.spans[0].start : n.spans[0].end]), None
+            )
             quote_found += note is not None
             if note is not None and same_speaker(note.speaker, q["speaker"]):
                 right_speakers += 1
@@ -97,10 +103,14 @@ def main() -> None:
     if args.computed:
         return
     print(f"{len(rows)} articles")
-    print(f"  future-dated items found (recall)   {right_items} of {labelled_items} "
-          f"({right_items / max(labelled_items, 1):.1%})")
-    print(f"  watch notes that are labelled items {right_items} of {found_items} "
-          f"({right_items / max(found_items, 1):.1%} precision)")
+    print(
+        f"  future-dated items found (recall)   {right_items} of {labelled_items} "
+        f"({right_items / max(labelled_items, 1):.1%})"
+    )
+    print(
+        f"  watch notes that are labelled items {right_items} of {found_items} "
+        f"({right_items / max(found_items, 1):.1%} precision)"
+    )
     print(f"  quotations found                    {quote_found} of {quotes}")
     print(f"  quotations with the right speaker   {right_speakers} of {quotes} "
           f"({right_speakers / max(quotes, 1):.1%})")  # fmt: skip

@@ -124,7 +124,10 @@ def main() -> None:
                 f"{k.removeprefix('notes ')} {total[k]}" for k in keys if k.startswith("notes ")
             ),
         ),
-        ("computed notes, recomputation errors", f"{total['computed notes']}, {total['recompute errors']}"),
+        (
+            "computed notes, recomputation errors",
+            f"{total['computed notes']}, {total['recompute errors']}",
+        ),
         (
             "interpretive sentences resting on notes / facts only / background / nothing",
             f"{total['on notes']} / {total['on facts']} / {total['on background']} / "

@@ -239,3 +239,35 @@ def test_a_batch_in_html_writes_an_index_that_sorts(page: Any, tmp_path: Path) -
     data = json.loads((out / "bridge.txt.json").read_text())
     assert data["source"]["text"]  # html asks for the text the page shows
     assert not page.errors
+
+
+def test_a_computed_note_shows_its_formula_and_leads_to_both_input_sentences(
+    page: Any,
+    tmp_path: Path,
+) -> None:
+    report = _report()
+    note = next(n for n in report.notes if n.kind == "sum")
+    assert [i.text for i in note.inputs] == [
+        "$250 million",
+        "$95 million",
+        "$67 million",
+        "$412 million",
+    ]
+    _open(page, tmp_path, report)
+    item = page.locator(f"#note-{note.id}")
+    assert note.formula and note.formula in item.inner_text()
+    for n, given in enumerate(note.inputs, start=1):
+        link = item.locator(f'a[data-who-link="{note.id}-i{n}"]')
+        assert link.inner_text() == given.text
+        page.evaluate("window.scrollTo(0, 0)")
+        link.click()
+        # The input's own words in the article, scrolled into view.
+        span = page.locator(f'[data-who~="{note.id}-i{n}"]').first
+        page.wait_for_function(
+            """id => { const r = document.querySelector(`[data-who~="${id}"]`)
+                   .getBoundingClientRect();
+                   return r.top >= 0 && r.bottom <= window.innerHeight; }""",
+            arg=f"{note.id}-i{n}",
+        )
+        assert given.text in span.inner_text()
+    assert not page.errors

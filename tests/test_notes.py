@@ -42,7 +42,12 @@ def test_the_funding_adds_up_and_the_state_pays_61_percent(bridge: Report) -> No
     sums = [n for n in bridge.notes if n.kind == "sum"]
     assert len(sums) == 1
     note = sums[0]
-    assert [i.text for i in note.inputs] == ["$250 million", "$95 million", "$67 million", "$412 million"]
+    assert [i.text for i in note.inputs] == [
+        "$250 million",
+        "$95 million",
+        "$67 million",
+        "$412 million",
+    ]
     assert note.result == 412_000_000 and note.operation == "sum"
     assert "61%" in note.text
     share = next(n for n in bridge.notes if n.kind == "share")
@@ -64,7 +69,7 @@ def test_the_rehabilitation_is_compared_with_the_replacement(bridge: Report) -> 
 
 def test_what_to_watch_is_dated_in_order(bridge: Report) -> None:
     watch = [n for n in bridge.notes if n.kind == "watch"]
-    dates = [n.date for n in watch]
+    dates = [n.date or "" for n in watch]
     assert dates == sorted(dates)  # ISO strings of mixed precision sort as dates here
     by_date = {n.date: n.text for n in watch}
     assert "bidding" in by_date["2027-01"]  # "in January", after a November article
@@ -283,7 +288,7 @@ def test_non_english_numbers_and_dates() -> None:
 
 def test_quotations_and_their_speakers() -> None:
     text = (
-        'Northfield\'s chief executive, Laura Chen, said prices would fall.\n'
+        "Northfield's chief executive, Laura Chen, said prices would fall.\n"
         '"Batteries cover the evening peak, not a week of cloudy weather," said Ravi Menon of '
         "the Clean Grid Alliance.\n"
         'Mr Smith told reporters: "We will appeal against this ruling."\n'

@@ -56,9 +56,7 @@ def across(articles: Sequence[DigestArticle], reports: Sequence[Report]) -> tupl
     return shared, [d.model_copy(update={"id": f"m{i}"}) for i, d in enumerate(differences, 1)]
 
 
-def _shared_notes(
-    articles: Sequence[DigestArticle], reports: Sequence[Report]
-) -> list[DigestNote]:
+def _shared_notes(articles: Sequence[DigestArticle], reports: Sequence[Report]) -> list[DigestNote]:
     groups: dict[tuple[object, ...], list[tuple[str, Note]]] = {}
     for article, report in zip(articles, reports, strict=True):
         for note in report.notes:
@@ -69,7 +67,7 @@ def _shared_notes(
             else:
                 continue
             groups.setdefault(key, []).append((article.id, note))
-    found = []
+    found: list[DigestNote] = []
     for members in groups.values():
         if len({a for a, _ in members}) < 2:
             continue
@@ -110,9 +108,7 @@ def _figures(article: DigestArticle, report: Report) -> list[_Figure]:
         for x in amounts.find(piece, spans(piece, language=language), language=language):
             start = offset + x.start if offset is not None else None
             end = offset + x.end if offset is not None else None
-            found.append(
-                _Figure(article.id, x.value, x.key, x.words, piece, x.surface, start, end)
-            )
+            found.append(_Figure(article.id, x.value, x.key, x.words, piece, x.surface, start, end))
     return found
 
 
@@ -154,9 +150,7 @@ def _side(f: _Figure) -> Side:
     return Side(article=f.article, value=value, text=f.text, start=f.start, end=f.end)
 
 
-def _dates_differ(
-    articles: Sequence[DigestArticle], reports: Sequence[Report]
-) -> list[Difference]:
+def _dates_differ(articles: Sequence[DigestArticle], reports: Sequence[Report]) -> list[Difference]:
     dated = [
         (a.id, n, _topic(n.text), r.source.text)
         for a, r in zip(articles, reports, strict=True)
@@ -167,7 +161,9 @@ def _dates_differ(
     for (a, x, tx, _), (b, y, ty, _) in itertools.combinations(dated, 2):
         if a == b or x.date == y.date or len(tx & ty) < SHARED_WORDS:
             continue
-        if any(z.date == y.date and len(tz & tx) >= SHARED_WORDS for c, z, tz, _ in dated if c == a):
+        if any(
+            z.date == y.date and len(tz & tx) >= SHARED_WORDS for c, z, tz, _ in dated if c == a
+        ):
             continue  # the first outlet gives the other date too
         sides = [_date_side(c, n, t) for c, n, _, t in dated if n is x or n is y]
         found.append(Difference(id="m0", kind="date", sides=sides))

@@ -19,13 +19,12 @@ comes from outside the article. An article that gives nothing of a kind says so 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import calendar
 import re
+from collections.abc import Sequence
 
 from analyst.schema import COMPUTED_KINDS, AnalysisParts, CitedText, Fact, Note, Part
-from analyst.stages.notes import amount, pct, times
+from analyst.stages.notes import amount, pct
 
 # The order computed notes are told in: what does not add up first, then the whole and its
 # parts, comparisons, changes, rates.
@@ -59,12 +58,7 @@ def compose(notes: Sequence[Note], facts: Sequence[Fact]) -> tuple[list[CitedTex
 def _computed(notes: Sequence[Note]) -> list[Note]:
     """The computed notes worth telling, strongest first; a share already told by its sum's
     note is left out."""
-    summed = {
-        (i.start, i.end)
-        for n in notes
-        if n.kind in ("sum", "discrepancy")
-        for i in n.inputs
-    }
+    summed = {(i.start, i.end) for n in notes if n.kind in ("sum", "discrepancy") for i in n.inputs}
     kept = [
         n
         for n in notes
@@ -83,9 +77,7 @@ def _cited(text: str, notes: Sequence[Note], facts: Sequence[str] = ()) -> Cited
 
 def _part(text: str, notes: Sequence[Note], facts: Sequence[str] = ()) -> Part:
     cited = _cited(text, notes, facts)
-    return Part.model_construct(
-        text=text, facts=cited.facts, notes=cited.notes, background=False
-    )
+    return Part.model_construct(text=text, facts=cited.facts, notes=cited.notes, background=False)
 
 
 def _value(note: Note, index: int) -> str:
@@ -131,7 +123,7 @@ def _disagreement(note: Note) -> str:
 
 
 def _take(sides: Sequence[str]) -> str:
-    """"take" for several ("Paul Brandt and Irene Soto", "Environmental groups"), else "takes"."""
+    """ "take" for several ("Paul Brandt and Irene Soto", "Environmental groups"), else "takes"."""
     last = sides[-1].split()[-1] if sides and sides[-1].split() else ""
     plural = len(sides) > 1 or " and " in sides[0] or (last.islower() and last.endswith("s"))
     return "take" if plural else "takes"
@@ -159,7 +151,8 @@ def _significance(computed: Sequence[Note], facts: Sequence[Fact]) -> Part:
         if len(computed) > 1:
             kinds = sorted({n.kind for n in computed}, key=lambda k: _RANK.get(k, 99))
             text += (
-                f" In all, {words(len(computed))} figures can be derived from the article's own numbers "
+                f" In all, {words(len(computed))} figures can be derived from the article's own "
+                "numbers "
                 f"({', '.join(_KIND_WORDS.get(k, k) for k in kinds)}), each one recomputable from "
                 "the sentences it cites."
             )
@@ -202,10 +195,13 @@ def _context(notes: Sequence[Note]) -> Part:
             ", though it sets one view against another." if tensions else ": it speaks for itself."
         )
         return _part(text, tensions[:1])
-    named = [f"{_mid(who)} ({role})" if role else _mid(who) for who, role in list(voices.items())[:5]]
+    named = [
+        f"{_mid(who)} ({role})" if role else _mid(who) for who, role in list(voices.items())[:5]
+    ]
     more = " including" if len(voices) > len(named) else ""
     text = (
-        f"The story is told through {words(len(voices))} source{'s' if len(voices) != 1 else ''}{more}: "
+        f"The story is told through {words(len(voices))} "
+        f"source{'s' if len(voices) != 1 else ''}{more}: "
         f"{_join(named)}, with {words(quotes)} direct quotation{'s' if quotes != 1 else ''}."
     )
     if tensions:
@@ -239,7 +235,10 @@ def _uncertainty(notes: Sequence[Note], facts: Sequence[Fact]) -> Part:
             "its own."
         )
     else:
-        text = f"All {words(total)} key facts are stated by the article itself, none given to a source."
+        text = (
+            f"All {words(total)} key facts are stated by the article itself, none given to a "
+            "source."
+        )
     cited = [f.id for k in by.values() for f in k]
     pending = [n for n in notes if n.kind == "pending"]
     if pending:
@@ -252,9 +251,9 @@ def _watch(notes: Sequence[Note]) -> Part:
     dated = [n for n in notes if n.kind == "watch"]
     if not dated:
         return _part("The article names no date ahead of its own to watch.", [])
-    items = []
-    seen: set[str] = set()
-    cited = []
+    items: list[str] = []
+    seen: set[tuple[str, str]] = set()
+    cited: list[Note] = []
     for n in dated:
         what = _after_colon(n.text)
         if n.date_text:  # the date is said once, before the item

@@ -15,12 +15,12 @@ implications and the analysis from them; a capable model writes its own prose ci
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Sequence
-
-from analyst.reading import byline
 from dataclasses import replace
 
+from analyst.reading import byline
 from analyst.schema import COMPUTED_KINDS, Fact, Note, NoteInput, Span, Standing
 from analyst.stages.context import Context
 from analyst.text import ahead, amounts, dates, perspective, speech
@@ -111,7 +111,7 @@ def standing(ctx: Context, facts: Sequence[Fact]) -> list[Fact]:
     return labelled
 
 
-def _article_date(ctx: Context) -> object:
+def _article_date(ctx: Context) -> dt.datetime | None:
     a = ctx.article
     written = a.date or byline.parse(a.byline, a.language).date_text
     return dates.article_date(written, a.language)
@@ -328,14 +328,16 @@ def describe(d: Derived) -> str:
     if d.kind == "whole":
         part, share = d.inputs
         noun = f" {part.noun}" if part.noun else ""
-        whole = amount(d.result, part.unit, approx=True)
-        return f"{_in(part)}{noun} at {_in(share)} of the whole means {whole} in all"
+        implied = amount(d.result, part.unit, approx=True)
+        return f"{_in(part)}{noun} at {_in(share)} of the whole means {implied} in all"
     if d.kind == "rate":
         cost, q = d.inputs
         per = q.noun or _unit_name(q)
         if q.dimension == "count":
             one = _singular(per)
-            return f"{_in(cost)} for {_in(q)} {per} is {about}{amount(d.result, cost.unit)} per {one}"
+            return (
+                f"{_in(cost)} for {_in(q)} {per} is {about}{amount(d.result, cost.unit)} per {one}"
+            )
         unit_value = amount(d.result * _unit_scale(q), cost.unit)
         return f"{_in(cost)} for {_in(q)} is {about}{unit_value} per {_display_unit(q)}"
     if d.kind == "total":
@@ -348,7 +350,8 @@ def describe(d: Derived) -> str:
     if d.kind == "before":
         p, a = d.inputs
         way = "rise" if d.operation == "before_rise" else "fall"
-        return f"a {_in(p)} {way} to {_in(a)} means {about or 'about '}{amount(d.result, a.unit)} before"
+        before = amount(d.result, a.unit)
+        return f"a {_in(p)} {way} to {_in(a)} means {about or 'about '}{before} before"
     return d.kind
 
 

@@ -73,7 +73,9 @@ def keeps_background(ctx: Context) -> bool:
     return kept if kept is not None else ctx.info.backend != "local"
 
 
-def interpretation_schema(ctx: Context, ids: list[str], notes: list[str] | None = None) -> OutputSchema:
+def interpretation_schema(
+    ctx: Context, ids: list[str], notes: list[str] | None = None
+) -> OutputSchema:
     """The analysis schema with citations limited to these fact ids: a server that enforces
     schemas then cannot cite a fact that does not exist (the 1.5B model cited "c4" three times
     running on a German page). Validation still checks the ids for servers that do not enforce."""

@@ -123,7 +123,9 @@ def find(
         cue = _PENDING.search(sentence) if english else None
         if cue is not None:
             clause = _clause_of(sentence, cue.start(), cue.end())
-            pending.append(Ahead("pending", clause, None, None, a + cue.start(), a + cue.end(), index))
+            pending.append(
+                Ahead("pending", clause, None, None, a + cue.start(), a + cue.end(), index)
+            )
     dated.sort(key=lambda d: (d.date is None, d.date or "", d.start))
     return dated + pending
 
@@ -214,9 +216,15 @@ def _resolve(expression: str, base: dt.datetime | None, language: str | None) ->
     if quarter and year:
         q = "first second third fourth".split()
         name = quarter.group(1)
-        n = int(name[1]) if name.startswith("q") else (q.index(name) + 1 if name in q else int(name[0]))
+        n = (
+            int(name[1])
+            if name.startswith("q")
+            else (q.index(name) + 1 if name in q else int(name[0]))
+        )
         return f"{year.group(1)}-{3 * n - 2:02d}"
-    span = re.match(r"(?:within|in|over)?\s*(?:the next\s+)?(\w+)\s+(year|month|week|day)s?$", words)
+    span = re.match(
+        r"(?:within|in|over)?\s*(?:the next\s+)?(\w+)\s+(year|month|week|day)s?$", words
+    )
     if span and span.group(1) in (*_NUMBERS, *map(str, range(1, 100))):
         if base is None:
             return None
@@ -268,7 +276,9 @@ def _clause_of(sentence: str, start: int, end: int) -> str:
         # "planned for late 2030" says little alone: take the clause before it too.
         left = max((m.end() for m in _CLAUSE.finditer(sentence, 0, max(left - 1, 0))), default=0)
     clause = sentence[left:right].strip(" .,;:")
-    clause = re.sub(r"^(?:said|says|told \w+(?: \w+)?|argued|warned|added)\s+(?:that\s+)?", "", clause)
+    clause = re.sub(
+        r"^(?:said|says|told \w+(?: \w+)?|argued|warned|added)\s+(?:that\s+)?", "", clause
+    )
     if len(clause.split()) < 4:  # "by June" alone says nothing: take the whole sentence
         clause = sentence.strip(" .")
     return clause

@@ -382,7 +382,9 @@ def _not_a_quantity(sentence: str, start: int, digits: str) -> bool:
         return True
     after = sentence[start + len(digits) : start + len(digits) + 5]
     before = sentence[max(0, start - 1) : start]
-    if re.match(r"(?:st|nd|rd|th)\b|[:–/-]\d|\.\d|\s?[ap]\.?m\b", after) or (before and before in "–-/:"):
+    if re.match(r"(?:st|nd|rd|th)\b|[:–/-]\d|\.\d|\s?[ap]\.?m\b", after) or (
+        before and before in "–-/:"
+    ):
         return True
     return start == 0 and re.match(r"\d+[.)]\s", sentence) is not None  # "1. First item"
 
@@ -456,10 +458,11 @@ def _noun_after(sentence: str, end: int) -> str | None:
         return None
     # "1,400 freight trips", "24 permanent staff": the second word when the first describes
     # it (not when the first is already plural, nor when the second is a verb: "people died").
-    if len(words) == 2 and not words[0].endswith("s") and words[1] not in _NOT_NOUNS:
+    first: str = words[0]
+    if len(words) == 2 and not first.endswith("s") and words[1] not in _NOT_NOUNS:
         if not words[1].endswith(("ly", "ed")):
-            return words[1]
-    return words[0]
+            return str(words[1])
+    return first
 
 
 _CLAUSE = re.compile(r"[,;:()—–]|\band\b|\bbut\b|\bwhile\b|\bwhich\b")

@@ -54,8 +54,11 @@ class _Text:
     def between(self, a: Amount, b: Amount) -> str:
         return self.text[a.end : b.start]
 
+
 # Words of a clause that say what an amount is paid for (a rate's numerator).
-_COST = frozenset("cost price spend spent invest paid pay budget fund worth valu bill charg".split())
+_COST = frozenset(
+    "cost price spend spent invest paid pay budget fund worth valu bill charg".split()
+)
 # Counts a cost can be divided by: what it buys or serves.
 _PER_COUNT = frozenset(
     "hom household job resident staff employee student unit vehicle passenger user customer "
@@ -67,12 +70,12 @@ _LINK = frozenset("remain rest balanc remainder total combin together split".spl
 _RISE = re.compile(
     r"\b(rose|risen|rising|up|increased?|grew|grown|jumped|climbed|gained|soared|higher|"
     r"rais\w+|lift\w*|boost\w*|revised)\b",
-    re.I
+    re.I,
 )
 _FALL = re.compile(
     r"\b(fell|fallen|falling|down|decreased?|dropped|declined|slumped|slid|lost|lower\w*|cut|"
     r"reduc\w+|slash\w*)\b",
-    re.I
+    re.I,
 )
 _GENERIC = frozenset("year month week day new last next first time people per".split())
 MULTIPLES_PER_ARTICLE = 3
@@ -154,9 +157,7 @@ def _close(total: float, whole: float, approx: bool) -> bool:
 
 
 def _summable(a: Amount) -> bool:
-    return (
-        a.dimension in ("currency", "count", *_PHYSICAL) and not a.is_range and a.value > 0
-    )
+    return a.dimension in ("currency", "count", *_PHYSICAL) and not a.is_range and a.value > 0
 
 
 def _sums(amounts: list[Amount], sentences: _Text) -> list[Derived]:
@@ -180,9 +181,7 @@ def _sums(amounts: list[Amount], sentences: _Text) -> list[Derived]:
     return found
 
 
-def _best_subset(
-    whole: Amount, parts: list[Amount], sentences: _Text
-) -> tuple[Amount, ...] | None:
+def _best_subset(whole: Amount, parts: list[Amount], sentences: _Text) -> tuple[Amount, ...] | None:
     best: tuple[Amount, ...] | None = None
     nearby = [p for p in parts if abs(p.sentence - whole.sentence) <= 12][:12]
     for size in (4, 3, 2):
@@ -212,9 +211,7 @@ def _linked(parts: tuple[Amount, ...], whole: Amount) -> bool:
     return bool(words & _LINK) or parts[0].sentence == parts[1].sentence == whole.sentence
 
 
-def _discrepancies(
-    amounts: list[Amount], sums: list[Derived], sentences: _Text
-) -> list[Derived]:
+def _discrepancies(amounts: list[Amount], sums: list[Derived], sentences: _Text) -> list[Derived]:
     """Parts that say they complete a whole ("the remaining $60 million") and do not."""
     found: list[Derived] = []
     summed = {id(a) for d in sums for a in d.inputs}
@@ -235,7 +232,9 @@ def _discrepancies(
         before = [
             a
             for a in same
-            if a is not whole and whole.sentence <= a.sentence and 0 <= rest.sentence - a.sentence <= 3
+            if a is not whole
+            and whole.sentence <= a.sentence
+            and 0 <= rest.sentence - a.sentence <= 3
         ]
         if not before:
             continue
@@ -263,7 +262,7 @@ _OF_THEM = re.compile(r"^\s*,?\s*(?:of (?:them|those|these|whom|which)\b)", re.I
 
 
 def _of_them(amounts: Sequence[Amount], sentences: _Text) -> list[Derived]:
-    """"24 permanent staff, 11 of them former workers": 11 of 24 is a share."""
+    """ "24 permanent staff, 11 of them former workers": 11 of 24 is a share."""
     found = []
     for whole, part in itertools.pairwise(amounts):
         if whole.sentence != part.sentence or whole.dimension != "count":
@@ -274,8 +273,6 @@ def _of_them(amounts: Sequence[Amount], sentences: _Text) -> list[Derived]:
             share = 100 * part.value / whole.value
             found.append(Derived("share", "share", (part, whole), share, "percent", False))
     return found
-
-
 
 
 def _changes(amounts: Sequence[Amount], sentences: _Text) -> list[Derived]:
@@ -416,7 +413,9 @@ def _comparable(a: Amount, b: Amount, sentences: _Text) -> int:
         return 0
     if a.sentence == b.sentence:
         first, second = (a, b) if a.start < b.start else (b, a)
-        if re.fullmatch(r"\s*(?:\([^)]*\)\s*)?(?:and|to|or|-|–)\s*", sentences.between(first, second)):
+        if re.fullmatch(
+            r"\s*(?:\([^)]*\)\s*)?(?:and|to|or|-|–)\s*", sentences.between(first, second)
+        ):
             return 0  # "between 150 euros and 300 euros" is one range, not two amounts
     cue = _compares(sentences[a.sentence]) or _compares(sentences[b.sentence])
     shared = (a.words & b.words) - _GENERIC
@@ -464,7 +463,7 @@ _SHARE_OF = re.compile(
 
 
 def _wholes(amounts: Sequence[Amount], sentences: _Text) -> list[Derived]:
-    """"90 journalist jobs - 17% of their editorial staff": the whole the share implies."""
+    """ "90 journalist jobs - 17% of their editorial staff": the whole the share implies."""
     found = []
     for a, p in itertools.pairwise(amounts):
         if a.sentence != p.sentence or p.dimension != "percent" or p.is_range:
@@ -481,7 +480,7 @@ def _wholes(amounts: Sequence[Amount], sentences: _Text) -> list[Derived]:
 
 
 def _totals(amounts: Sequence[Amount]) -> list[Derived]:
-    """"$38 a year … for twenty years": a yearly amount over the years the sentence gives."""
+    """ "$38 a year … for twenty years": a yearly amount over the years the sentence gives."""
     found = []
     for rate in amounts:
         if rate.dimension != "currency" or rate.per not in ("year", "month") or rate.is_range:

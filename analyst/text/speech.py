@@ -39,7 +39,10 @@ _TITLES = (
     "analyst|economist|member|head|leader|boss|founder|officer|official|manager|councillor|"
     "commissioner|ambassador|coach|captain|inspector|superintendent"
 )
-_NAME = r"(?:(?:Mr|Mrs|Ms|Dr|Prof|Sir|Dame|Lord)\.?\s+)?[A-Z][\w'’.-]+(?:\s+(?:(?:de|den|der|du|del|della|van|von|bin|al|da|di|dos|le|la)\s+)?[A-Z][\w'’-]+){0,3}"
+_NAME = (
+    r"(?:(?:Mr|Mrs|Ms|Dr|Prof|Sir|Dame|Lord)\.?\s+)?[A-Z][\w'’.-]+"
+    r"(?:\s+(?:(?:de|den|der|du|del|della|van|von|bin|al|da|di|dos|le|la)\s+)?[A-Z][\w'’-]+){0,3}"
+)
 _PRONOUN = r"(?:He|She|They|he|she|they)"
 _DESCRIPTION = r"(?:[Tt]he|[Aa]n?|[A-Z][\w'’-]+['’]s)\s+(?:[\w'’-]+\s+){0,5}[\w'’-]+"
 _SUBJECT = rf"(?:{_NAME}|{_PRONOUN}|{_DESCRIPTION})"
@@ -55,7 +58,9 @@ _SAY = "said|says|added|adds|told|wrote|argued|warned|claimed|explained|noted|in
 _ENDING_VERB = re.compile(rf",\s*(?:{_SAY})\s+(?P<who>{_NAME}|{_DESCRIPTION})\s*\.?\s*$")
 # The subject of a speech verb early in a sentence: "City finance director Miguel Arroyo told",
 # "Northfield's chief executive, Laura Chen, said", "Engineers from the state ... told".
-_MIDDLE = re.compile(rf"^(?P<who>[A-Z][^.!?\"“”]{{1,110}}?)\s+(?:{_SAY}|believes|estimated|expects)\b")
+_MIDDLE = re.compile(
+    rf"^(?P<who>[A-Z][^.!?\"“”]{{1,110}}?)\s+(?:{_SAY}|believes|estimated|expects)\b"
+)
 _NAME_AT_END = re.compile(rf"(?P<name>{_NAME})\s*,?\s*$")
 _OF_ORG = re.compile(r"^\s+of\s+(?:the\s+)?([A-Z][\w'’&-]*(?:\s+[A-Z][\w'’&-]*)*)")
 _FORECAST = re.compile(
@@ -76,9 +81,7 @@ _TENSION = re.compile(
     r"|\bobject(?:ed|s|ions?)\b|\bcriticis\w+|\bcriticiz\w+|\bsceptic\w*|\bskeptic\w*",
 )
 _LOWER_START = re.compile(r"^(?:the|a|an)\s", re.IGNORECASE)
-_NOT_SPEAKERS = frozenset(
-    "it this that there which what these those i we you the a an".split()
-)
+_NOT_SPEAKERS = frozenset("it this that there which what these those i we you the a an".split())
 
 
 @dataclass(frozen=True)
@@ -131,7 +134,9 @@ def quotations(text: str, spans: Sequence[Span]) -> list[Quotation]:
             if who is None and _continues(line[: m.start()]):
                 who, said = last  # a paragraph that goes on quoting the last speaker
             if who is not None:
-                who = next((k for k in known if k != who and k.endswith(" " + who.split()[-1])), who)
+                who = next(
+                    (k for k in known if k != who and k.endswith(" " + who.split()[-1])), who
+                )
                 said = said or known.get(who) or _role(text, who, line_start, line)
                 last, speaker = (who, said), who
                 known.setdefault(who, said)
@@ -240,9 +245,9 @@ def _name_in(phrase: str, *, last: bool) -> tuple[str | None, str | None]:
     if not people:
         return None, None
     m = people[-1] if last else people[0]
-    role = phrase[: m.start()].strip(" ,")
-    role = role if role and len(role.split()) <= 8 and role[:1].islower() or "'s " in role else None
-    return _tidy(m.group(0)), role or None
+    before = phrase[: m.start()].strip(" ,")
+    titled = len(before.split()) <= 8 and before[:1].islower() or "'s " in before
+    return _tidy(m.group(0)), (before if before and titled else None)
 
 
 def _person_named(line: str) -> tuple[str, str | None] | None:
@@ -281,7 +286,9 @@ def _role(text: str, who: str | None, line_start: int, line: str) -> str | None:
     org = _OF_ORG.match(text[at.end() :])
     if org:
         return org.group(1)
-    after = re.match(r",\s*((?:who|the|a|an|head|chief|director|[a-z])[^,.;]{2,90}),", text[at.end() :])
+    after = re.match(
+        r",\s*((?:who|the|a|an|head|chief|director|[a-z])[^,.;]{2,90}),", text[at.end() :]
+    )
     if after and not re.match(rf"(?:{_VERBS})\b", after.group(1)):
         return after.group(1).strip()
     lead = text[max(0, at.start() - 60) : at.start()]
@@ -299,7 +306,7 @@ def _role(text: str, who: str | None, line_start: int, line: str) -> str | None:
 
 
 def _lower_article(role: str) -> str:
-    """"The two members who voted against" reads mid-sentence as "the two members …"."""
+    """ "The two members who voted against" reads mid-sentence as "the two members …"."""
     first = role.split(" ", 1)[0]
     return role[:1].lower() + role[1:] if first in ("The", "A", "An") else role
 
@@ -348,19 +355,31 @@ def _subject(sentence: str) -> tuple[str | None, str | None]:
     if verb:
         prefix = prefix[: verb.start()].strip(" ,")  # "Environmental groups welcomed … but said"
     # "Yet aviation analyst …", "However, it said": a connective is nobody.
-    prefix = re.sub(r"^(?:Yet|But|However|And|So|Also|Meanwhile|Still|Now|Separately),?\s+", "", prefix)
-    if not prefix or len(prefix.split()) > 14 or re.search(r"\b(?:that|which|because|if|when)\b", prefix):
+    prefix = re.sub(
+        r"^(?:Yet|But|However|And|So|Also|Meanwhile|Still|Now|Separately),?\s+", "", prefix
+    )
+    if (
+        not prefix
+        or len(prefix.split()) > 14
+        or re.search(r"\b(?:that|which|because|if|when)\b", prefix)
+    ):
         return None, None
-    if re.search(r"\d|\b(?:is|are|was|were|has|have|had|will|would|it|its|they)\b|,\s*and\b", prefix):
+    if re.search(
+        r"\d|\b(?:is|are|was|were|has|have|had|will|would|it|its|they)\b|,\s*and\b", prefix
+    ):
         return None, None  # "BA's profits were still better than …, and it expects": a clause
     # "Mike Powell of Dresdner Kleinwort Wasserstein says": the person, of the organisation.
-    of = re.match(rf"^(?P<lead>.*?)\s+of\s+(?P<org>(?:the\s+)?[A-Z][\w'’&-]*(?:\s+[A-Z][\w'’&-]*)*)$", prefix)
+    of = re.match(
+        r"^(?P<lead>.*?)\s+of\s+(?P<org>(?:the\s+)?[A-Z][\w'’&-]*(?:\s+[A-Z][\w'’&-]*)*)$", prefix
+    )
     if of and _NAME_AT_END.search(of.group("lead")):
         name = _NAME_AT_END.search(of.group("lead"))
         if name is not None and len(name.group("name").split()) >= 2:
             title = of.group("lead")[: name.start()].strip(" ,")
             role = f"{title} of {of.group('org')}".strip() if title else of.group("org")
-            return name.group("name"), _lower_article(role[:1].lower() + role[1:] if title else role)
+            return name.group("name"), _lower_article(
+                role[:1].lower() + role[1:] if title else role
+            )
     apposition = re.match(rf"^(?P<role>[^,]+),\s*(?P<name>{_NAME}(?:\s+and\s+{_NAME})?)$", prefix)
     if apposition:
         return apposition.group("name"), _lower_article(apposition.group("role"))
