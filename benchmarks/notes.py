@@ -2,6 +2,8 @@
 
     python benchmarks/notes.py                   # the first 20 BBC dev articles, the labels
     python benchmarks/notes.py --computed        # every computed note, with its sentences
+    python benchmarks/notes.py --computed --all  # ... over the examples, the seed, the 95 BBC
+                                                 # articles and the SummaC documents
 
 The notes are computed without a model (``analyst.stages.notes``); the articles are read from
 ``../shared/data/dev/bbc_news.jsonl`` and the labels from ``benchmarks/labels/notes_dev20.json``
@@ -26,6 +28,7 @@ from analyst.testing import FakeChatClient, extractive_responder  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "dev" / "bbc_news.jsonl"
 LABELS = ROOT / "benchmarks" / "labels" / "notes_dev20.json"
+CLAIMS = ROOT.parent / "shared" / "data" / "dev" / "claims" / "summac_dev.jsonl"
 
 
 def report(text: str) -> Report:
@@ -49,7 +52,11 @@ def same_speaker(found: str | None, label: str) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--computed", action="store_true", help="list the computed notes")
+    parser.add_argument("--all", action="store_true", help="with --computed: every dev article")
     args = parser.parse_args()
+    if args.computed and args.all:
+        computed(_everything())
+        return
     labels = {a["id"]: a for a in json.loads(LABELS.read_text("utf-8"))["articles"]}
     rows = [json.loads(line) for line in DATA.read_text("utf-8").splitlines()]
     rows = [r for r in rows if r["id"] in labels]
@@ -114,6 +121,40 @@ def main() -> None:
     print(f"  quotations found                    {quote_found} of {quotes}")
     print(f"  quotations with the right speaker   {right_speakers} of {quotes} "
           f"({right_speakers / max(quotes, 1):.1%})")  # fmt: skip
+
+
+def _everything() -> list[tuple[str, str]]:
+    """The examples, the seed, the BBC dev articles and the SummaC documents, by id."""
+    examples = ROOT / "examples"
+    found = [(p.stem, p.read_text("utf-8")) for p in sorted(examples.glob("*.txt"))]
+    found.append(
+        ("seed", (ROOT.parent / "shared" / "data" / "seed-article.txt").read_text("utf-8"))
+    )
+    for line in DATA.read_text("utf-8").splitlines():
+        row = json.loads(line)
+        found.append((row["id"], f"{row['title']}\n\n{row['text']}"))
+    docs: dict[str, str] = {}
+    for line in CLAIMS.read_text("utf-8").splitlines():
+        row = json.loads(line)
+        docs.setdefault(row["doc_id"], row["text"])
+    return found + [(f"summac:{k}", v) for k, v in sorted(docs.items())]
+
+
+def computed(articles: list[tuple[str, str]]) -> None:
+    """Every computed note of ``articles``, with its sentences and whether it recomputes."""
+    from analyst.quality import recomputes
+
+    count = 0
+    for name, text in articles:
+        r = report(text)
+        source = r.source.text or ""
+        for n in r.notes:
+            if n.kind in COMPUTED_KINDS:
+                count += 1
+                said = " | ".join(source[s.start : s.end] for s in n.spans)
+                ok = "recomputes" if recomputes(n, source) else "DOES NOT RECOMPUTE"
+                print(f"#{count} {name} {n.id} {n.kind} ({ok}): {n.text}\n    {said}\n")
+    print(f"{count} computed notes in {len(articles)} articles")
 
 
 def _dates_overlap(found: str, label: str) -> bool:

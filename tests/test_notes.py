@@ -194,6 +194,7 @@ def test_background_is_left_out_on_the_embedded_model_unless_asked(bridge: Repor
         settings=Settings(analysis="model", background=True),
     )
     assert [i.background for i in kept.implications] == [False, True, False]
+    assert "*(background: the model's own knowledge, not in the article)*" in to_markdown(kept)
     dropped = summarize_text(
         text,
         client=FakeChatClient(

@@ -137,6 +137,11 @@ def _mid(who: str) -> str:
     return who[:1].lower() + who[1:] if described else who
 
 
+def _facts(n: int) -> str:
+    """ "eight key facts", "one key fact"."""
+    return f"{words(n)} key fact{'s' if n != 1 else ''}"
+
+
 def words(n: int) -> str:
     """A count the article does not write, in words: the gates hold digits to the article's."""
     from num2words import num2words  # comes with quantulum3
@@ -162,7 +167,8 @@ def _significance(computed: Sequence[Note], facts: Sequence[Fact]) -> Part:
     ids = [f.id for f in facts]
     return _part(
         f"The article gives no figures that can be set against each other: its weight is in "
-        f"its {words(len(facts))} key facts, which carry the story without numbers to check.",
+        f"its {_facts(len(facts))}, which carr{'y' if len(facts) != 1 else 'ies'} the story "
+        "without numbers to check.",
         [],
         ids[:3],
     )
@@ -230,15 +236,10 @@ def _uncertainty(notes: Sequence[Note], facts: Sequence[Fact]) -> Part:
         n = len(by["estimate"])
         counts.append(f"{words(n)} {'is an estimate' if n == 1 else 'are estimates'}")
     if counts:
-        text = (
-            f"Of the {words(total)} key facts, {_join(counts)}; the rest the article states as "
-            "its own."
-        )
+        text = f"Of the {_facts(total)}, {_join(counts)}; the rest the article states as its own."
     else:
-        text = (
-            f"All {words(total)} key facts are stated by the article itself, none given to a "
-            "source."
-        )
+        said = f"All {_facts(total)} are" if total > 1 else f"{_facts(total).capitalize()} is"
+        text = f"{said} stated by the article itself, none given to a source."
     cited = [f.id for k in by.values() for f in k]
     pending = [n for n in notes if n.kind == "pending"]
     if pending:
