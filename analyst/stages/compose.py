@@ -213,7 +213,8 @@ def _context(notes: Sequence[Note]) -> Part:
     if tensions:
         sides = [t.speaker for t in tensions if t.speaker]
         text += (
-            f" They do not all agree: {_join(sides[:2])} {_take(sides[:2])} another view."
+            f" They do not all agree: {_join([_mid(x) for x in sides[:2]])} "
+            f"{_take(sides[:2])} another view."
             if sides
             else " They do not all agree: the article records a view against another."
         )
@@ -227,7 +228,7 @@ def _uncertainty(notes: Sequence[Note], facts: Sequence[Fact]) -> Part:
     counts = []
     if by["attributed"]:
         n = len(by["attributed"])
-        whose = f" ({_join(sources[:3])})" if sources else ""
+        whose = f" ({_join([_mid(x) for x in sources[:3]])})" if sources else ""
         counts.append(f"{words(n)} rest{'s' if n == 1 else ''} on one party's word{whose}")
     if by["forecast"]:
         n = len(by["forecast"])
@@ -317,4 +318,6 @@ def _join(items: Sequence[str]) -> str:
     items = [i for i in items if i]
     if len(items) <= 1:
         return "".join(items)
+    if any(" and " in i for i in items):  # "Paul Brandt and Irene Soto; the finance office"
+        return "; ".join(items)
     return ", ".join(items[:-1]) + " and " + items[-1]
