@@ -208,28 +208,22 @@ class Fixes(_Strict):
     fixes: list[Fix]
 
 
-def _check_citations(ids: list[str], info: ValidationInfo) -> list[str]:
-    known = (info.context or {}).get("fact_ids")
+def _check_citations(ids: list[str], info: ValidationInfo, kind: str = "fact") -> list[str]:
+    """``ids`` once each, in order; an id the validation context does not list ("fact_ids",
+    "note_ids") fails, naming the ids that may be cited."""
+    known = (info.context or {}).get(f"{kind}_ids")
     if known is not None:
         unknown = [i for i in ids if i not in known]
         if unknown:
             raise ValueError(
-                f"cites unknown fact ids {unknown}; cite only ids from the list: "
-                + ", ".join(sorted(known, key=_id_order))
+                f"cites unknown {kind} ids {unknown}; cite only ids from the {kind}s: "
+                + (", ".join(sorted(known, key=_id_order)) or "(none)")
             )
     return list(dict.fromkeys(ids))
 
 
 def _check_notes(ids: list[str], info: ValidationInfo) -> list[str]:
-    known = (info.context or {}).get("note_ids")
-    if known is not None:
-        unknown = [i for i in ids if i not in known]
-        if unknown:
-            raise ValueError(
-                f"cites unknown note ids {unknown}; cite only ids from the notes: "
-                + (", ".join(sorted(known, key=_id_order)) or "(none)")
-            )
-    return list(dict.fromkeys(ids))
+    return _check_citations(ids, info, "note")
 
 
 def _id_order(fact_id: str) -> tuple[int, str]:
