@@ -103,7 +103,8 @@ def _figures(article: DigestArticle, report: Report) -> list[_Figure]:
         return found
     # Without the article's text: the facts' quotes and the notes' own lines.
     pieces = [(f.evidence, f.start) for f in report.facts if f.grounded]
-    pieces += [(n.text, None) for n in report.notes if n.kind in ("claim", "quote")]
+    # A claim note reads "according to X: <its sentence>": the sentence is what is compared.
+    pieces += [(n.text.split(": ", 1)[-1], None) for n in report.notes if n.kind == "claim"]
     for piece, offset in pieces:
         for x in amounts.find(piece, spans(piece, language=language), language=language):
             start = offset + x.start if offset is not None else None
