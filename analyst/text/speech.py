@@ -45,13 +45,6 @@ _NAME = (
 )
 _PRONOUN = r"(?:He|She|They|he|she|they)"
 _DESCRIPTION = r"(?:[Tt]he|[Aa]n?|[A-Z][\w'’-]+['’]s)\s+(?:[\w'’-]+\s+){0,5}[\w'’-]+"
-_SUBJECT = rf"(?:{_NAME}|{_PRONOUN}|{_DESCRIPTION})"
-_AFTER_VERB = re.compile(rf"^\s*[,:]?\s*(?:{_VERBS})\s+(?P<who>{_NAME}|{_DESCRIPTION})", re.M)
-_AFTER_SUBJECT = re.compile(rf"^\s*[,:]?\s*(?P<who>{_SUBJECT})\s+(?:{_VERBS})\b")
-_BEFORE = re.compile(
-    rf"(?P<who>{_SUBJECT})(?:,[^,]{{3,90}},)?\s+(?:{_VERBS})(?:\s+(?:\w+\s+){{0,3}}?(?:that|:))?"
-    rf"(?:[^\"“”„«»]{{0,80}})?[:,]?\s*$"
-)
 _ACCORDING = re.compile(rf"\baccording to (?P<who>{_NAME}|{_DESCRIPTION})")
 _ENDING = re.compile(rf",\s*(?P<who>{_NAME}|{_DESCRIPTION})\s+(?:{_VERBS})\s*\.?\s*$")
 _SAY = "said|says|added|adds|told|wrote|argued|warned|claimed|explained|noted|insisted"
