@@ -25,8 +25,8 @@ from dataclasses import dataclass
 
 from analyst.digest.schema import Difference, DigestArticle, DigestNote, NoteSource, Side
 from analyst.schema import COMPUTED_KINDS, Note, Report
-from analyst.stages.notes import amount
 from analyst.text import amounts
+from analyst.text.figures import amount
 from analyst.text.perspective import plain
 from analyst.text.split import spans
 from analyst.text.support import content_words, stem

@@ -24,7 +24,7 @@ import re
 from collections.abc import Sequence
 
 from analyst.schema import COMPUTED_KINDS, AnalysisParts, CitedText, Fact, Note, Part
-from analyst.stages.notes import amount, pct
+from analyst.text.figures import amount, pct
 
 # The order computed notes are told in: what does not add up first, then the whole and its
 # parts, comparisons, changes, rates.

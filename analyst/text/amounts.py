@@ -23,13 +23,25 @@ import math
 import re
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from analyst.text.support import content_words, stem
+from analyst.text.amounts_l10n import read as _foreign
+from analyst.text.quantity import (
+    APPROX,
+    EVERY,
+    NUMBER_WORDS,
+    WORD,
+    Amount,
+    Span,
+    clause,
+    clause_words,
+    not_a_quantity,
+    noun_after,
+    qualifier,
+)
 
-Span = tuple[int, int]
+__all__ = ["Amount", "Span", "find", "normalize"]
 
 # SI prefixes, so that 300 MW and 1.2 GW compare (quantulum3 keeps each unit as written).
 _PREFIXES = {"kilo": 1e3, "mega": 1e6, "giga": 1e9, "tera": 1e12, "milli": 1e-3, "centi": 1e-2}
@@ -44,59 +56,12 @@ _CURRENCY_AFTER = re.compile(
 )
 _WATT_HOUR = re.compile(r"(?<=watt)-(?=hour)", re.IGNORECASE)
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:[,.]\d+)*(?:\s?(?:%|per ?cent\b|percent\b))?")
-_YEAR = re.compile(r"^(1[5-9]\d\d|20\d\d|21\d\d)(?:s|'s|’s)?$")
-_LIST_BEFORE = re.compile(
-    r"(?:\bNo\.?|\bnumber|#|\bpage|\bchapter|\bsection|\barticle|\bversion|\bpart|\bstep|"
-    r"\bgrade|\blevel|\bpoint|\broute|\bflight|\bmodel|\bGemini|\biPhone)\s*$",
-    re.IGNORECASE,
-)
-_APPROX = re.compile(
-    r"(?:\babout|\baround|\broughly|\bapproximately|\bnearly|\balmost|\bsome|\bestimated|"
-    r"\bup to|\bmore than|\bover|\bless than|\bunder|\bat least|\bat most|\bfewer than|"
-    r"\bclose to|\bjust over|\bjust under)\s*(?:an?\s+)?(?:estimated\s+)?$",
-    re.IGNORECASE,
-)
 _PER = re.compile(
     r"\s*(?:a|an|per|each|every)\s+(year|month|week|day|hour|household|person|head|home)\b"
     r"|\s*(annually|a year|yearly|monthly|daily)\b",
     re.IGNORECASE,
 )
 _POINTS = re.compile(r"\s*(?:percentage\s+)?points?\b", re.IGNORECASE)
-_WORD = re.compile(r"[^\W\d_][\w'’-]*")
-_NUMBER_WORDS = frozenset(
-    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-    "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety "
-    "hundred thousand million billion trillion dozen half".split()
-)
-
-
-@dataclass(frozen=True)
-class Amount:
-    """One quantity the article states."""
-
-    value: float  # in the unit's base (dollars, watts, a count), ranges at their midpoint
-    unit: str  # "dollar", "watt hour", "percent", "percentage point", "" (a count)
-    dimension: str  # "currency", "count", "percent", "power", "energy", "time", ...
-    start: int  # offsets in the article's text
-    end: int
-    sentence: int  # the index of its sentence in the spans it was found in
-    surface: str
-    approx: bool = False
-    low: float | None = None  # a range's ends, in the order written
-    high: float | None = None
-    per: str | None = None  # a rate: "$38 a year" is per "year"
-    noun: str | None = None  # what a count counts: "homes" in "200,000 homes"
-    qualifier: str | None = None  # "about", "up to", "more than": how the article hedges it
-    words: frozenset[str] = field(default_factory=frozenset)  # its clause's stemmed words
-
-    @property
-    def key(self) -> tuple[str, str, str | None]:
-        """What must be equal for two amounts to be compared: dimension, unit, rate."""
-        return self.dimension, self.unit, self.per
-
-    @property
-    def is_range(self) -> bool:
-        return self.low is not None and self.high is not None
 
 
 @lru_cache(maxsize=1)
@@ -147,86 +112,6 @@ def find(text: str, spans: Sequence[Span], *, language: str | None = None) -> li
         else:
             found.extend(_foreign(text, a, b, index, language or ""))
     return found
-
-
-# Decimal commas ("12,5 %", "1.200 Euro"), and the scale words and currencies of the languages
-# the dev data and the examples have; other languages get digits and symbols.
-_COMMA_DECIMAL = frozenset("de fr es it pt nl pl cs sk da sv nb no fi ru uk tr ro hu id".split())
-_FOREIGN_SCALES = {
-    "mio": 1e6, "millionen": 1e6, "million": 1e6, "millions": 1e6, "millones": 1e6,
-    "milioni": 1e6, "milhões": 1e6, "mrd": 1e9, "milliarden": 1e9, "milliarde": 1e9,
-    "milliards": 1e9, "milliard": 1e9, "miliardi": 1e9, "bio": 1e12, "billionen": 1e12,
-}  # fmt: skip
-_FOREIGN_CURRENCY = {
-    "€": "euro", "euro": "euro", "euros": "euro", "eur": "euro", "$": "dollar",
-    "dollar": "dollar", "dollars": "dollar", "dólares": "dollar", "usd": "dollar",
-    "£": "pound sterling",
-}  # fmt: skip
-_FOREIGN = re.compile(
-    r"(?P<pre>[€$£]\s?)?(?<![\d.,])"
-    r"(?P<num>-?\d{1,3}(?:[.,\u00a0\u202f ]\d{3})+(?:[.,]\d+)?(?!\d)|-?\d+(?:[.,]\d+)?)"
-    r"(?:\s?(?P<scale>Mio\.?|Millionen|Millions?|millions?|millones|milioni|milhões|Mrd\.?|"
-    r"Milliarden?|milliards?|miliardi|Bio\.?|Billionen))?"
-    r"(?:\s?(?P<unit>%|Prozent|pour cent|por ciento|per cento|€|Euros?|euros?|EUR|Dollars?|"
-    r"dollars?|dólares|USD))?"
-)
-
-
-def _foreign(text: str, a: int, b: int, index: int, language: str) -> list[Amount]:
-    sentence = text[a:b]
-    comma = language.split("-")[0] in _COMMA_DECIMAL
-    found = []
-    for m in _FOREIGN.finditer(sentence):
-        raw = m.group("num")
-        if _YEAR.match(raw) and not (m.group("unit") or m.group("pre")):
-            continue
-        if _not_a_quantity(sentence, m.start("num"), raw) and not m.group("unit"):
-            continue
-        value = _foreign_number(raw, comma)
-        if value is None:
-            continue
-        scale = m.group("scale")
-        if scale:
-            value *= _FOREIGN_SCALES.get(scale.rstrip(".").lower(), 1.0)
-        unit_word = (m.group("unit") or "").lower()
-        currency = _FOREIGN_CURRENCY.get((m.group("pre") or "").strip()) or _FOREIGN_CURRENCY.get(
-            unit_word
-        )
-        if unit_word in ("%", "prozent", "pour cent", "por ciento", "per cento"):
-            dimension, unit = "percent", "percent"
-        elif currency:
-            dimension, unit = "currency", currency
-        else:
-            dimension, unit = "count", ""
-        end = m.end()
-        while end > m.start() and sentence[end - 1] == " ":
-            end -= 1
-        found.append(
-            Amount(
-                value=value,
-                unit=unit,
-                dimension=dimension,
-                start=a + m.start(),
-                end=a + end,
-                sentence=index,
-                surface=sentence[m.start() : end],
-                words=_clause_words(sentence, m.start(), end),
-            )
-        )
-    return found
-
-
-def _foreign_number(raw: str, comma_decimal: bool) -> float | None:
-    """A number as a language with a decimal comma ("1.200,5") or point ("1,200.5") writes it."""
-    digits = re.sub(r"[\u00a0\u202f ]", "", raw)
-    thousands, decimal = (".", ",") if comma_decimal else (",", ".")
-    if comma_decimal and re.fullmatch(r"-?\d{1,3}(?:\.\d{3})+", digits):
-        digits = digits.replace(".", "")
-    digits = digits.replace(thousands, "").replace(decimal, ".")
-    try:
-        return float(digits)
-    except ValueError:
-        return None
 
 
 def _in_sentence(text: str, a: int, b: int, index: int) -> list[Amount]:
@@ -293,7 +178,7 @@ def _amount(q: Any, sentence: str, start: int, end: int, surface: str, index: in
     if dimension is None:
         return None
     digits = sentence[start:end]
-    if dimension == "count" and _not_a_quantity(sentence, start, digits):
+    if dimension == "count" and not_a_quantity(sentence, start, digits):
         return None
     low = high = None
     if q.uncertainty:
@@ -308,8 +193,7 @@ def _amount(q: Any, sentence: str, start: int, end: int, surface: str, index: in
         if rate:
             per = (rate.group(1) or rate.group(2)).lower().removeprefix("a ")
     if per is None:
-        clause = _clause(sentence, start, end)
-        every = _EVERY.search(clause)
+        every = EVERY.search(clause(sentence, start, end))
         if every:
             per = every.group(1) or "year"
     if dimension == "percent" and _POINTS.match(sentence, end):
@@ -323,13 +207,13 @@ def _amount(q: Any, sentence: str, start: int, end: int, surface: str, index: in
         end=end,
         sentence=index,
         surface=sentence[start:end],
-        approx=bool(_APPROX.search(sentence, 0, start)) or low is not None,
-        qualifier=_qualifier(sentence, start),
+        approx=bool(APPROX.search(sentence, 0, start)) or low is not None,
+        qualifier=qualifier(sentence, start),
         low=None if low is None else low * factor,
         high=None if high is None else high * factor,
         per=per,
-        noun=_noun_after(sentence, end) if dimension == "count" else None,
-        words=_clause_words(sentence, start, end),
+        noun=noun_after(sentence, end) if dimension == "count" else None,
+        words=clause_words(sentence, start, end),
     )
 
 
@@ -365,28 +249,7 @@ def _base_unit(unit: str) -> tuple[str, float]:
 
 
 def _has_number_word(surface: str) -> bool:
-    return any(w.lower() in _NUMBER_WORDS for w in _WORD.findall(surface))
-
-
-def _not_a_quantity(sentence: str, start: int, digits: str) -> bool:
-    """A year, a list or page number, an ordinal, a time of day or part of a score."""
-    plain = digits.strip()
-    if _YEAR.match(plain) or "/" in plain:
-        return True  # a year, or "1958/59"
-    if re.search(r"\b[A-Z][\w-]*\s$", sentence[max(0, start - 20) : start]) and not re.search(
-        r"\b(?:About|Some|Nearly|Almost|Over|Only|Just|Around|The|A|An|In|At|By|On|Of|To)\s$",
-        sentence[max(0, start - 20) : start],
-    ):
-        return True  # "Fortune 500", "Formula 1", "Boeing 747": part of a name
-    if _LIST_BEFORE.search(sentence, 0, start):
-        return True
-    after = sentence[start + len(digits) : start + len(digits) + 5]
-    before = sentence[max(0, start - 1) : start]
-    if re.match(r"(?:st|nd|rd|th)\b|[:–/-]\d|\.\d|\s?[ap]\.?m\b", after) or (
-        before and before in "–-/:"
-    ):
-        return True
-    return start == 0 and re.match(r"\d+[.)]\s", sentence) is not None  # "1. First item"
+    return any(w.lower() in NUMBER_WORDS for w in WORD.findall(surface))
 
 
 def _plain_number(sentence: str, m: re.Match[str], index: int) -> Amount | None:
@@ -398,7 +261,7 @@ def _plain_number(sentence: str, m: re.Match[str], index: int) -> Amount | None:
     if re.match(r"[^\W\d_]", sentence[m.end() : m.end() + 1]):
         return None  # "44.63secs", "35mm": a unit quantulum3 did not read, not a count
     percent = digits.end() < len(surface)
-    if not percent and _not_a_quantity(sentence, m.start(), digits.group(0)):
+    if not percent and not_a_quantity(sentence, m.start(), digits.group(0)):
         return None
     try:
         value = float(digits.group(0).replace(",", ""))
@@ -412,10 +275,10 @@ def _plain_number(sentence: str, m: re.Match[str], index: int) -> Amount | None:
         end=m.end(),
         sentence=index,
         surface=surface,
-        approx=bool(_APPROX.search(sentence, 0, m.start())),
-        qualifier=_qualifier(sentence, m.start()),
-        noun=None if percent else _noun_after(sentence, m.end()),
-        words=_clause_words(sentence, m.start(), m.end()),
+        approx=bool(APPROX.search(sentence, 0, m.start())),
+        qualifier=qualifier(sentence, m.start()),
+        noun=None if percent else noun_after(sentence, m.end()),
+        words=clause_words(sentence, m.start(), m.end()),
     )
 
 
@@ -434,59 +297,6 @@ def _range_ends(digits: str, value: float, uncertainty: float) -> tuple[float, f
             factor = 10 ** round(math.log10(value / middle))
             return first * factor, second * factor
     return value - uncertainty, value + uncertainty
-
-
-_NOT_NOUNS = frozenset(
-    "of to in and or for a an the on at by said says was were is are has have had will would "
-    "from with than as per each more less".split()
-)
-
-
-def _qualifier(sentence: str, start: int) -> str | None:
-    m = _APPROX.search(sentence, 0, start)
-    return " ".join(m.group(0).split()).lower() if m else None
-
-
-def _noun_after(sentence: str, end: int) -> str | None:
-    """The word a count counts ("1,400 freight trips" → "trips"): the last of up to two words
-    after it that are not function words."""
-    after = sentence[end : end + 40]
-    if not re.match(r"\s+[^\W\d_]", after):
-        return None  # "24," "11 of them": nothing named right after it
-    words = [w.lower() for w in _WORD.findall(after)[:2]]
-    if not words or words[0] in _NOT_NOUNS or words[0].endswith("ly"):
-        return None
-    # "1,400 freight trips", "24 permanent staff": the second word when the first describes
-    # it (not when the first is already plural, nor when the second is a verb: "people died").
-    first: str = words[0]
-    if len(words) == 2 and not first.endswith("s") and words[1] not in _NOT_NOUNS:
-        if not words[1].endswith(("ly", "ed")):
-            return str(words[1])
-    return first
-
-
-_CLAUSE = re.compile(r"[,;:()—–]|\band\b|\bbut\b|\bwhile\b|\bwhich\b")
-
-
-_EVERY = re.compile(r"\b(?:each|every|per|a) (year|month|week|day)\b|\bannually\b", re.I)
-
-
-def _clause(sentence: str, start: int, end: int) -> str:
-    left = max((m.end() for m in _CLAUSE.finditer(sentence, 0, start)), default=0)
-    right = next((m.start() for m in _CLAUSE.finditer(sentence, end)), len(sentence))
-    return sentence[left:start] + " " + sentence[end:right]
-
-
-def _clause_words(sentence: str, start: int, end: int) -> frozenset[str]:
-    """The stemmed content words of the clause the amount stands in: what it measures."""
-    clause = _clause(sentence, start, end)
-    # Names say whose figure it is, not what it measures: "TimeWarner" profit and sales
-    # are not one thing.
-    names = {w.lower() for w in _WORD.findall(clause) if w[:1].isupper()}
-    words = content_words(clause) - names
-    return frozenset(
-        stem(w) for w in words if not any(c.isdigit() for c in w) and w not in _NUMBER_WORDS
-    )
 
 
 def _place(amount: Amount, sentence: str, offset: int) -> Amount:
