@@ -53,7 +53,25 @@ def read_capped(stream: BinaryIO, limit: int, *, what: str) -> bytes:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write all or nothing: a reader never sees half a file, a crash never leaves one."""
+    """Write all or nothing: a reader never sees half a file, a crash never leaves one.
+
+    Only a regular file is replaced (by a temporary file renamed over it). What is not one is
+    written into as it is — a device (``/dev/null``, ``/dev/full``, a terminal), a FIFO, a
+    symlink to ``/proc/self/fd/1`` — never replaced by a file: as root, a rename over
+    ``/dev/null`` would turn the device into a regular file. A symlink to a regular file
+    keeps the link and replaces the file it points to.
+    """
+    try:
+        found = os.stat(path)  # follows links
+    except FileNotFoundError:
+        found = None  # a new file (or a link that leads nowhere yet: replaced as a file)
+    if found is not None and stat.S_ISDIR(found.st_mode):
+        raise IsADirectoryError(21, "Is a directory", str(path))
+    if found is not None and not stat.S_ISREG(found.st_mode):
+        _write_into(path, text)
+        return
+    if found is not None and path.is_symlink():
+        path = Path(os.path.realpath(path))
     directory = path.parent if str(path.parent) else Path(".")
     try:
         mode = stat.S_IMODE(path.stat().st_mode)  # a file replaced keeps its mode
@@ -70,6 +88,20 @@ def write_atomic(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _write_into(path: Path, text: str) -> None:
+    """``text`` written into a node that is not a regular file (a device, a FIFO, a terminal),
+    whole: a short write is retried, a full device ("No space left") is an ``OSError``."""
+    data = text.encode("utf-8")
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+    finally:
+        os.close(fd)
 
 
 def _umask() -> int:

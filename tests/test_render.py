@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import io
+import os
+import stat
+import subprocess
+import sys
+import threading
+from pathlib import Path
 
+import pytest
 from rich.console import Console
 
 from analyst import Report, Settings, summarize_text
@@ -86,3 +93,68 @@ def test_the_analysis_shows_each_parts_citations_and_implications_name_their_par
     assert report.analysis.text == " ".join(p.text for p in parts.values())
     md = to_markdown(report)
     assert f"{parts['significance'].text} [f1] {parts['context'].text}" in md
+
+
+# ---- -o: what is at the path is written into, never replaced, unless it is a regular file ---
+
+
+def _render(report_json: Path, output: Path) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "analyst", "render", str(report_json), "-o", str(output)]
+    command += ["--format", "md"]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def report_json(bridge: str, tmp_path: Path) -> Path:
+    path = tmp_path / "r.json"
+    path.write_text(to_json(_report(bridge, keep=False)), "utf-8")
+    return path
+
+
+def test_o_writes_into_a_fifo_and_leaves_it_a_fifo(report_json: Path, tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    # A daemon: with the old code the FIFO was replaced and this reader would wait forever.
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    done = _render(report_json, fifo)
+    reader.join(timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert got and got[0].decode("utf-8").startswith(
+        "# Riverton Approves"
+    )  # all of it, not 0 bytes
+
+
+def test_o_through_a_symlink_replaces_the_file_and_keeps_the_link(
+    report_json: Path, tmp_path: Path
+) -> None:
+    target = tmp_path / "real.md"
+    target.write_text("old", "utf-8")
+    link = tmp_path / "link.md"
+    link.symlink_to(target)
+    done = _render(report_json, link)
+    assert done.returncode == 0, done.stderr
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert target.read_text("utf-8").startswith("# Riverton Approves")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="making device nodes needs root")
+def test_o_on_a_device_writes_into_it_and_a_full_one_is_a_clear_error(
+    report_json: Path, tmp_path: Path
+) -> None:
+    # Device nodes of our own (null and full) in a temporary folder: as root the old code turned
+    # /dev/null itself into a regular file.
+    null, full = tmp_path / "null", tmp_path / "full"
+    os.mknod(null, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    os.mknod(full, 0o666 | stat.S_IFCHR, os.makedev(1, 7))
+    done = _render(report_json, null)
+    assert done.returncode == 0, done.stderr
+    assert stat.S_ISCHR(os.stat(null).st_mode)
+    failed = _render(report_json, full)
+    assert failed.returncode == 2 and "Traceback" not in failed.stderr
+    assert "cannot write" in failed.stderr and "No space left" in failed.stderr
+    assert failed.stdout.startswith("# Riverton Approves")  # what was made is kept
+    assert stat.S_ISCHR(os.stat(full).st_mode)
+    assert not list(tmp_path.glob(".*.tmp"))
