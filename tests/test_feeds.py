@@ -246,3 +246,19 @@ def test_a_digest_of_a_feed_reports_its_items_first_then_only_what_is_new(
         again = pool.submit(CliRunner().invoke, app, args).result()
     assert again.exit_code == 0, again.output
     assert not [p for p in site.log if p.endswith(".html")]  # nothing new: no page fetched
+
+
+@pytest.mark.parametrize(
+    "date",
+    ["0000-00-00T00:00:00Z", "0000-01-01T00:00:00Z", "Mon, 01 Jan 10000 00:00:00 GMT"],
+)
+def test_a_feed_whose_dates_are_no_dates_is_read_undated(
+    site: Site, tmp_path: Path, date: str
+) -> None:
+    # The zero date many CMS write, year 0, year 10000: a ValueError traceback (exit 1) before.
+    site.rss_items[:] = [("/a1.html", "Story a1", date)]
+    client = FakeChatClient(responder=extractive_responder)
+    result = _batch(site.base + "/rss.xml", tmp_path / "out", client)
+    assert (result.ok, result.failed_count) == (1, 0)
+    (report,) = _reports(tmp_path / "out")
+    assert report.metadata.date is None  # undated, not a made-up day

@@ -89,11 +89,7 @@ def feed_items(data: bytes, where: str) -> list[WebItem]:
             continue
         # dict.get: feedparser's own get maps a missing "updated" to "published", with a warning.
         stamp = dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
-        date = (
-            dt.datetime.fromtimestamp(calendar.timegm(stamp), dt.UTC).date().isoformat()
-            if stamp
-            else None
-        )
+        date = _day(stamp)
         ident = entry.get("id") or link
         updated = dict.get(entry, "updated") or dict.get(entry, "published") or ""
         items.append(
@@ -108,6 +104,19 @@ def feed_items(data: bytes, where: str) -> list[WebItem]:
         )
     items.sort(key=lambda i: i.date or "", reverse=True)
     return list({i.url: i for i in reversed(items)}.values())[::-1]  # one per link, newest kept
+
+
+def _day(stamp: object) -> str | None:
+    """An entry's date as ISO 8601, or None when the feed's is no date: the zero date many CMS
+    write ("0000-00-00T00:00:00Z"), year 0 or 10000 (feedparser parses them; a date cannot
+    hold them)."""
+    if not stamp:
+        return None
+    try:
+        seconds = calendar.timegm(stamp)  # type: ignore[arg-type]
+        return dt.datetime.fromtimestamp(seconds, dt.UTC).date().isoformat()
+    except (ValueError, OverflowError, OSError, TypeError):
+        return None
 
 
 def choose(items: Sequence[WebItem], *, since: str | None, max_items: int | None) -> list[WebItem]:
