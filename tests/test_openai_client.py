@@ -151,3 +151,21 @@ def test_length_keywords_go_to_enforcing_servers_but_not_to_openai(
         client.complete(ChatRequest(MSGS, schema, 10, 0))
         sent = server.chat_requests[-1]["response_format"]["json_schema"]["schema"]
         assert ("maxLength" in sent["properties"]["q"]) is kept
+
+
+@pytest.mark.parametrize("key", ["x", "the", "local"])
+def test_a_short_key_is_no_secret_and_the_reply_is_not_rewritten(
+    server: FakeOpenAIServer, key: str
+) -> None:
+    # "--api-key x" (what local servers are given) turned every "text" into "te***t" (exit 5);
+    # "--api-key the", "replace the Harbor Bridge" into "replace *** Harbor Bridge".
+    said = '{"text": "The council will replace the Harbor Bridge"}'
+    server.enqueue(reply(said))
+    assert _complete(_client(server, api_key=key)) == said
+    assert server.headers[-1]["authorization"] == f"Bearer {key}"
+
+
+def test_a_real_key_echoed_in_a_reply_is_still_masked(server: FakeOpenAIServer) -> None:
+    key = "sk-canary-1234567890abcdef"
+    server.enqueue(reply(f'{{"text": "echo {key}"}}'))
+    assert _complete(_client(server, api_key=key)) == '{"text": "echo ***"}'

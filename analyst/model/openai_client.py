@@ -41,6 +41,8 @@ _LADDER = [StructuredMode.JSON_SCHEMA, StructuredMode.JSON_OBJECT, StructuredMod
 _FORMAT_WORDS = ("response_format", "json_schema", "json_object", "schema", "grammar")
 # Placeholder key for servers that want none (llama.cpp, vLLM, Ollama); the SDK insists on one.
 _NO_KEY = "sk-no-key-required"
+# The shortest key that is masked wherever it could show: real keys are 32 characters and more.
+SECRET_AT_LEAST = 16
 # Streamed: the server's usage (and llama.cpp's timings) come in the last chunk.
 _STREAM = {"stream": True, "stream_options": {"include_usage": True}}
 
@@ -267,8 +269,12 @@ class OpenAIChatClient:
 
     def _clean(self, completion: Completion) -> Completion:
         # A reply that repeats the key (an echoing server or model) must not carry it into
-        # reports, caches or --verbose output.
-        if self._secret and self._secret in completion.content:
+        # reports, caches or --verbose output; a key too short to be secret is left alone.
+        if (
+            self._secret
+            and len(self._secret) >= SECRET_AT_LEAST
+            and self._secret in completion.content
+        ):
             return dataclasses.replace(completion, content=self._scrub(completion.content))
         return completion
 
@@ -415,7 +421,11 @@ class OpenAIChatClient:
         return f" (after {n} retries)" if n else ""
 
     def _scrub(self, text: str) -> str:
-        return text.replace(self._secret, "***") if self._secret else text
+        # A key shorter than any real one ("x", "the", "local": what local servers are given)
+        # is no secret, and masking it would rewrite the model's words ("te***t").
+        if not self._secret or len(self._secret) < SECRET_AT_LEAST:
+            return text
+        return text.replace(self._secret, "***")
 
 
 def _too_large(exc: BaseException) -> errors.ModelServerError | None:
