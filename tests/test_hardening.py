@@ -486,3 +486,14 @@ def test_language_takes_iso_codes_and_english_names_only() -> None:
         Settings(language="klingon")
     result = CliRunner().invoke(app, ["summarize", "-", "--language", "klingon"], input="text")
     assert result.exit_code == 2 and "ISO 639-1" in result.output
+
+
+def test_the_address_guard_reads_the_ipv4_inside_6to4_and_refuses_site_local() -> None:
+    from analyst.reading.fetch import refusal
+
+    # 2002::/16 (6to4) reaches the IPv4 address inside it; fec0::/10 is site-local.
+    assert refusal("2002:7f00:1::1") == "a loopback address (127.0.0.1)"
+    assert refusal("2002:c0a8:101::1") == "a private address (192.168.1.1)"
+    assert refusal("fec0::1") == "a site-local address (fec0::1)"
+    assert refusal("2002:808:808::1") is None  # 8.8.8.8 inside: public
+    assert refusal("2606:4700::1111") is None

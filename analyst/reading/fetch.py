@@ -65,8 +65,14 @@ def is_url(text: str) -> bool:
 def refusal(address: str) -> str | None:
     """Why analyst will not connect to ``address`` (an IP literal) by default, or None."""
     ip = ipaddress.ip_address(address.split("%")[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.is_site_local:  # fec0::/10: deprecated, but still routed inside some networks
+            return f"a site-local address ({ip})"
+        # An IPv4 address inside an IPv6 one reaches that IPv4 host: ::ffff:127.0.0.1 (mapped)
+        # and 2002:7f00:1:: (6to4) are 127.0.0.1.
+        embedded = ip.ipv4_mapped or ip.sixtofour
+        if embedded is not None:
+            ip = embedded
     for attribute, name in (
         ("is_loopback", "a loopback"),
         ("is_link_local", "a link-local"),
