@@ -241,3 +241,34 @@ def test_the_page_turns_a_pasted_article_into_a_report(served: Served, page: Any
     page.wait_for_selector("#recent li a")
     assert "Riverton" in page.locator("#recent").inner_text()
     assert not page.errors
+
+
+def test_a_page_that_hides_its_origin_cannot_run_a_report_and_nothing_may_frame_ours(
+    settings: Settings,
+) -> None:
+    # Origin: null (a sandboxed frame, a data: page, a cross-origin redirect) was accepted.
+    with Served(settings, token="s3cret", loopback=True) as running:
+        with running.client(origin="null") as http:
+            refused = http.post("/v1/reports", json={"text": ARTICLE})
+            assert refused.status_code == 403 and "origin" in refused.json()["error"]
+            assert refused.headers["x-frame-options"] == "DENY"
+        with running.client(origin="null", authorization="Bearer s3cret") as http:
+            assert http.get("/healthz").status_code == 200  # the token holder is let in
+        with running.client(authorization="Bearer s3cret") as http:
+            page = http.get("/")
+            assert page.headers["x-frame-options"] == "DENY"
+            assert page.headers["content-security-policy"] == "frame-ancestors 'none'"
+            assert page.headers["x-content-type-options"] == "nosniff"
+
+
+def test_legitimate_host_and_authorization_spellings_are_let_in(settings: Settings) -> None:
+    token = "s3cret-ünïcode"
+    with Served(settings, token=token, loopback=True) as running:
+        bearer = "bearer " + token  # the scheme is case-insensitive
+        for host in ("[::1]", f"LOCALHOST:{running.port}", "localhost"):
+            # The header's bytes are the token's UTF-8 (httpx sends str headers as ASCII only).
+            with running.client(host=host) as http:
+                answer = http.get("/healthz", headers={b"authorization": bearer.encode("utf-8")})
+                assert answer.status_code == 200, (host, answer.text)
+        with running.client(host="attacker.example") as http:
+            assert http.get("/healthz").status_code == 421

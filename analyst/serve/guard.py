@@ -7,7 +7,11 @@ Host and Origin checks that keep other web pages out of a loopback server.
 - On loopback, a page from another site could still reach the server through the user's
   browser: by DNS rebinding (its own host name resolving to 127.0.0.1) or by a cross-site form.
   So a request must name a loopback Host, and a request with an ``Origin`` must come from the
-  server's own.
+  server's own. ``Origin: null`` (a sandboxed frame, a ``data:`` page, a cross-origin
+  redirect) cannot say where it comes from: a request that changes something (POST, PUT,
+  DELETE…) with it needs the token.
+- Every response says, as headers (a ``<meta>`` policy cannot), that no other site may frame
+  the page and that its content type is to be believed.
 """
 
 from __future__ import annotations
@@ -20,6 +24,13 @@ from urllib.parse import parse_qs, urlsplit
 
 COOKIE = "analyst_token"
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+SECURITY_HEADERS = [
+    (b"x-frame-options", b"DENY"),
+    (b"content-security-policy", b"frame-ancestors 'none'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+]
 Scope = dict[str, Any]
 Receive = Any
 Send = Any
@@ -57,6 +68,7 @@ class Guard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        send = _with_security_headers(send)
         refusal = self._refusal(scope)
         if refusal is not None:
             await answer(send, *refusal)
@@ -96,32 +108,60 @@ class Guard:
                 await answer(send, 413, f"the request is over the {self.limit:,}-byte limit")
 
     def _refusal(self, scope: Scope) -> tuple[int, str, dict[str, str]] | None:
-        host = (_header(scope, b"host") or "").rsplit(":", 1)[0] if self.loopback else None
-        if host is not None and host not in LOOPBACK_HOSTS:
+        named = _header(scope, b"host") or ""
+        if self.loopback and hostname(named) not in LOOPBACK_HOSTS:
             return 421, "this server answers only to a loopback host name", {}
         origin = _header(scope, b"origin")
-        if origin is not None and origin != "null":
-            if urlsplit(origin).netloc != _header(scope, b"host"):
-                return 403, "a request from another site's page is refused", {}
+        changes = scope.get("method", "GET").upper() not in SAFE_METHODS
+        if origin is not None and origin.strip().lower() == "null":
+            if changes and not (self.token and self._authorised(scope)):
+                return 403, "a request from a page that hides its origin is refused", {}
+        elif origin is not None and urlsplit(origin).netloc.lower() != named.strip().lower():
+            return 403, "a request from another site's page is refused", {}
         if self.token and not self._authorised(scope):
             return 401, "a bearer token is required", {"WWW-Authenticate": "Bearer"}
         return None
 
     def _authorised(self, scope: Scope) -> bool:
         given = _header(scope, b"authorization") or ""
-        if given.startswith("Bearer ") and self._same(given[7:].strip()):
+        scheme, _, credentials = given.strip().partition(" ")
+        # The scheme is case-insensitive (RFC 9110); the header's bytes are the token's.
+        if scheme.lower() == "bearer" and self._same(credentials.strip().encode("latin-1")):
             return True
         cookies = SimpleCookie(_header(scope, b"cookie") or "")
-        if COOKIE in cookies and self._same(cookies[COOKIE].value):
+        if COOKIE in cookies and self._same(cookies[COOKIE].value.encode("latin-1")):
             return True
         return self._token_in_query(scope)
 
     def _token_in_query(self, scope: Scope) -> bool:
         if scope.get("path") != "/":
             return False
-        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-        return any(self._same(t) for t in query.get("token", []))
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"), encoding="utf-8")
+        return any(self._same(t.encode("utf-8")) for t in query.get("token", []))
 
-    def _same(self, given: str) -> bool:
+    def _same(self, given: bytes) -> bool:
+        """Whether ``given`` (the bytes a client sent) is the token, in constant time."""
         assert self.token is not None
-        return hmac.compare_digest(given.encode(), self.token.encode())
+        return hmac.compare_digest(given, self.token.encode("utf-8"))
+
+
+def hostname(host: str) -> str:
+    """The name in a ``Host`` header, without its port, in lower case: "[::1]" of "[::1]:8000"
+    and of "[::1]", "localhost" of "LOCALHOST:8000"."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        end = host.find("]")
+        return host[: end + 1] if end > 0 else host
+    name, colon, port = host.rpartition(":")
+    return name if colon and port.isdigit() and ":" not in name else host
+
+
+def _with_security_headers(send: Send) -> Send:
+    async def sending(message: Any) -> None:
+        if message["type"] == "http.response.start":
+            present = {k.lower() for k, _ in message.get("headers", [])}
+            extra = [(k, v) for k, v in SECURITY_HEADERS if k not in present]
+            message = {**message, "headers": [*message.get("headers", []), *extra]}
+        await send(message)
+
+    return sending
