@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -212,11 +214,27 @@ def test_the_cli_digests_a_folder_of_reports_in_every_view(
     assert "## Where sources disagree" in markdown and "reported by 2 of 3" in markdown
     schema = runner.invoke(app, ["schema", "--digest"])
     assert json.loads(schema.output)["title"] == "Digest"
-    (folder / "bad.json").write_text('{"not": "a report"}', "utf-8")
-    bad = runner.invoke(app, ["digest", str(folder), "--facts-only"])
+    # A stray JSON file beside the reports (a package.json) is left out and said; it failed
+    # the whole digest before. Named on its own, it is still an input error.
+    (folder / "package.json").write_text('{"not": "a report"}', "utf-8")
+    stray = runner.invoke(app, ["digest", str(folder), "--facts-only", "-f", "md"])
+    assert stray.exit_code == 0, stray.output
+    assert "package.json is not an analyst report" in stray.output and "left out" in stray.output
+    bad = runner.invoke(app, ["digest", str(folder / "package.json"), "--facts-only"])
     assert bad.exit_code == InputError.exit_code and "is not an analyst report" in bad.output
     missing = runner.invoke(app, ["digest", str(tmp_path / "nope")])
     assert missing.exit_code == InputError.exit_code
+
+
+def test_a_failed_digest_of_a_folder_leaves_no_reports_folder_behind(tmp_path: Path) -> None:
+    empty = tmp_path / "articles"
+    empty.mkdir()
+    done = subprocess.run(
+        [sys.executable, "-m", "analyst", "digest", str(empty), "--facts-only"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == InputError.exit_code and "Traceback" not in done.stderr
+    assert not (tmp_path / "articles.reports").exists()
 
 
 def test_the_page_shows_hostile_text_as_text(page: Any, tmp_path: Path) -> None:

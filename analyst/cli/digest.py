@@ -8,6 +8,7 @@ analyst digest FEED --since 2026-03-01 -o b.json  # a feed's items, the same way
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -93,21 +94,26 @@ def digest_command(
         fmt = Format.of(output)
     try:
         paths: list[Path] = []
+        found = False  # files found in a folder: one that is not a report is left out
         for item in inputs:
             path = Path(item)
             if path.is_dir() and _reports_in(path):
                 paths += _reports_in(path)
+                found = True
             elif path.is_file() and path.suffix == ".json":
                 paths.append(path)
             elif path.is_dir() or path.is_file() or is_url(item) or item == "-":
                 paths += _report_first(item, reports, since, max_items, settings, err)
+                found = True
             else:
                 raise errors.InputError(f"{item} is not a report, a folder, a feed or a URL list")
         if not paths:
             raise errors.InputError("no report to digest")
         if not facts_only and not err.is_terminal:
             print(f"analyst: writing the digest of {len(paths)} reports", file=sys.stderr)
-        result = digest(paths, settings=settings, write_prose=not facts_only)
+        result = digest(
+            paths, settings=settings, write_prose=not facts_only, skip_non_reports=found
+        )
     except errors.AnalystError as exc:
         fail(exc, verbose)
     _emit(result, fmt, output)
@@ -125,19 +131,25 @@ def _report_first(
     if reports is None:
         name = Path(item.rstrip("/")).name if not is_url(item) else "feed"
         reports = Path(f"{name or 'input'}.reports")
+    made = not reports.exists()
     reports.mkdir(parents=True, exist_ok=True)
     options = WebOptions(feeds=False, since=day(since), max_items=max_items, robots=True)
-    with BatchProgress(err) as progress:
-        result = asyncio.run(
-            asummarize_folder(
-                item,
-                out_dir=reports,
-                settings=settings,
-                formats=["json"],
-                on_event=progress,
-                web_options=options,
+    try:
+        with BatchProgress(err) as progress:
+            result = asyncio.run(
+                asummarize_folder(
+                    item,
+                    out_dir=reports,
+                    settings=settings,
+                    formats=["json"],
+                    on_event=progress,
+                    web_options=options,
+                )
             )
-        )
+    except BaseException:
+        if made:
+            _remove_if_bare(reports)  # a failed digest leaves no folder of nothing behind
+        raise
     if result.failed_count:
         print(
             f"analyst: {result.failed_count} articles failed; the digest goes on without them "
@@ -145,6 +157,22 @@ def _report_first(
             file=sys.stderr,
         )
     return _reports_in(reports)
+
+
+def _remove_if_bare(folder: Path) -> None:
+    """Remove ``folder`` when it holds nothing but a batch's bookkeeping (no report)."""
+    if any(folder.rglob("*.json")):
+        return
+    for path in sorted(folder.rglob("*"), reverse=True):
+        if path.is_file() and (
+            path.name.startswith("manifest.sqlite") or path.name == ".analyst.lock"
+        ):
+            path.unlink(missing_ok=True)
+        elif path.is_dir():
+            with contextlib.suppress(OSError):
+                path.rmdir()
+    with contextlib.suppress(OSError):
+        folder.rmdir()
 
 
 def _emit(result: Digest, fmt: Format, output: Path | None) -> None:

@@ -34,8 +34,12 @@ __all__ = ["Digest", "digest", "digest_calls", "digest_json_schema", "load_repor
 REPORT_CAP = 256 * 2**20  # a report with its article's text, and more
 
 
-def load_reports(items: Sequence[Report | str | PathLike[str]]) -> list[Given]:
-    """Reports as given, or read from their JSON files (an unreadable one is an input error)."""
+def load_reports(
+    items: Sequence[Report | str | PathLike[str]], *, skipped: list[str] | None = None
+) -> list[Given]:
+    """Reports as given, or read from their JSON files. A file that is not a report is an
+    input error; with ``skipped`` (files found in a folder, where a ``package.json`` may sit
+    beside the reports) it is left out and said there."""
     if isinstance(items, str | bytes) or not isinstance(items, Sequence):
         raise ConfigError("reports must be a list of Report objects or paths")
     given = []
@@ -49,9 +53,11 @@ def load_reports(items: Sequence[Report | str | PathLike[str]]) -> list[Given]:
         except ValidationError as exc:
             problem = exc.errors()[0]
             where = ".".join(str(p) for p in problem["loc"]) or "the top"
-            raise InputError(
-                f"{display(path)} is not an analyst report ({where}: {problem['msg']})"
-            ) from None
+            why = f"{display(path)} is not an analyst report ({where}: {problem['msg']})"
+            if skipped is None:
+                raise InputError(why) from None
+            skipped.append(f"{why}; left out")
+            continue
         given.append(Given(report, display(path)))
     return given
 
@@ -88,16 +94,24 @@ def digest(
     settings: Settings | None = None,
     client: Client | None = None,
     write_prose: bool = True,
+    skip_non_reports: bool = False,
 ) -> Digest:
     """The digest of ``reports`` (Report objects or JSON report paths). ``write_prose=False``:
-    the deterministic part only, no model call (no summary, implications or analysis)."""
-    given = load_reports(reports)
+    the deterministic part only, no model call (no summary, implications or analysis).
+    ``skip_non_reports``: a JSON file that is not a report is left out, with a warning (the
+    files of a folder), rather than an input error."""
+    skipped: list[str] | None = [] if skip_non_reports else None
+    given = load_reports(reports, skipped=skipped)
     if not given:
         raise InputError("a digest needs at least one report")
     if not write_prose:
-        return merge(given).digest
-    with Session(settings, client=client) as session:
-        calls = digest_calls(
-            given, settings=session.settings, prompts=session.prompts, info=session.info
-        )
-        return session.run(calls)
+        result = merge(given).digest
+    else:
+        with Session(settings, client=client) as session:
+            calls = digest_calls(
+                given, settings=session.settings, prompts=session.prompts, info=session.info
+            )
+            result = session.run(calls)
+    if skipped:
+        result = result.model_copy(update={"warnings": [*skipped, *result.warnings]})
+    return result
