@@ -57,7 +57,8 @@ class Piece:
     @property
     def labels(self) -> list[str]:
         """The facts whose passage begins here (shown as a label, not as text)."""
-        return [a for a in self.anchors if a in self.facts]
+        facts = set(self.facts)  # a set: 20,000 facts on one passage made this quadratic
+        return [a for a in self.anchors if a in facts]
 
 
 def pieces(text: str, spans: Sequence[Span], classes: dict[str, str]) -> list[Piece]:
@@ -65,14 +66,24 @@ def pieces(text: str, spans: Sequence[Span], classes: dict[str, str]) -> list[Pi
     cover whole pieces: a fact's passage is the run of pieces that name it, in order."""
     spans = [s for s in spans if 0 <= s.start < s.end <= len(text)]
     cuts = sorted({0, len(text), *(s.start for s in spans), *(s.end for s in spans)})
+    starting: dict[int, list[Span]] = {}
+    for s in spans:
+        starting.setdefault(s.start, []).append(s)
+    # The spans that cover each piece, kept as the cuts go by (in the spans' order): not every
+    # span checked at every cut, which was quadratic in spans.
+    order = {id(s): n for n, s in enumerate(spans)}
+    open_spans: list[Span] = []
     out: list[Piece] = []
     for a, b in zip(cuts, cuts[1:], strict=False):
-        covering = [s for s in spans if s.start <= a and b <= s.end]
+        open_spans = [s for s in open_spans if s.end > a]
+        if a in starting:
+            open_spans = sorted([*open_spans, *starting[a]], key=lambda s: order[id(s)])
+        covering = [s for s in open_spans if s.start <= a and b <= s.end]
         piece = Piece(
             text=text[a:b],
             facts=[s.id for s in covering if s.fact],
             others=[s.id for s in covering if not s.fact],
-            anchors=[s.id for s in spans if s.start == a],
+            anchors=[s.id for s in starting.get(a, [])],
         )
         piece.classes = " ".join(sorted({classes[i] for i in piece.facts if i in classes}))
         out.append(piece)

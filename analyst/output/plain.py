@@ -14,12 +14,13 @@ def to_json(report: Report) -> str:
 
 
 def facts_by_section(report: Report) -> Iterator[tuple[str | None, list[Fact]]]:
-    headings = {s.id: s.heading for s in report.sections}
-    order = [s.id for s in report.sections]
-    for section_id in order:
-        facts = [f for f in report.facts if f.section == section_id]
-        if facts:
-            yield headings.get(section_id), facts
+    """The facts under their sections' headings, in the sections' order (one pass)."""
+    grouped: dict[str, list[Fact]] = {}
+    for f in report.facts:
+        grouped.setdefault(f.section, []).append(f)
+    for section in report.sections:
+        if section.id in grouped:
+            yield section.heading, grouped.pop(section.id)
 
 
 def header_line(report: Report) -> str:
