@@ -272,3 +272,31 @@ def test_legitimate_host_and_authorization_spellings_are_let_in(settings: Settin
                 assert answer.status_code == 200, (host, answer.text)
         with running.client(host="attacker.example") as http:
             assert http.get("/healthz").status_code == 421
+
+
+def test_more_jobs_than_are_kept_never_leaves_a_zombie(
+    settings: Settings, server: FakeOpenAIServer
+) -> None:
+    # keep below what the queue holds: evicting found no finished job, raised StopIteration
+    # (500) and left those jobs queued forever, until the server answered only 429.
+    server.delay = 0.2
+    with Served(settings, concurrency=2, queue=8, keep=3) as running, running.client() as http:
+        sent = [http.post("/v1/reports?wait=false", json={"text": ARTICLE}) for _ in range(6)]
+        assert [a.status_code for a in sent] == [202] * 6
+        for answer in sent:
+            while (polled := http.get(answer.headers["location"])).status_code == 202:
+                time.sleep(0.05)
+            assert polled.status_code in (200, 404)  # done, or let go once finished
+        assert running.app.app.state.jobs.pending == 0
+
+
+def test_fields_are_capped_and_option_spellings_share_a_session(served: Served) -> None:
+    with served.client() as http:
+        huge = http.post("/v1/reports", json={"text": ARTICLE, "name": "n" * 300_000})
+        assert huge.status_code == 422 and "name is over 255 characters" in huge.json()["error"]
+        jobs = served.app.app.state.jobs
+        one = jobs.session({"language": "en"})
+        assert jobs.session({"language": "EN"}) is one  # read into Settings first
+        for n in range(40):  # a pool of sessions by options is bounded
+            jobs.session({"language": "en", "who": bool(n % 2), "verify": n % 3 == 0})
+        assert len(jobs._sessions) <= 16

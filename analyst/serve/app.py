@@ -67,6 +67,21 @@ def _truthy(value: Any, name: str) -> bool:
     raise ConfigError(f"{name} must be true or false")
 
 
+# The most characters a field other than the article may have: a 15 MB "name" was kept with
+# its job and listed whole by GET /v1/reports.
+FIELD_CAPS = {"name": 255, "url": 8192, "language": 64, "analysis": 16}
+
+
+def _capped(fields: dict[str, Any], name: Any) -> None:
+    """Refuse a field over its cap, or a name that is not text."""
+    if name is not None and not isinstance(name, str):
+        raise InputError("name must be a string")
+    for field, cap in FIELD_CAPS.items():
+        value = name if field == "name" else fields.get(field)
+        if isinstance(value, str) and len(value) > cap:
+            raise InputError(f"{field} is over {cap:,} characters")
+
+
 def _options(fields: dict[str, Any]) -> dict[str, Any]:
     options: dict[str, Any] = {}
     for name in OPTIONS:
@@ -112,7 +127,8 @@ async def _ask(request: Request) -> Ask:
         raise InputError("text and url must be strings")
     unknown = set(fields) - {"text", "url", "name", *OPTIONS}
     if unknown:
-        raise ConfigError(f"unknown fields {', '.join(sorted(unknown))}")
+        raise ConfigError(f"unknown fields {', '.join(sorted(unknown))[:200]}")
+    _capped(fields, name)
     return Ask(
         text=upload if upload is not None else text, url=url, name=name, options=_options(fields)
     )

@@ -27,6 +27,7 @@ from analyst.settings import Settings
 
 # The options a request may set; the model, its server and the limits are the operator's.
 OPTIONS = ("who", "verify", "language", "keep_ungrounded", "analysis")
+SESSIONS = 16  # sessions by options kept at once (each shares the one client and cache)
 Status = Literal["queued", "running", "done", "failed"]
 
 
@@ -87,7 +88,7 @@ class Jobs:
         self.base = Session(self.settings, client=client)
         self.concurrency, self.queue, self.keep = concurrency, queue, keep
         self._slots = asyncio.Semaphore(concurrency)
-        self._sessions: dict[tuple[tuple[str, Any], ...], Session] = {}
+        self._sessions: OrderedDict[tuple[tuple[str, Any], ...], Session] = OrderedDict()
         self.jobs: OrderedDict[str, Job] = OrderedDict()
         self._times: deque[float] = deque(maxlen=20)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -96,31 +97,43 @@ class Jobs:
     def pending(self) -> int:
         return sum(1 for j in self.jobs.values() if j.status in ("queued", "running"))
 
-    def session(self, options: dict[str, Any]) -> Session:
-        """The session for these options (made once), on the shared client and cache."""
+    def settings_for(self, options: dict[str, Any]) -> Settings:
+        """The settings these options make (checked: an unknown or bad option is a
+        ``ConfigError``)."""
         unknown = sorted(set(options) - set(OPTIONS))
         if unknown:
             raise ConfigError(f"unknown options {', '.join(unknown)}; known: {', '.join(OPTIONS)}")
-        key = tuple(sorted(options.items()))
-        if key not in self._sessions:
-            if not options:
-                self._sessions[key] = self.base
-            else:
-                settings = Settings.given(replace(self.settings, **options))
-                self._sessions[key] = Session(
-                    settings, client=self.base.client, cache=self.base.cache
-                )
+        return Settings.given(replace(self.settings, **options)) if options else self.settings
+
+    def session(self, options: dict[str, Any]) -> Session:
+        """The session for these options, on the shared client and cache: one per distinct
+        setting (options are read into Settings first, so "en-a0" and "en-a1" are one "en"),
+        and at most ``SESSIONS`` kept, the least recently used let go."""
+        settings = self.settings_for(options)
+        key = tuple((name, getattr(settings, name)) for name in OPTIONS)
+        if settings == self.settings:
+            return self.base
+        if key in self._sessions:
+            self._sessions.move_to_end(key)
+        else:
+            while len(self._sessions) >= SESSIONS:
+                self._sessions.popitem(last=False)  # they share the base's client and cache
+            self._sessions[key] = Session(settings, client=self.base.client, cache=self.base.cache)
         return self._sessions[key]
 
     def submit(self, ask: Ask) -> Job:
         """Queue ``ask`` (its options checked first); ``Full`` when no room is left."""
-        self.session(ask.options)
+        self.settings_for(ask.options)  # checked now; the session is made when the job runs
         if self.pending >= self.concurrency + self.queue:
             raise Full(self.retry_after())
         job = Job(id=secrets.token_urlsafe(9), source=ask.url or ask.name or "pasted text")
         self.jobs[job.id] = job
         while len(self.jobs) > self.keep:
-            oldest = next(i for i, j in self.jobs.items() if j.status in ("done", "failed"))
+            # Only a finished job is let go; with none, the list grows past ``keep`` for a
+            # while (it raised StopIteration here, and the job stayed queued forever).
+            oldest = next((i for i, j in self.jobs.items() if j.status in ("done", "failed")), None)
+            if oldest is None:
+                break
             del self.jobs[oldest]
         task = asyncio.get_running_loop().create_task(self._run(job, ask))
         self._tasks.add(task)
