@@ -300,3 +300,23 @@ def test_fields_are_capped_and_option_spellings_share_a_session(served: Served) 
         for n in range(40):  # a pool of sessions by options is bounded
             jobs.session({"language": "en", "who": bool(n % 2), "verify": n % 3 == 0})
         assert len(jobs._sessions) <= 16
+
+
+def test_every_refusal_keeps_the_error_contract(served: Served) -> None:
+    with served.client() as http:
+        # A chunked body over the limit (no Content-Length to refuse it by): 500 text/plain.
+        def chunks() -> Iterator[bytes]:
+            for _ in range(20):
+                yield b"x" * 2**20
+
+        kind = {"content-type": "application/json"}
+        big = http.post("/v1/reports", content=chunks(), headers=kind)
+        assert big.status_code == 413 and "byte limit" in big.json()["error"]
+        deep = http.post("/v1/reports", content=b"[" * 100_000 + b"]" * 100_000,
+                         headers={"content-type": "application/json"})  # fmt: skip
+        assert deep.status_code == 422 and "nested too deeply" in deep.json()["error"]
+        for answer in (http.get("/nowhere"), http.delete("/v1/reports")):
+            assert answer.headers["content-type"] == "application/json"
+            assert answer.status_code in (404, 405) and answer.json()["error"]
+        listing = http.get("/v1/reports?limit=1")
+        assert listing.status_code == 200 and listing.json()["offset"] == 0

@@ -24,6 +24,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
@@ -100,6 +101,8 @@ async def _ask(request: Request) -> Ask:
             fields = json.loads(await request.body())
         except ValueError as exc:
             raise InputError(f"the request is not JSON: {exc}") from None
+        except RecursionError:  # 100,000 nested arrays: no request is shaped so
+            raise InputError("the request's JSON is nested too deeply") from None
         if not isinstance(fields, dict):
             raise InputError("the request must be a JSON object")
         upload: bytes | None = None
@@ -165,7 +168,15 @@ def create_app(
         return _outcome(job)
 
     async def recent(request: Request) -> Response:
-        return JSONResponse({"reports": [j.summary() for j in reversed(jobs.jobs.values())]})
+        # A page at a time: the list holds up to ``keep`` jobs.
+        try:
+            limit = min(max(int(request.query_params.get("limit", "100")), 1), 1000)
+            offset = max(int(request.query_params.get("offset", "0")), 0)
+        except ValueError:
+            return _error(400, "limit and offset must be whole numbers")
+        listed = list(reversed(jobs.jobs.values()))
+        page = [j.summary() for j in listed[offset : offset + limit]]
+        return JSONResponse({"reports": page, "total": len(listed), "offset": offset})
 
     async def one(request: Request) -> Response:
         job = jobs.jobs.get(request.path_params["id"])
@@ -225,9 +236,19 @@ def create_app(
             Route("/docs", docs),
         ],
         lifespan=lifespan,
+        exception_handlers={HTTPException: _http_error},
     )
     app.state.jobs = jobs
     return Guard(app, limit=max_request_bytes, token=token, loopback=loopback)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own refusals (no such route, a method it does not take, a form over its
+    limits) in the API's ``{"error": …}`` shape, not as plain text."""
+    assert isinstance(exc, HTTPException)
+    detail = {404: "no such route", 405: "this route does not take that method"}
+    message = detail.get(exc.status_code) or str(exc.detail)
+    return _error(exc.status_code, message, dict(exc.headers or {}))
 
 
 def _outcome(job: Job) -> Response:

@@ -84,28 +84,25 @@ class Guard:
         if length is not None and length.isdigit() and int(length) > self.limit:
             await answer(send, 413, f"the request is over the {self.limit:,}-byte limit")
             return
-        seen = 0
-        started = False
-
-        async def limited() -> Any:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise TooLarge
-            return message
-
-        async def watched(message: Any) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+        # The body is read here, up to the limit, before the app sees it: a chunked body that
+        # passes the limit is a 413 in the API's shape, never an error inside the app (500).
         try:
-            await self.app(scope, limited, watched)
+            body = await _read_body(receive, self.limit)
         except TooLarge:
-            if not started:
-                await answer(send, 413, f"the request is over the {self.limit:,}-byte limit")
+            await answer(send, 413, f"the request is over the {self.limit:,}-byte limit")
+            return
+        if body is None:
+            return  # the client went away
+        sent = False
+
+        async def replay() -> Any:
+            nonlocal sent
+            if sent:
+                return await receive()  # after the body: a disconnect, when it comes
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
 
     def _refusal(self, scope: Scope) -> tuple[int, str, dict[str, str]] | None:
         named = _header(scope, b"host") or ""
@@ -143,6 +140,24 @@ class Guard:
         """Whether ``given`` (the bytes a client sent) is the token, in constant time."""
         assert self.token is not None
         return hmac.compare_digest(given, self.token.encode("utf-8"))
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    """The request's whole body (``None`` when the client disconnected first); over ``limit``
+    bytes, ``TooLarge`` as soon as it passes it."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
 
 
 def hostname(host: str) -> str:
