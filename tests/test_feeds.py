@@ -262,3 +262,20 @@ def test_a_feed_whose_dates_are_no_dates_is_read_undated(
     assert (result.ok, result.failed_count) == (1, 0)
     (report,) = _reports(tmp_path / "out")
     assert report.metadata.date is None  # undated, not a made-up day
+
+
+def test_a_quiet_feed_is_not_an_error_but_a_broken_one_is(tmp_path: Path) -> None:
+    from analyst.batch.web import feed_items
+    from analyst.errors import InputError
+
+    quiet = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
+    assert feed_items(quiet, "quiet.xml") == []  # the run says "has no items", exit 0
+    cut = quiet[:-30] + b"<item><link>http://a.example/x</li"
+    with pytest.raises(InputError, match="not a well-formed feed"):
+        feed_items(cut, "cut.xml")
+    # Broken after an item: the items before the break are read.
+    partial = (
+        b'<rss version="2.0"><channel><title>t</title><item><link>http://a.example/x</link>'
+        b"</item><item><link>http://a.exa"
+    )
+    assert [i.url for i in feed_items(partial, "partial.xml")] == ["http://a.example/x"]

@@ -82,6 +82,11 @@ def feed_items(data: bytes, where: str) -> list[WebItem]:
     parsed = feedparser.parse(data, sanitize_html=False, resolve_relative_uris=False)
     if not parsed.get("version") and not parsed.entries:
         raise InputError(f"{where} is not an RSS or Atom feed")
+    if parsed.get("bozo") and not any(is_url(e.get("link") or "") for e in parsed.entries):
+        # Cut off or broken before its first item: an error, not a quiet feed ("has no
+        # items", exit 0). A feed broken after some items gives those items.
+        problem = " ".join(str(parsed.get("bozo_exception") or "not well-formed").split())
+        raise InputError(f"{where} is not a well-formed feed ({problem[:120]})")
     items: list[WebItem] = []
     for entry in parsed.entries:
         link = entry.get("link") or ""
