@@ -279,3 +279,19 @@ def test_a_quiet_feed_is_not_an_error_but_a_broken_one_is(tmp_path: Path) -> Non
         b"</item><item><link>http://a.exa"
     )
     assert [i.url for i in feed_items(partial, "partial.xml")] == ["http://a.example/x"]
+
+
+def test_a_long_feed_is_read_to_its_newest_200_items_and_one_tls_context_serves_them() -> None:
+    from analyst.batch.web import MAX_ITEMS, choose, feed_items
+    from analyst.reading.fetch import _ssl_context
+
+    entries = "".join(
+        f"<item><link>http://a.example/{n}</link><pubDate>Mon, 02 Mar 2026 10:{n % 60:02d}:00 GMT"
+        "</pubDate></item>"
+        for n in range(250)
+    )
+    feed = f'<rss version="2.0"><channel><title>t</title>{entries}</channel></rss>'.encode()
+    items = feed_items(feed, "long.xml")
+    assert len(items) == 250 and len(choose(items, since=None, max_items=None)) == MAX_ITEMS == 200
+    assert len(choose(items, since=None, max_items=250)) == 250
+    assert _ssl_context() is _ssl_context()  # made once: 20–30 ms each, per item before

@@ -124,10 +124,16 @@ def _day(stamp: object) -> str | None:
         return None
 
 
+# The newest items of a feed read when --max-items is not given: a feed of 10,000 items is a
+# day's work on a model, not a default.
+MAX_ITEMS = 200
+
+
 def choose(items: Sequence[WebItem], *, since: str | None, max_items: int | None) -> list[WebItem]:
-    """The items dated ``since`` or later (undated ones are kept), at most ``max_items``."""
+    """The items dated ``since`` or later (undated ones are kept), at most ``max_items``
+    (``MAX_ITEMS`` when not given), newest first."""
     kept = [i for i in items if since is None or i.date is None or i.date >= since]
-    return kept[:max_items] if max_items is not None else kept
+    return kept[: max_items if max_items is not None else MAX_ITEMS]
 
 
 def item_path(url: str) -> PurePath:

@@ -190,7 +190,9 @@ def batch(
     ] = None,
     max_items: Annotated[
         int | None,
-        typer.Option(help="Feeds: the newest N items of each.", rich_help_panel=INPUT),
+        typer.Option(
+            help="Feeds: the newest N items of each (default: 200).", rich_help_panel=INPUT
+        ),
     ] = None,
     ignore_robots: Annotated[
         bool,

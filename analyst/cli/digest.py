@@ -73,7 +73,9 @@ def digest_command(
     ] = None,
     max_items: Annotated[
         int | None,
-        typer.Option(help="Feeds: the newest N items of each.", rich_help_panel=INPUT),
+        typer.Option(
+            help="Feeds: the newest N items of each (default: 200).", rich_help_panel=INPUT
+        ),
     ] = None,
     facts_only: Annotated[
         bool,
