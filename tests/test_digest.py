@@ -303,3 +303,43 @@ def test_figures_and_dates_that_differ_between_outlets_are_flagged() -> None:
     assert "## Figures and dates that differ" in to_markdown(d)
     # Without the articles' text, the quotes and the notes' own lines still give the amounts.
     assert all(r.source.text is None for r in reports)
+
+
+def test_look_alike_facts_propose_pairs_linear_in_their_number() -> None:
+    # A beat's stock phrases put 400 facts in one LSH bucket: every pair of it was proposed
+    # (80,000), 2,000 reports ran out of memory. Now each fact proposes a bounded number.
+    from analyst.digest import match
+
+    towns = [f"Town{n}" for n in range(400)]
+    keys = [
+        match.key(f"a{n}/f1", f"a{n}", f"The council of {t} voted on Tuesday to approve the "
+                  f"budget of ${100 + n} million for road repairs and a new library.")
+        for n, t in enumerate(towns)
+    ]  # fmt: skip
+    pairs = match.candidates(keys)
+    assert pairs and len(pairs) <= (match.PAIRS_PER_FACT + match.STAR + 1) * len(keys)
+
+
+def test_many_reports_naming_the_same_people_are_one_entity_each() -> None:
+    from analyst.digest.merge import Given, merge
+    from analyst.schema import Entity
+
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    base = _report((examples / "harbor-bridge.txt").read_text("utf-8"))
+    people = ["Dana Okafor", "Miguel Arroyo", "Okafor"]
+    reports = [
+        base.model_copy(
+            update={
+                "source": base.source.model_copy(update={"sha256": f"{n:064x}"}),
+                "entities": [
+                    Entity(id=f"e{k}", name=p, type="person", mentions=1)
+                    for k, p in enumerate(people)
+                ],
+            }
+        )
+        for n in range(300)
+    ]
+    digest = merge([Given(r) for r in reports]).digest
+    names = sorted(e.name for e in digest.entities)
+    assert names == ["Dana Okafor", "Miguel Arroyo"]  # "Okafor" is Dana Okafor
+    assert len(digest.entities[0].articles) == 300

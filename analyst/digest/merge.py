@@ -150,11 +150,17 @@ def assemble(matched: Matched, judged: Mapping[tuple[str, str], Verdict] | None 
         if outcome == "contradicts":
             sets.forbid(index[pair.a.id], index[pair.b.id])
     decisions = []
+    unlisted = 0
     for pair, outcome, how in sorted(decided, key=lambda d: -d[0].score):
         reason = pair.reason if how == "rule" else "the model's judgement"
         if outcome == "same" and not sets.union(index[pair.a.id], index[pair.b.id]):
             outcome = "apart"
             reason = "alike, but merging would join facts that contradict"
+        if outcome == "apart" and how == "rule" and pair.score < LISTED_APART:
+            # Kept apart by rule and not close: it decided nothing worth reading. Counted, not
+            # listed (a beat's look-alike facts made 1.9 million such decisions).
+            unlisted += 1
+            continue
         decisions.append(
             Decision(
                 a=pair.a.id,
@@ -208,6 +214,7 @@ def assemble(matched: Matched, judged: Mapping[tuple[str, str], Verdict] | None 
         implications=[],
         analysis=None,
         decisions=decisions,
+        decisions_unlisted=unlisted,
         notes=shared,
         differences=differences,
         model=None,
@@ -215,6 +222,9 @@ def assemble(matched: Matched, judged: Mapping[tuple[str, str], Verdict] | None 
         warnings=warnings,
     )
     return Merged(digest, between)
+
+
+LISTED_APART = 0.5  # a pair kept apart by rule is listed in ``decisions`` from this score up
 
 
 def _number(item_id: str) -> int:
@@ -359,21 +369,32 @@ def _entities(
                 for r in e.roles
             ]
             found.append((article.id, e.id, e.name, e.aliases, roles, e.type))
+    # Each group keeps its distinct names, and an index finds a name seen before at once:
+    # 2,000 reports naming the same five people compared every name with every member before.
     groups: list[list[int]] = []
+    spelled: list[set[str]] = []
+    seen: dict[tuple[str, str], int] = {}
     for i, (_, _, name, aliases, _, kind) in enumerate(found):
         names = [name, *aliases]
-        for group in groups:
-            head = found[group[0]]
-            if head[5] == kind and any(
-                same_entity(n, m, kind)
-                for n in names
-                for j in group
-                for m in [found[j][2], *found[j][3]]
-            ):
-                group.append(i)
-                break
-        else:
-            groups.append([i])
+        at = next((seen[(kind, n)] for n in names if (kind, n) in seen), None)
+        if at is None:
+            at = next(
+                (
+                    g
+                    for g, group in enumerate(groups)
+                    if found[group[0]][5] == kind
+                    and any(same_entity(n, m, kind) for n in names for m in spelled[g])
+                ),
+                None,
+            )
+        if at is None:
+            groups.append([])
+            spelled.append(set())
+            at = len(groups) - 1
+        groups[at].append(i)
+        spelled[at].update(names)
+        for written_as in names:
+            seen.setdefault((kind, written_as), at)
     groups.sort(key=lambda g: (-len({found[i][0] for i in g}), g[0]))
     entities: list[DigestEntity] = []
     entity_of: dict[tuple[str, str], str] = {}

@@ -19,9 +19,10 @@ from the facts' quotes and the notes' own lines; either way each side keeps its 
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from analyst.digest.schema import Difference, DigestArticle, DigestNote, NoteSource, Side
 from analyst.schema import COMPUTED_KINDS, Note, Report
@@ -32,6 +33,9 @@ from analyst.text.split import spans
 from analyst.text.support import content_words, stem
 
 SHARED_WORDS = 2  # words of what two amounts measure they must share to be one thing
+BLOCK = 64  # a word more items share than this proposes no pair (it says nothing of which)
+PER_ITEM = 16  # pairs one figure or date proposes, the most words shared first
+MOST = 100  # differences listed at most
 _GENERIC = frozenset("year month week day new last next first time people per said".split())
 
 
@@ -95,7 +99,7 @@ def _figures(article: DigestArticle, report: Report) -> list[_Figure]:
     found: list[_Figure] = []
     if text:
         body = spans(text, language=language)
-        for x in amounts.find(text, body, language=language):
+        for x in amounts.find(text, body, language=language, quick=True):
             a, b = body[x.sentence]
             found.append(
                 _Figure(article.id, x.value, x.key, x.words, text[a:b], x.surface, x.start, x.end)
@@ -106,7 +110,9 @@ def _figures(article: DigestArticle, report: Report) -> list[_Figure]:
     # A claim note reads "according to X: <its sentence>": the sentence is what is compared.
     pieces += [(n.text.split(": ", 1)[-1], None) for n in report.notes if n.kind == "claim"]
     for piece, offset in pieces:
-        for x in amounts.find(piece, spans(piece, language=language), language=language):
+        for x in amounts.find(
+            piece, spans(piece, language=language), language=language, quick=True
+        ):
             start = offset + x.start if offset is not None else None
             end = offset + x.end if offset is not None else None
             found.append(_Figure(article.id, x.value, x.key, x.words, piece, x.surface, start, end))
@@ -117,33 +123,57 @@ def _amounts_differ(
     articles: Sequence[DigestArticle], reports: Sequence[Report]
 ) -> list[Difference]:
     figures = [f for a, r in zip(articles, reports, strict=True) for f in _figures(a, r)]
+    figures = [f for f in figures if f.key[0] in ("currency", "count")]
+    given: dict[tuple[str, tuple[str, str, str | None]], list[float]] = {}
+    for f in figures:
+        given.setdefault((f.article, f.key), []).append(f.value)
     found: list[Difference] = []
     seen: set[tuple[str, str]] = set()
-    for x, y in itertools.combinations(figures, 2):
-        if x.article == y.article or x.key != y.key or x.key[0] not in ("currency", "count"):
-            continue
-        if len((x.words & y.words) - _GENERIC) < SHARED_WORDS:
-            continue
+    for i, j in _pairs(figures, [f.words - _GENERIC for f in figures], lambda f: f.key):
+        x, y = figures[i], figures[j]
         if abs(x.value - y.value) <= 0.01 * max(abs(x.value), abs(y.value)):
             continue  # the same figure, written alike or rounded
-        if any(_same_value(x, f) for f in figures if f.article == y.article):
+        if any(_near(v, x.value) for v in given[(y.article, y.key)]):
             continue  # the other outlet gives this figure too, elsewhere: no disagreement
-        pair = tuple(sorted((f"{x.article}:{x.surface}", f"{y.article}:{y.surface}")))
-        if pair in seen:
+        pair = (f"{x.article}:{x.surface}", f"{y.article}:{y.surface}")
+        if pair in seen or len(found) == MOST:
             continue
-        seen.add(pair)  # type: ignore[arg-type]
-        found.append(
-            Difference(
-                id="m0",
-                kind="amount",
-                sides=[_side(x), _side(y)],
-            )
-        )
+        seen.add(pair)
+        found.append(Difference(id="m0", kind="amount", sides=[_side(x), _side(y)]))
     return found
 
 
-def _same_value(x: _Figure, other: _Figure) -> bool:
-    return other.key == x.key and abs(other.value - x.value) <= 0.01 * abs(x.value)
+def _pairs(
+    items: Sequence[_Figure | _Dated],
+    words: Sequence[frozenset[str]],
+    kind: Callable[[Any], object],
+) -> list[tuple[int, int]]:
+    """Pairs of items of different articles and one ``kind`` that share ``SHARED_WORDS``
+    words, by blocking: a word more than ``BLOCK`` items share is too common to propose pairs
+    (a beat's "council", "budget"), and each item proposes at most ``PER_ITEM``, so thousands
+    of look-alike reports cost a number of pairs linear in them."""
+    postings: dict[tuple[object, str], list[int]] = {}
+    for i, held in enumerate(words):
+        for w in held:
+            postings.setdefault((kind(items[i]), w), []).append(i)
+    found: list[tuple[int, int]] = []
+    for i, held in enumerate(words):
+        shared: Counter[int] = Counter()
+        for w in held:
+            posting = postings[(kind(items[i]), w)]
+            if len(posting) <= BLOCK:
+                shared.update(j for j in posting if j > i)
+        near = [
+            j
+            for j, n in sorted(shared.items(), key=lambda x: (-x[1], x[0]))
+            if n >= SHARED_WORDS and items[j].article != items[i].article
+        ]
+        found += [(i, j) for j in near[:PER_ITEM]]
+    return found
+
+
+def _near(a: float, b: float) -> bool:
+    return abs(a - b) <= 0.01 * abs(b)
 
 
 def _side(f: _Figure) -> Side:
@@ -153,22 +183,35 @@ def _side(f: _Figure) -> Side:
 
 def _dates_differ(articles: Sequence[DigestArticle], reports: Sequence[Report]) -> list[Difference]:
     dated = [
-        (a.id, n, _topic(n.text), r.source.text)
+        _Dated(a.id, n, _topic(n.text), r.source.text)
         for a, r in zip(articles, reports, strict=True)
         for n in r.notes
         if n.kind == "watch" and n.date
     ]
-    found = []
-    for (a, x, tx, _), (b, y, ty, _) in itertools.combinations(dated, 2):
-        if a == b or x.date == y.date or len(tx & ty) < SHARED_WORDS:
+    given: dict[str, list[tuple[str, frozenset[str]]]] = {}
+    for d in dated:
+        given.setdefault(d.article, []).append((d.note.date or "", d.topic))
+    found: list[Difference] = []
+    for i, j in _pairs(dated, [d.topic for d in dated], lambda d: "watch"):
+        x, y = dated[i], dated[j]
+        if x.note.date == y.note.date or len(found) == MOST:
             continue
         if any(
-            z.date == y.date and len(tz & tx) >= SHARED_WORDS for c, z, tz, _ in dated if c == a
+            date == y.note.date and len(topic & x.topic) >= SHARED_WORDS
+            for date, topic in given[x.article]
         ):
             continue  # the first outlet gives the other date too
-        sides = [_date_side(c, n, t) for c, n, _, t in dated if n is x or n is y]
+        sides = [_date_side(d.article, d.note, d.text) for d in (x, y)]
         found.append(Difference(id="m0", kind="date", sides=sides))
     return found
+
+
+@dataclass(frozen=True)
+class _Dated:
+    article: str
+    note: Note
+    topic: frozenset[str]
+    text: str | None
 
 
 def _date_side(article: str, note: Note, text: str | None) -> Side:

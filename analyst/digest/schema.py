@@ -176,7 +176,13 @@ class Digest(BaseModel):
     timeline: list[DigestEvent]
     implications: list[DigestPoint]
     analysis: DigestPoint | None = Field(description="null when the digest was not synthesized")
-    decisions: list[Decision] = Field(description="every pair of facts the matching weighed")
+    decisions: list[Decision] = Field(
+        description="the pairs of facts the matching weighed that decided something: merged, "
+        "set against each other, judged by the model, or kept apart though alike (score 0.5 up)"
+    )
+    decisions_unlisted: int = Field(
+        default=0, description="pairs kept apart by rule with a score under 0.5, counted only"
+    )
     notes: list[DigestNote] = Field(
         default_factory=list, description="figures and dates several articles compute alike"
     )

@@ -125,9 +125,11 @@ def to_markdown(digest: Digest) -> str:
         )
     out.append("")
     decided = Counter(d.outcome for d in digest.decisions)
+    weighed = len(digest.decisions) + digest.decisions_unlisted
     out.append(
-        f"*{len(digest.decisions)} pairs weighed: {decided['same']} same, "
-        f"{decided['contradicts']} contradicting, {decided['apart']} apart.*"
+        f"*{weighed} pairs weighed: {decided['same']} same, "
+        f"{decided['contradicts']} contradicting, {decided['apart'] + digest.decisions_unlisted} "
+        "apart.*"
     )
     if digest.usage:
         u = digest.usage

@@ -99,18 +99,21 @@ def normalize(text: str) -> tuple[str, list[Span]]:
     return "".join(out), origin
 
 
-def find(text: str, spans: Sequence[Span], *, language: str | None = None) -> list[Amount]:
+def find(
+    text: str, spans: Sequence[Span], *, language: str | None = None, quick: bool = False
+) -> list[Amount]:
     """The amounts stated in each of ``spans`` (sentences of ``text``), in order.
 
-    quantulum3 reads English; in another language only digits with the language's decimal
-    mark, percentages, currency symbols and names, and scale words are read (``_foreign``)."""
+    quantulum3 reads English; in another language, or with ``quick`` (the digest, comparing
+    thousands of reports), only digits with the language's decimal mark, percentages, currency
+    symbols and names, and scale words are read (``amounts_l10n``)."""
     found: list[Amount] = []
-    english = (language or "en").split("-")[0] == "en"
+    english = (language or "en").split("-")[0] == "en" and not quick
     for index, (a, b) in enumerate(spans):
         if english:
             found.extend(_in_sentence(text, a, b, index))
         else:
-            found.extend(_foreign(text, a, b, index, language or ""))
+            found.extend(_foreign(text, a, b, index, language or "en"))
     return found
 
 

@@ -1,6 +1,7 @@
-"""Amounts in languages other than English, where quantulum3 reads nothing sure: digits with the
-language's decimal mark ("2,5", "1.200"), percentages, currency symbols and names, and scale
-words ("Mrd.", "milliards", "millones")."""
+"""Amounts read by pattern, not by quantulum3: digits with the language's decimal mark ("2,5",
+"1.200"), percentages, currency symbols and names, and scale words ("Mrd.", "milliards",
+"millones"; in English "million", "billion", "bn"). What other languages get, and what the
+digest compares across outlets in any language (quantulum3 takes some 1 ms a sentence)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,10 @@ _FOREIGN_SCALES = {
     "milioni": 1e6, "milhões": 1e6, "mrd": 1e9, "milliarden": 1e9, "milliarde": 1e9,
     "milliards": 1e9, "milliard": 1e9, "miliardi": 1e9, "bio": 1e12, "billionen": 1e12,
 }  # fmt: skip
+# English scale words: "billion" is 10^9 in English, 10^12 in French and German.
+_ENGLISH_SCALES = {"billion": 1e9, "billions": 1e9, "bn": 1e9, "trillion": 1e12, "tn": 1e12}
+# "m" and "k" are a scale only on money ("$412m"): "20m" may be metres.
+_MONEY_SCALES = {"m": 1e6, "k": 1e3}
 _FOREIGN_CURRENCY = {
     "€": "euro", "euro": "euro", "euros": "euro", "eur": "euro", "$": "dollar",
     "dollar": "dollar", "dollars": "dollar", "dólares": "dollar", "usd": "dollar",
@@ -27,7 +32,7 @@ _FOREIGN = re.compile(
     r"(?P<pre>[€$£]\s?)?(?<![\d.,])"
     r"(?P<num>-?\d{1,3}(?:[.,\u00a0\u202f ]\d{3})+(?:[.,]\d+)?(?!\d)|-?\d+(?:[.,]\d+)?)"
     r"(?:\s?(?P<scale>Mio\.?|Millionen|Millions?|millions?|millones|milioni|milhões|Mrd\.?|"
-    r"Milliarden?|milliards?|miliardi|Bio\.?|Billionen))?"
+    r"Milliarden?|milliards?|miliardi|Bio\.?|Billionen|billions?|bn|trillion|tn|m|k)\b)?"
     r"(?:\s?(?P<unit>%|Prozent|pour cent|por ciento|per cento|€|Euros?|euros?|EUR|Dollars?|"
     r"dollars?|dólares|USD))?"
 )
@@ -48,7 +53,13 @@ def read(text: str, a: int, b: int, index: int, language: str) -> list[Amount]:
             continue
         scale = m.group("scale")
         if scale:
-            value *= _FOREIGN_SCALES.get(scale.rstrip(".").lower(), 1.0)
+            word = scale.rstrip(".").lower()
+            scales = {**_FOREIGN_SCALES, **_ENGLISH_SCALES} if not comma else _FOREIGN_SCALES
+            if m.group("pre"):
+                scales = {**scales, **_MONEY_SCALES}
+            if word not in scales:
+                continue  # a scale word this language does not mean so: no value is sure
+            value *= scales[word]
         unit_word = (m.group("unit") or "").lower()
         currency = _FOREIGN_CURRENCY.get((m.group("pre") or "").strip()) or _FOREIGN_CURRENCY.get(
             unit_word
