@@ -171,6 +171,13 @@ def assemble(matched: Matched, judged: Mapping[tuple[str, str], Verdict] | None 
                 reason=reason,
             )
         )
+    # The audit log stays readable at any scale: what merged or contradicted (and what the model
+    # judged) first, then the closest pairs kept apart; the rest is counted.
+    decisive = [d for d in decisions if d.outcome != "apart" or d.how == "model"]
+    apart = [d for d in decisions if d.outcome == "apart" and d.how == "rule"]
+    listed = decisive[:MOST_DECISIONS] + apart[: max(0, MOST_DECISIONS - len(decisive))]
+    unlisted += len(decisions) - len(listed)
+    decisions = sorted(listed, key=lambda d: -d.score)
     groups: dict[int, list[int]] = defaultdict(list)
     for i in range(len(keys)):
         groups[sets.find(i)].append(i)
@@ -225,6 +232,7 @@ def assemble(matched: Matched, judged: Mapping[tuple[str, str], Verdict] | None 
 
 
 LISTED_APART = 0.5  # a pair kept apart by rule is listed in ``decisions`` from this score up
+MOST_DECISIONS = 5000  # decisions listed at most; the rest are counted (``decisions_unlisted``)
 
 
 def _number(item_id: str) -> int:

@@ -181,7 +181,9 @@ class Digest(BaseModel):
         "set against each other, judged by the model, or kept apart though alike (score 0.5 up)"
     )
     decisions_unlisted: int = Field(
-        default=0, description="pairs kept apart by rule with a score under 0.5, counted only"
+        default=0,
+        description="pairs weighed and counted, not listed: kept apart by rule with a score "
+        "under 0.5, or past the 5,000 listed",
     )
     notes: list[DigestNote] = Field(
         default_factory=list, description="figures and dates several articles compute alike"
