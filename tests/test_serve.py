@@ -3,6 +3,7 @@ server; the page driven in a real browser."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -320,3 +321,53 @@ def test_every_refusal_keeps_the_error_contract(served: Served) -> None:
             assert answer.status_code in (404, 405) and answer.json()["error"]
         listing = http.get("/v1/reports?limit=1")
         assert listing.status_code == 200 and listing.json()["offset"] == 0
+
+
+class Deadlined(Served):
+    """``Served`` as ``analyst serve`` runs uvicorn (``serve.app.server``), deadlines short."""
+
+    def __init__(self, settings: Settings, **options: Any) -> None:
+        from analyst.serve.app import server
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.app = create_app(settings, body_seconds=1.0, **options)
+        self.server = server(self.app, host="127.0.0.1", port=self.port, header_seconds=1.0)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+
+def test_slow_clients_are_cut_off_and_the_token_holder_gets_in(settings: Settings) -> None:
+    # Slowloris: connections that never finish their headers held the server; a body sent a
+    # byte every 0.5 s was still awaited after 30 s.
+    with Deadlined(settings, token="s3cret", loopback=True) as running:
+        slow = []
+        for _ in range(40):
+            s = socket.create_connection(("127.0.0.1", running.port), timeout=10)
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+            slow.append(s)
+        started = time.monotonic()
+        with running.client(authorization="Bearer s3cret") as http:
+            assert http.get("/healthz").status_code == 200  # while they hang
+        for s in slow:  # each closed by the server at its header deadline
+            assert s.recv(100) == b""
+            s.close()
+        assert time.monotonic() - started < 8
+        dripping = socket.create_connection(("127.0.0.1", running.port), timeout=10)
+        head = (
+            b"POST /v1/reports HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer s3cret\r\n"
+            b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+        )
+        dripping.sendall(head + b'{"text": ')
+        answer = b""
+        for _ in range(10):  # a byte every 0.5 s until the server answers
+            time.sleep(0.5)
+            with contextlib.suppress(OSError):
+                dripping.sendall(b" ")
+            dripping.settimeout(0.01)
+            with contextlib.suppress(OSError):
+                answer += dripping.recv(4096)
+            if answer:
+                break
+        dripping.close()
+        assert answer.startswith(b"HTTP/1.1 408") and b"did not arrive within 1 s" in answer

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import sys
 from typing import Annotated
@@ -65,9 +66,9 @@ def serve(
 ) -> None:
     """Serve the report page and the JSON API (POST /v1/reports) on a local port."""
     try:
-        import uvicorn
+        import uvicorn  # noqa: F401 - the extra's presence is checked here, used in serve.app
 
-        from analyst.serve.app import create_app
+        from analyst.serve.app import create_app, serve_forever, server
     except ImportError:
         fail(
             errors.ConfigError("analyst serve needs the serve extra: pip install 'analyst[serve]'"),
@@ -111,14 +112,7 @@ def serve(
     if token and not loopback:
         print(f"analyst: browsers: open http://{shown}:{port}/?token=… once", file=sys.stderr)
     try:
-        uvicorn.run(
-            app,
-            host=host,
-            port=port,
-            log_level="info" if verbose else "warning",
-            access_log=verbose,
-            server_header=False,
-        )
+        asyncio.run(serve_forever(server(app, host=host, port=port, verbose=verbose)))
     except OSError as exc:
         fail(errors.ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}"), verbose)
 

@@ -17,6 +17,7 @@ Errors are ``{"error": message}`` with the CLI's wording and the error class's H
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
@@ -35,6 +36,13 @@ from analyst.schema import Report
 from analyst.serve.guard import Guard
 from analyst.serve.jobs import OPTIONS, Ask, Full, Job, Jobs
 from analyst.serve.openapi import openapi_document
+from analyst.serve.protocol import (
+    BODY_SECONDS,
+    HEADER_SECONDS,
+    DeadlineProtocol,
+    connection_limit,
+    quiet_errors,
+)
 from analyst.settings import Settings
 
 _FLAGS = ("who", "verify", "keep_ungrounded")
@@ -147,6 +155,7 @@ def create_app(
     max_request_bytes: int = 16 * 2**20,
     token: str | None = None,
     loopback: bool = True,
+    body_seconds: float = BODY_SECONDS,
 ) -> Any:
     """The app, guarded; its ``state.jobs`` runs the reports."""
     jobs = Jobs(settings, client=client, concurrency=concurrency, queue=queue, keep=keep)
@@ -239,7 +248,41 @@ def create_app(
         exception_handlers={HTTPException: _http_error},
     )
     app.state.jobs = jobs
-    return Guard(app, limit=max_request_bytes, token=token, loopback=loopback)
+    return Guard(
+        app, limit=max_request_bytes, token=token, loopback=loopback, body_seconds=body_seconds
+    )
+
+
+def server(
+    app: Any,
+    *,
+    host: str,
+    port: int,
+    verbose: bool = False,
+    header_seconds: float = HEADER_SECONDS,
+) -> Any:
+    """uvicorn's server for ``app`` as ``analyst serve`` runs it (``serve.protocol``): a
+    deadline for each request's headers, connections held below the file limit."""
+    import uvicorn
+
+    protocol = type("Deadline", (DeadlineProtocol,), {"header_seconds": header_seconds})
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        http=protocol,
+        limit_concurrency=connection_limit(),
+        log_level="info" if verbose else "warning",
+        access_log=verbose,
+        server_header=False,
+    )
+    return uvicorn.Server(config)
+
+
+async def serve_forever(running: Any) -> None:
+    """Run a ``server(...)`` with the event loop's errors logged once a minute per kind."""
+    asyncio.get_running_loop().set_exception_handler(quiet_errors)
+    await running.serve()
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -16,6 +16,7 @@ Host and Origin checks that keep other web pages out of a loopback server.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 from http.cookies import SimpleCookie
@@ -61,8 +62,17 @@ def _header(scope: Scope, name: bytes) -> str | None:
 class Guard:
     """The checks above, in one pass, before the app sees the request."""
 
-    def __init__(self, app: Any, *, limit: int, token: str | None, loopback: bool) -> None:
+    def __init__(
+        self,
+        app: Any,
+        *,
+        limit: int,
+        token: str | None,
+        loopback: bool,
+        body_seconds: float = 30.0,
+    ) -> None:
         self.app, self.limit, self.token, self.loopback = app, limit, token, loopback
+        self.body_seconds = body_seconds  # for the whole body: a byte every 0.5 s is cut off
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -87,9 +97,13 @@ class Guard:
         # The body is read here, up to the limit, before the app sees it: a chunked body that
         # passes the limit is a 413 in the API's shape, never an error inside the app (500).
         try:
-            body = await _read_body(receive, self.limit)
+            body = await asyncio.wait_for(_read_body(receive, self.limit), self.body_seconds)
         except TooLarge:
             await answer(send, 413, f"the request is over the {self.limit:,}-byte limit")
+            return
+        except TimeoutError:
+            seconds = f"{self.body_seconds:g}"
+            await answer(send, 408, f"the request's body did not arrive within {seconds} s")
             return
         if body is None:
             return  # the client went away
