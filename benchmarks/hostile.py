@@ -17,11 +17,16 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.faults import Totals, bad_inputs, print_totals  # noqa: E402
+from benchmarks.faults import HANG_SECONDS, Totals, bad_inputs, print_totals  # noqa: E402
+
+if TYPE_CHECKING:
+    from analyst import Settings
+    from tests.test_serve import Served
 
 
 def _fuzz(examples: int) -> dict[str, Totals]:
@@ -88,6 +93,9 @@ HOSTILE_URLS = [
     "http://",
     "http://exa mple.org/",
     "http://[::1/",
+    # Issue 30: the IPv4 address inside a 6to4 one, and site-local IPv6.
+    "http://[2002:7f00:1::1]:{port}/story",
+    "http://[fec0::1]/",
 ]
 
 
@@ -115,6 +123,135 @@ def _urls() -> Totals:
     return t
 
 
+def _second_pass() -> Totals:
+    """Issue 30's cases, each run as its test runs it (against the real app on loopback, the
+    CLI in a subprocess): clean when the test's assertions hold, a traceback when they do not
+    or it raises, a hang past ``HANG_SECONDS``."""
+    import tempfile
+
+    from analyst import Settings
+    from tests import (
+        test_cache,
+        test_digest,
+        test_feeds,
+        test_openai_client,
+        test_render,
+        test_serve,
+    )
+    from tests.conftest import EXAMPLES
+    from tests.fakeserver import FakeOpenAIServer
+
+    bridge = (EXAMPLES / "harbor-bridge.txt").read_text("utf-8")
+    cases: dict[str, Callable[[Path, FakeOpenAIServer, Settings], None]] = {
+        "-o into a FIFO": lambda d, s, c: (
+            test_render.test_o_writes_into_a_fifo_and_leaves_it_a_fifo(_report_json(d, bridge), d)
+        ),
+        "-o through a symlink": lambda d, s, c: (
+            test_render.test_o_through_a_symlink_replaces_the_file_and_keeps_the_link(
+                _report_json(d, bridge), d
+            )
+        ),
+        "feed of impossible dates": lambda d, s, c: _feed_dates(d),
+        "quiet and broken feeds": lambda d, s, c: (
+            test_feeds.test_a_quiet_feed_is_not_an_error_but_a_broken_one_is(d)
+        ),
+        "a failed digest of a folder": lambda d, s, c: (
+            test_digest.test_a_failed_digest_of_a_folder_leaves_no_reports_folder_behind(d)
+        ),
+        "look-alike facts": lambda d, s, c: (
+            test_digest.test_look_alike_facts_propose_pairs_linear_in_their_number()
+        ),
+        "a cache that cannot be written": lambda d, s, c: (
+            test_cache.test_a_cache_that_cannot_be_written_costs_the_cache_not_the_report(
+                s, d, bridge
+            )
+        ),
+        "a cache folder that cannot be made": lambda d, s, c: (
+            test_cache.test_a_cache_folder_that_cannot_be_made_is_a_warning_in_a_subprocess(s, d)
+        ),
+        "Origin null, frames": lambda d, s, c: (
+            test_serve.test_a_page_that_hides_its_origin_cannot_run_a_report_and_nothing_may_frame_ours(
+                c
+            )
+        ),
+        "Host and bearer spellings": lambda d, s, c: (
+            test_serve.test_legitimate_host_and_authorization_spellings_are_let_in(c)
+        ),
+        "zombie jobs": lambda d, s, c: (
+            test_serve.test_more_jobs_than_are_kept_never_leaves_a_zombie(c, s)
+        ),
+        "slowloris and a dripping body": lambda d, s, c: (
+            test_serve.test_slow_clients_are_cut_off_and_the_token_holder_gets_in(c)
+        ),
+        "chunked, deep JSON, unknown routes": lambda d, s, c: _served(
+            c, test_serve.test_every_refusal_keeps_the_error_contract
+        ),
+        "fields capped, sessions pooled": lambda d, s, c: _served(
+            c, test_serve.test_fields_are_capped_and_option_spellings_share_a_session
+        ),
+        "a short API key": lambda d, s, c: (
+            test_openai_client.test_a_short_key_is_no_secret_and_the_reply_is_not_rewritten(
+                s, "the"
+            )
+        ),
+    }  # fmt: skip
+    t = Totals()
+    for name, case in cases.items():
+        server = FakeOpenAIServer().start()
+        folder = Path(tempfile.mkdtemp())
+        settings = Settings(
+            base_url=server.base_url, model="fake-model", max_retries=0, timeout=10,
+            cache_dir=folder / "cache",
+        )  # fmt: skip
+        t.tried += 1
+        started = time.monotonic()
+        try:
+            case(folder, server, settings)
+            if time.monotonic() - started > HANG_SECONDS:
+                t.hangs += 1
+                print(f"  HANG {name}")
+            else:
+                t.clean += 1
+        except Exception as exc:  # noqa: BLE001 - counted
+            t.tracebacks += 1
+            print(f"  FAILED {name}: {type(exc).__name__}: {str(exc)[:200]}")
+        finally:
+            server.stop()
+        print(f"  {name:38} {time.monotonic() - started:5.1f} s")
+    return t
+
+
+def _served(settings: Settings, test: Callable[[Served], None]) -> None:
+    """Run a test of ``serve`` on the app as its ``served`` fixture makes it."""
+    from tests.test_serve import Served
+
+    with Served(settings, concurrency=2, queue=2) as running:
+        test(running)
+
+
+def _report_json(folder: Path, bridge: str) -> Path:
+    from analyst import summarize_text
+    from analyst.output.plain import to_json
+    from analyst.testing import FakeChatClient, extractive_responder
+
+    path = folder / "r.json"
+    report = summarize_text(bridge, client=FakeChatClient(responder=extractive_responder))
+    path.write_text(to_json(report), "utf-8")
+    return path
+
+
+def _feed_dates(folder: Path) -> None:
+    from analyst.batch.web import feed_items
+
+    for date in ("0000-00-00T00:00:00Z", "0000-01-01T00:00:00Z", "Mon, 01 Jan 10000 00:00:00 GMT"):
+        feed = (
+            '<rss version="2.0"><channel><title>t</title><item><link>http://a.example/x</link>'
+            f"<pubDate>{date}</pubDate></item></channel></rss>"
+        )
+        (item,) = feed_items(feed.encode(), "feed.xml")
+        assert item.date is None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--examples", type=int, default=1000, help="inputs per fuzz target")
@@ -122,6 +259,8 @@ def main() -> None:
 
     print("hostile URLs")
     groups: dict[str, Totals] = {"hostile URLs": _urls()}
+    print("\nissue 30's cases (serve, output files, feeds, the digest, the cache)")
+    groups["issue 30"] = _second_pass()
     print("\nbad inputs")
     groups["bad inputs"] = bad_inputs()
     print(f"\nfuzzing, {args.examples:,} inputs per target")
