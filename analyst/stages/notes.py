@@ -16,6 +16,7 @@ implications and the analysis from them; a capable model writes its own prose ci
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 
 from analyst.reading import byline
@@ -54,10 +55,9 @@ def build(ctx: Context, facts: Sequence[Fact]) -> tuple[list[Note], list[str]]:
     pending = pending[: MOST["pending"]]
     for item in watch + pending:
         notes.append(_ahead(item, spans, facts))
-    quoted = speech.quotations(text, spans)
+    quoted, claims = _voices(text, tuple(spans))
     for q in quoted[: MOST["quote"]]:
         notes.append(_quote(q, spans, facts))
-    claims = speech.attributions(text, spans)
     for c in claims[: MOST["claim"]]:
         notes.append(_claim(c, text, facts))
     sections = [(s.start, s.end) for pack in ctx.packs for s in pack]
@@ -87,8 +87,7 @@ def standing(ctx: Context, facts: Sequence[Fact]) -> list[Fact]:
     """Each fact labelled by its sentences: attributed (to whom), forecast, estimate, stated."""
     text = ctx.article.text
     spans = [(s.start, s.end) for s in ctx.sentences]
-    claims = speech.attributions(text, spans) if spans else []
-    quoted = speech.quotations(text, spans) if spans else []
+    quoted, claims = _voices(text, tuple(spans)) if spans else ([], [])
     labelled = []
     for f in facts:
         if f.start is None or f.end is None:
@@ -104,6 +103,15 @@ def standing(ctx: Context, facts: Sequence[Fact]) -> list[Fact]:
         kind: Standing = speech.standing(sentence, who)  # type: ignore[assignment]
         labelled.append(f.model_copy(update={"standing": kind, "attributed_to": who}))
     return labelled
+
+
+@functools.lru_cache(maxsize=8)
+def _voices(
+    text: str, spans: tuple[tuple[int, int], ...]
+) -> tuple[list[speech.Quotation], list[speech.Attribution]]:
+    """The article's quotations and attributed claims, read once for the facts' standing and
+    for the notes (the same text and sentences, asked twice per report)."""
+    return speech.quotations(text, spans), speech.attributions(text, spans)
 
 
 def _article_date(ctx: Context) -> dt.datetime | None:
