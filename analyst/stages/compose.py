@@ -80,11 +80,6 @@ def _part(text: str, notes: Sequence[Note], facts: Sequence[str] = ()) -> Part:
     return Part.model_construct(text=text, facts=cited.facts, notes=cited.notes, background=False)
 
 
-def _value(note: Note, index: int) -> str:
-    i = note.inputs[index]
-    return amount(i.value, i.unit) if i.unit not in ("",) else f"{i.value:,.0f}"
-
-
 def _figure(note: Note) -> str:
     """One computed note as a sentence a reader can check."""
     about = "about " if note.approx else ""

@@ -28,16 +28,12 @@ from analyst.text.perspective import Derived
 PROMPTS = ("notes",)
 # Most notes of one kind a report carries: an article with 60 figures is not 60 notes.
 MOST = {"quote": 12, "claim": 8, "tension": 4, "watch": 8, "pending": 4}
-ABSENT = {
-    "numbers": "no figures to put in perspective",
-    "dates": "no dates ahead of the article's own",
-    "quotes": "no quotation or attributed claim",
-    "tensions": "no disagreement the article records",
-}
+# What an article can give nothing of (``Report.notes_absent``; the views say it in words).
+ABSENT = ("numbers", "dates", "quotes", "tensions")
 
 
 def build(ctx: Context, facts: Sequence[Fact]) -> tuple[list[Note], list[str]]:
-    """The notes of the article, and the kinds it gave nothing for (``ABSENT``'s keys)."""
+    """The notes of the article, and what it gave nothing of (``ABSENT``)."""
     text = ctx.article.text
     spans = [(s.start, s.end) for s in ctx.sentences]
     if not spans:
@@ -68,7 +64,7 @@ def build(ctx: Context, facts: Sequence[Fact]) -> tuple[list[Note], list[str]]:
     absent = [
         key
         for key, present in (
-            ("numbers", kinds & set(perspective_kinds())),
+            ("numbers", kinds & set(COMPUTED_KINDS)),
             ("dates", kinds & {"watch", "pending"}),
             ("quotes", kinds & {"quote", "claim"}),
             ("tensions", kinds & {"tension"}),
@@ -76,11 +72,6 @@ def build(ctx: Context, facts: Sequence[Fact]) -> tuple[list[Note], list[str]]:
         if not present
     ]
     return numbered, absent
-
-
-def perspective_kinds() -> tuple[str, ...]:
-    """The kinds of computed notes."""
-    return COMPUTED_KINDS
 
 
 def standing(ctx: Context, facts: Sequence[Fact]) -> list[Fact]:
