@@ -33,11 +33,12 @@ from analyst.schema import (
     Report,
     SectionInfo,
     SourceInfo,
+    Span,
     Synthesis,
 )
 from analyst.settings import Settings
 from analyst.stages import extract, notes, synthesize, verify, who
-from analyst.stages.context import Context, StageCallback
+from analyst.stages.context import Context, Landed, StageCallback, Step
 from analyst.stages.ground import ground
 from analyst.stages.support import support
 from analyst.text import sentences
@@ -114,6 +115,7 @@ def _report(ctx: Context, *, path: str | None) -> Calls[Report]:
     sections, packs = plan(ctx)
     tokens = count(ctx.encoder, ctx.article.text)
     limit = extract.facts_per_call(tokens, len(packs))
+    ctx.tell(steps(ctx, packs, limit, tokens))
     extracted: list[ExtractedFact] = []
     for i, group in enumerate(packs, start=1):
         ctx.notify(f"extracting facts ({i}/{len(packs)})")
@@ -129,7 +131,9 @@ def _report(ctx: Context, *, path: str | None) -> Calls[Report]:
     ctx.notify("computing notes")
     facts = notes.standing(ctx, facts)
     grounded = [f for f in facts if f.grounded]
+    ctx.tell(Landed("facts", tuple(f"{f.id} {f.text}" for f in grounded)))
     found, absent = notes.build(ctx, grounded)
+    ctx.tell(Landed("notes", tuple(f"{n.id} {n.text}" for n in found)))
     passed = [f for f in grounded if not verify.unsupported(f)]
     synthesis: Synthesis | None = None
     if passed:
@@ -149,6 +153,35 @@ def _report(ctx: Context, *, path: str | None) -> Calls[Report]:
     )
     update = {"entities": entities, "relations": relations, "timeline": timeline}
     return who.cite(report.model_copy(update=update))
+
+
+def steps(ctx: Context, packs: list[list[Section]], limit: int, tokens: int) -> tuple[Step, ...]:
+    """The calls this report expects to make, each with about what it will cost: for a live
+    view's estimate of the time left. Measured on the embedded model: a cited fact or summary
+    sentence is some 3 tokens of reply, a written fact 45, a written summary sentence 35; the
+    article is read once (its sentence numbers add ~15 %), every later call reads its request."""
+    s = ctx.settings
+    per_fact = 3 if ctx.facts_cited else 45
+    planned = [
+        Step(
+            f"extracting facts ({i}/{len(packs)})",
+            sum(x.tokens for x in group) * 115 // 100,
+            8 + per_fact * limit,
+        )
+        for i, group in enumerate(packs, start=1)
+    ]
+    sentences = synthesize.summary_sentences(tokens)
+    facts = limit * len(packs)
+    if ctx.settings.verify:
+        planned.append(Step("verifying facts", 30 * facts, 20 * facts))
+    summary_read = 40 if ctx.summary_chosen else 40 + 30 * facts
+    summary_write = 8 + 3 * sentences if ctx.summary_chosen else 35 * sentences
+    planned.append(Step("writing the summary", summary_read, summary_write))
+    if not synthesize.composes(ctx):
+        planned.append(Step("writing the analysis", 40, 450))
+    if s.who:
+        planned.append(Step("finding who's who and the timeline", 60, 350))
+    return tuple(planned)
 
 
 def _metadata(a: Article) -> Metadata:
@@ -220,6 +253,7 @@ def _assemble(
     return Report(
         title=a.title,
         summary=synthesis.paragraph if synthesis else "",
+        summary_spans=[Span(start=a, end=b) for a, b in ctx.summary_spans] if synthesis else [],
         source=SourceInfo(
             path=path,
             sha256=a.sha256,

@@ -25,13 +25,17 @@ NAMES = (
     "article",
     "extract",
     "extract_quotes",
+    "extract_cited",
     "extract_input",
+    "extract_cited_input",
     "fact_support",
     "fact_support_input",
     "synthesize_facts",
     "notes",
     "summarize",
     "summarize_input",
+    "summarize_sentences",
+    "summarize_sentences_input",
     "synthesize",
     "synthesize_input",
     "verify",
@@ -95,17 +99,22 @@ class Prompts:
             digest.update(name.encode() + b"\0" + templates[name].encode() + b"\0")
         return cls(templates=templates, sha256=digest.hexdigest())
 
-    def system(self, extract: str = "extract", *, who: bool = False) -> str:
+    def system(
+        self, extract: str = "extract", summarize: str = "summarize", *, who: bool = False
+    ) -> str:
         """The system text of every call: the rules, then every task (``HANDBOOK``).
 
         All tasks travel in the one system text so that every call of every article begins
         with the same tokens: llama.cpp computes them once per slot (and restores them from a
         saved slot in later processes), OpenAI bills them at its cached rate. A call then ends
         with a short request that names its task. ``extract`` picks the extraction task's
-        wording: by sentence number (``extract``) or by quote (``extract_quotes``). ``who`` adds
+        wording: by sentence number with the fact written (``extract``), by sentence number
+        alone (``extract_cited``) or by quote (``extract_quotes``); ``summarize`` the summary's:
+        written (``summarize``) or as sentence numbers (``summarize_sentences``). ``who`` adds
         the who's-who-and-timeline task (``--who``), which reports without it need not read.
         """
-        tasks = [extract if name == "extract" else name for name in HANDBOOK]
+        chosen = {"extract": extract, "summarize": summarize}
+        tasks = [chosen.get(name, name) for name in HANDBOOK]
         if who:
             tasks += ["who", "who_roles", "who_more"]
         return "\n\n".join([self.render("system"), *(self.render(name) for name in tasks)])

@@ -19,7 +19,9 @@ from analyst.text.quotes import MatchKind
 # 4: ``notes`` (computed from the article: numbers in perspective, what to watch, who says
 #    what, tensions), how each fact stands (``standing``, ``attributed_to``), and what each
 #    implication and part of the analysis rests on (``notes``, ``background``).
-SCHEMA_VERSION: Literal["4"] = "4"
+# 5: a fact whose text is the article's sentence, cited by number (``cited``), and the
+#    article's sentences a summary is made of (``summary_spans``).
+SCHEMA_VERSION: Literal["5"] = "5"
 
 
 class _Strict(BaseModel):
@@ -71,6 +73,14 @@ class CitingExtraction(_Strict):
     """The reply to one extraction call that cites numbered sentences."""
 
     facts: list[CitingFact] = Field(json_schema_extra={"maxItems": FACTS_PER_CALL})
+
+
+class SentenceChoice(_Strict):
+    """A reply that is only sentence numbers: the facts' sentences (``--fact-text sentence``)
+    or the summary's (``--summary sentences``). A few tokens where the same sentences written
+    out cost a hundred, and nothing in them can be misstated."""
+
+    sentences: list[int] = Field(description="numbers of sentences of the article")
 
 
 class CitingReply(_Strict):
@@ -465,6 +475,12 @@ class Fact(BaseModel):
         description="the model's own wording failed the support test, so the fact's text is the "
         "article's sentence that its quote stands in",
     )
+    cited: bool = Field(
+        default=False,
+        description="the fact is the article's sentence, which the model cited by number "
+        "(--fact-text sentence): its text is that sentence, less a trailing attribution "
+        "(moved to attributed_to)",
+    )
     entities: list[str] = Field(
         default_factory=list,
         description="ids of the who's-who entities the fact names (with --who)",
@@ -663,9 +679,14 @@ class Usage(BaseModel):
 class Report(BaseModel):
     """An analyst report on one article."""
 
-    schema_version: Literal["1", "2", "3", "4"] = SCHEMA_VERSION
+    schema_version: Literal["1", "2", "3", "4", "5"] = SCHEMA_VERSION
     title: str | None
     summary: str
+    summary_spans: list[Span] = Field(
+        default_factory=list,
+        description="where each sentence of the summary stands in source.text, when the summary "
+        "is the article's own sentences (--summary sentences); empty when the model wrote it",
+    )
     source: SourceInfo
     metadata: Metadata
     sections: list[SectionInfo]

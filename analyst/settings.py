@@ -27,7 +27,9 @@ KNOWN_CONTEXT_WINDOWS: dict[str, int] = {
     "gpt-5-nano": 400_000,
 }
 DEFAULT_CONTEXT_WINDOW = 8192
-LOCAL_SPECULATIVE = ("ngram-simple", "ngram-map-k", "ngram-mod")
+# "draft": the 0.5B model drafts for the 1.5B (the ``local-small`` extra); the others need no
+# draft model (llama.cpp looks the next tokens up in what the slot has read).
+LOCAL_SPECULATIVE = ("draft", "ngram-simple", "ngram-map-k", "ngram-mod")
 
 
 def default_cache_dir() -> Path:
@@ -84,6 +86,16 @@ class Settings:
     # article; nothing to copy, exact by construction) or "quote" (it copies a passage, which
     # analyst then locates: exactly, normalized or fuzzily).
     evidence: str = "sentence"
+    # What a fact's text is, citing sentences: "sentence" (the model gives the number alone and
+    # the fact is that sentence, a trailing "…, she said" moved to ``attributed_to``: a few tokens
+    # a fact, true by construction), "written" (the model writes each fact, checked for
+    # support), or "auto" (sentence on the embedded model, whose written facts were the sentence
+    # copied word for word 94 times in 104; written elsewhere).
+    fact_text: str = "auto"
+    # The summary, citing sentences: "sentences" (the model picks the article's sentences by
+    # number, shown in the article's order), "written" (the model writes it), or "auto"
+    # (sentences on the embedded model, whose written summaries could garble who did what).
+    summary: str = "auto"
     extract_max_tokens: int = 1500
     synth_max_tokens: int = 1200
     temperature: float = 0.0
@@ -118,8 +130,9 @@ class Settings:
     max_input_bytes: int = 64 * 2**20
     # Requests the embedded server decodes together; a batch sets it to its concurrency.
     local_slots: int = 1
-    # llama.cpp's draft-free speculative decoding on the embedded server ("ngram-simple",
-    # "ngram-map-k", "ngram-mod"), or None for plain decoding. Output is the same either way.
+    # Speculative decoding on the embedded server: "draft" (the 0.5B model drafts), or
+    # llama.cpp's draft-free kinds ("ngram-simple", "ngram-map-k", "ngram-mod"); None: plain
+    # decoding. Measured on two cores, none paid (README, Benchmarks).
     local_speculative: str | None = None
     # Stream replies (``--timeout`` then bounds a silence, not a whole reply); None: stream from
     # the embedded server only.
@@ -166,6 +179,15 @@ class Settings:
             raise ConfigError('analysis must be "auto", "composed" or "model"')
         if self.evidence not in ("sentence", "quote"):
             raise ConfigError('evidence must be "sentence" or "quote"')
+        if self.fact_text not in ("auto", "sentence", "written"):
+            raise ConfigError('fact_text must be "auto", "sentence" or "written"')
+        if self.summary not in ("auto", "sentences", "written"):
+            raise ConfigError('summary must be "auto", "sentences" or "written"')
+        for name, value in (("fact_text", "sentence"), ("summary", "sentences")):
+            if getattr(self, name) == value and self.evidence == "quote":
+                raise ConfigError(
+                    f'{name} "{value}" cites numbered sentences: not with evidence "quote"'
+                )
         if self.pack_tokens < 200:
             raise ConfigError("pack_tokens must be at least 200")
 

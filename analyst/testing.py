@@ -110,6 +110,18 @@ def extractive_responder(
         return {"fixes": []}  # its synthesis passes the gates: nothing to fix
     if schema.name == "rewrites":
         return {"facts": [{"id": i, "text": p} for i, p in _REWRITE.findall(prompt)]}
+    numbers = schema.schema.get("properties", {}).get("sentences")
+    if numbers is not None:  # a reply of sentence numbers: the facts' or the summary's
+        if schema.name == "extraction":
+            picked = [
+                int(n)
+                for _, body in _SECTION.findall(prompt)
+                for n, t in _NUMBERED.findall(body)[:2]
+                if len(t) > 20
+            ]
+        else:
+            picked = list(numbers.get("items", {}).get("enum", []))[: numbers.get("minItems", 2)]
+        return {"sentences": picked}
     if schema.name == "extraction" and _NUMBERED.search(prompt):
         cited = []
         for _, body in _SECTION.findall(prompt):

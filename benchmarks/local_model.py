@@ -10,10 +10,13 @@ took from its cache (llama.cpp's ``timings.prompt_n`` / ``cache_n``), the tokens
 drafts accepted, the model's own time, efficiency (model time / wall), supported facts; then one
 single "stuff" call (the whole article in, every field out under one schema) on the same server.
 
-Configurations: ``sentence`` (the default: facts cite numbered sentences), ``quote`` (the model
-copies a quote for each fact), ``ngram`` (``sentence`` with llama.cpp's draft-free speculative
-decoding); every server starts from the saved state of the last one (the shared system text
-already read), as a second ``analyst summarize`` does; ``cold`` is ``sentence`` without it.
+Configurations: ``sentence`` (the default: the facts and the summary are sentences the model
+cites by number), ``written`` (the model writes both, as before issue 31), ``written-facts`` and
+``written-summary`` (one of them written), ``quote`` (the model copies a quote for each fact),
+``ngram`` and ``draft`` (the default with llama.cpp's draft-free speculative decoding, or with
+the 0.5B model drafting). Each server first reads a short warm-up article, untimed, so that it
+holds the shared system text, as a second ``analyst summarize`` does (it restores it from the
+saved state); ``cold`` is ``sentence`` without either.
 
 ``--batch FOLDER`` runs the articles of FOLDER through ``summarize_folder`` once per ``--slots``
 value (a fresh server, no call cache) and prints articles/hour and the prompt tokens the server
@@ -163,11 +166,19 @@ def stuff(client: Recorder, text: str, settings: Settings) -> tuple[float, Meter
 
 
 CONFIGS: dict[str, dict[str, object]] = {
-    "sentence": {},
+    "sentence": {},  # the default: facts and the summary cited by sentence number
     "cold": {},
+    "written": {"fact_text": "written", "summary": "written"},  # before issue 31
+    "written-facts": {"fact_text": "written"},
+    "written-summary": {"summary": "written"},
     "quote": {"evidence": "quote"},
     "ngram": {"local_speculative": "ngram-simple"},
+    "draft": {"local_speculative": "draft"},
 }
+WARMUP = (
+    "The council approved the budget on Monday. It includes $4m for road repairs, officials "
+    "said. Work is due to start in March."
+)
 
 
 def run_config(
@@ -184,7 +195,12 @@ def run_config(
             file.unlink()
     local.stop_all()  # each configuration on a server started for it
     inner = make_client(settings)
+    if name != "cold":
+        # The server holds the system text, as one restored from a saved state does (a
+        # second `analyst summarize`): not timed.
+        summarize_text(WARMUP, settings=settings, client=inner)
     reports: dict[str, object] = {}
+    tokens = {"generated": 0, "articles": 0}
     print(f"\n[{name}]")
     for path in paths:
         text = path.read_text("utf-8")
@@ -199,6 +215,8 @@ def run_config(
         drafted = int(sum(x.get("draft_n", 0) for x in t))
         accepted = int(sum(x.get("draft_n_accepted", 0) for x in t))
         supported = sum(1 for f in report.facts if f.grounded and not f.extractive)
+        tokens["generated"] += made
+        tokens["articles"] += 1
         line = (
             f"{path.name[:22]:22s} {wall:7.1f} s  calls {report.usage.calls}  computed "
             f"{computed:5d}  cached {cached:5d}  generated {made:5d}  drafts "
@@ -214,6 +232,7 @@ def run_config(
         print(f"    calls: {rec.breakdown()}", flush=True)
         reports[path.name] = report.model_dump(exclude={"usage"})
     inner.close()
+    print(f"    generated per article: {tokens['generated'] / max(tokens['articles'], 1):.0f}")
     return reports
 
 
@@ -250,7 +269,9 @@ def batch(folder: Path, slots: list[int], model: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", default="local:qwen2.5-coder-1.5b")
-    parser.add_argument("--configs", nargs="*", default=["sentence", "quote", "ngram"])
+    parser.add_argument(
+        "--configs", nargs="*", default=["sentence", "written", "written-facts", "written-summary"]
+    )
     parser.add_argument("--no-stuff", action="store_true")
     parser.add_argument("--fill-cache", action="store_true", help="keep the default's replies")
     parser.add_argument("--batch", type=Path)

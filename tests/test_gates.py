@@ -112,7 +112,7 @@ def test_on_the_embedded_model_a_restating_piece_is_warned_of_not_reasked(bridge
     copied = {"party": "the city", "text": VOTE + " again.", "facts": ["f1"]}
     bad["implications"] = [copied, *IMPLICATIONS]
     # The model writes the analysis only when asked to: on the embedded model analyst composes it.
-    model = Settings(analysis="model")
+    model = Settings(analysis="model", fact_text="written", summary="written")
     fake = FakeChatClient([FACTS, bad], backend="local")
     report = summarize_text(bridge, client=fake, settings=model)
     assert len(fake.calls) == 3 and report.implications[0].text == VOTE + " again."

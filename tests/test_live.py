@@ -46,3 +46,56 @@ def test_tokens_add_up_across_calls_and_other_stages_show_no_facts() -> None:
     assert "140 tokens written" in str(status.renderable.text)
     assert "10.0 tokens/s" in str(status.renderable.text)
     assert "A." not in out.getvalue()
+
+
+def test_cited_facts_and_notes_show_as_they_land_with_the_time_left() -> None:
+    from analyst.stages.context import Landed, Step
+
+    out, status, live = _live()
+    live.event((Step("extracting facts (1/1)", 900, 30), Step("writing the summary", 40, 20)))
+    live.stage("extracting facts (1/1)")
+    # Before any reply: the plan at the default rates (900 / 45 + 30 / 15 + 40 / 45 + 20 / 15).
+    assert 20 <= (live.left() or 0) <= 25
+    live.reply(Progress(1, '{"sentences": [', 10.0))  # read 900 tokens in 10 s: 90 a second
+    live.reply(Progress(21, '{"sentences": [3, 5, 8', 11.0))  # then 20 tokens a second
+    # 9 tokens of this reply left, then the summary: 40 / 90 + 20 / 20.
+    assert abs((live.left() or 0) - (9 / 20 + 40 / 90 + 1)) < 0.01
+    assert "s left" in str(status.renderable.text)
+    live.event(Landed("facts", ("f1 The council voted 7–2.", "f2 The state pays <b>$250m</b>.")))
+    live.event(Landed("notes", ("n1 $250m is 61 % of $412m.",)))
+    shown = out.getvalue()
+    assert "f2 The state pays <b>$250m</b>." in shown and "n1 $250m is 61 % of $412m." in shown
+    assert shown.index("f1 The council") < shown.index("n1 $250m")
+
+
+def test_facts_written_out_are_not_shown_twice_when_they_land() -> None:
+    from analyst.stages.context import Landed
+
+    out, _, live = _live()
+    live.stage("extracting facts (1/1)")
+    reply = '{"facts": [{"sentence": 3, "text": "The council voted 7-2."}]}'
+    live.reply(Progress(30, reply, 3.0))
+    live.event(Landed("facts", ("f1 The council voted 7-2.",)))
+    assert out.getvalue().count("The council voted 7-2.") == 1
+
+
+def test_a_report_tells_its_plan_then_its_facts_and_notes(bridge: str) -> None:
+    from analyst import summarize_text
+    from analyst.stages.context import Landed, report_listener
+    from analyst.testing import FakeChatClient, extractive_responder
+
+    events: list[object] = []
+    token = report_listener.set(events.append)
+    try:
+        fake = FakeChatClient(responder=extractive_responder, backend="local")
+        report = summarize_text(bridge, client=fake)
+    finally:
+        report_listener.reset(token)
+    plan, *landed = events
+    assert isinstance(plan, tuple)
+    assert [s.stage for s in plan] == ["extracting facts (1/1)", "writing the summary"]
+    assert plan[0].read > 500 and plan[0].write < 60  # the article read, numbers written
+    assert all(isinstance(e, Landed) for e in landed)
+    facts, notes = landed
+    assert facts.kind == "facts" and len(facts.lines) == len(report.facts)
+    assert notes.kind == "notes" and len(notes.lines) == len(report.notes) > 0

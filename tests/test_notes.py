@@ -191,7 +191,9 @@ def test_background_is_left_out_on_the_embedded_model_unless_asked(bridge: Repor
         client=FakeChatClient(
             [facts, summary, interpretation], responder=extractive_responder, backend="local"
         ),
-        settings=Settings(analysis="model", background=True),
+        settings=Settings(
+            analysis="model", background=True, fact_text="written", summary="written"
+        ),
     )
     assert [i.background for i in kept.implications] == [False, True, False]
     assert "*(background: the model's own knowledge, not in the article)*" in to_markdown(kept)
@@ -200,7 +202,7 @@ def test_background_is_left_out_on_the_embedded_model_unless_asked(bridge: Repor
         client=FakeChatClient(
             [facts, summary, interpretation], responder=extractive_responder, backend="local"
         ),
-        settings=Settings(analysis="model"),
+        settings=Settings(analysis="model", fact_text="written", summary="written"),
     )
     assert len(dropped.implications) == 2
     assert any("background" in w for w in dropped.warnings)

@@ -104,3 +104,103 @@ def test_the_system_text_is_the_rules_then_every_task_file() -> None:
     assert system.index('## Task "extract"') < system.index('## Task "verify"')
     assert prompts.render("extract") in system and prompts.render("extract_quotes") not in system
     assert prompts.render("extract_quotes") in prompts.system("extract_quotes")
+
+
+def test_a_cited_fact_is_its_sentence_and_costs_only_its_number(bridge: str) -> None:
+    probe = FakeChatClient([{"facts": []}])
+    summarize_text(bridge, client=probe)
+    numbered = _numbered(probe.calls[0].messages[-1]["content"])
+    vote = next(n for n, t in numbered.items() if "voted 7–2" in t)
+    state = next(n for n, t in numbered.items() if "$250 million" in t)
+    fake = FakeChatClient([{"sentences": [state, vote, state, 9999]}, SYNTH])
+    report = summarize_text(bridge, client=fake, settings=Settings(fact_text="sentence"))
+    request = fake.calls[0]
+    numbers = request.schema.schema["properties"]["sentences"]
+    assert numbers["items"]["enum"] == sorted(numbered) and numbers["minItems"] == 5
+    assert '## Task "extract": the sentences that state' in request.messages[0]["content"]
+    assert "at most" in request.messages[-1]["content"].rsplit("Task", 1)[-1]
+    # Each sentence once, in the article's order, its text the sentence itself.
+    assert [f.evidence for f in report.facts] == [numbered[vote], numbered[state]]
+    vote_fact, state_fact = report.facts
+    assert vote_fact.cited and vote_fact.text == " ".join(vote_fact.evidence.split())
+    # "…, according to the city's finance office." is said beside the fact, not in it.
+    assert state_fact.cited
+    assert state_fact.text == "The state will cover $250 million through its infrastructure fund."
+    assert state_fact.attributed_to == "the city's finance office"
+    assert all(bridge[f.start : f.end] == f.evidence for f in report.facts)
+    assert any("1 sentence number(s) the article does not have" in w for w in report.warnings)
+
+
+def test_a_cited_facts_trailing_attribution_moves_beside_it() -> None:
+    text = (
+        "Harbour repairs approved\n\n"
+        "The harbour board approved the repair plan on Monday after a long debate. "
+        "The repairs will cost £600m over ten years, the board's chair Alice Moreau said. "
+        '"We have waited long enough for this work to begin," said Paul Grant.'
+    )
+    probe = FakeChatClient([{"facts": []}])
+    summarize_text(text, client=probe)
+    numbered = _numbered(probe.calls[0].messages[-1]["content"])
+    cost = next(n for n, t in numbered.items() if "£600m" in t)
+    quote = next(n for n, t in numbered.items() if "waited" in t)
+    from analyst.testing import extractive_responder
+
+    fake = FakeChatClient([{"sentences": [cost, quote]}], responder=extractive_responder)
+    report = summarize_text(text, client=fake, settings=Settings(fact_text="sentence"))
+    cost_fact, quote_fact = report.facts
+    assert cost_fact.text == "The repairs will cost £600m over ten years."
+    assert "Alice Moreau" in (cost_fact.attributed_to or "")
+    assert cost_fact.standing == "attributed"
+    assert cost_fact.evidence.endswith("Alice Moreau said.")  # the proof keeps every word
+    # A quotation keeps its speaker in its words.
+    assert quote_fact.text == quote_fact.evidence
+
+
+def test_a_summary_of_sentences_is_the_articles_own_in_its_order(bridge: str) -> None:
+    probe = FakeChatClient([{"facts": []}])
+    summarize_text(bridge, client=probe)
+    numbered = _numbered(probe.calls[0].messages[-1]["content"])
+    vote = next(n for n, t in numbered.items() if "voted 7–2" in t)
+    state = next(n for n, t in numbered.items() if "$250 million" in t)
+    first = min(numbered)
+    facts = {"facts": [{"sentence": vote, "text": "The council voted 7–2 to replace the bridge."}]}
+    fake = FakeChatClient([facts, {"sentences": [state, vote, first, 9999]}])
+    settings = Settings(summary="sentences", analysis="composed")
+    report = summarize_text(bridge, client=fake, settings=settings)
+    summary_call = fake.calls[1]
+    numbers = summary_call.schema.schema["properties"]["sentences"]
+    wanted = numbers["minItems"]
+    assert numbers["maxItems"] == wanted and summary_call.max_tokens <= 16 + 8 * wanted
+    assert "<facts>" not in summary_call.messages[-1]["content"]  # the article and its request
+    picked = sorted({vote, state, first})
+    assert report.summary == " ".join(" ".join(numbered[n].split()) for n in picked)
+    assert [bridge[s.start : s.end] for s in report.summary_spans] == [numbered[n] for n in picked]
+    assert len(fake.calls) == 2  # no re-ask of a summary made of the article's sentences
+
+
+def test_on_the_embedded_model_facts_and_summary_are_cited_by_default(bridge: str) -> None:
+    from analyst.testing import extractive_responder
+
+    fake = FakeChatClient(responder=extractive_responder, backend="local")
+    report = summarize_text(bridge, client=fake)
+    assert [c.schema.schema["required"] for c in fake.calls] == [["sentences"], ["sentences"]]
+    assert report.facts and all(f.cited for f in report.facts)
+    assert report.summary_spans and report.analysis.composed
+    # Written, on request, as on any other server.
+    fake = FakeChatClient(responder=extractive_responder, backend="local")
+    written = Settings(fact_text="written", summary="written")
+    report = summarize_text(bridge, client=fake, settings=written)
+    assert "sentences" not in fake.calls[0].schema.schema["properties"]
+    assert not report.summary_spans and not any(f.cited for f in report.facts)
+
+
+def test_citing_modes_need_numbered_sentences() -> None:
+    import pytest
+
+    from analyst.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="not with evidence"):
+        Settings(fact_text="sentence", evidence="quote")
+    with pytest.raises(ConfigError, match="summary must be"):
+        Settings(summary="chosen")
+    assert Settings(evidence="quote").fact_text == "auto"  # auto falls back to written there

@@ -111,6 +111,22 @@ SHARED: dict[str, tuple[inspect.Parameter, str | None]] = {
         OUTPUT,
         "--evidence",
     ),
+    "fact_text": _flag(
+        "fact_text",
+        OptStr,
+        "What a fact's text is: sentence (the sentence the model cites by number: a few tokens "
+        "a fact), written (the model writes it), auto (sentence on the embedded model; default).",
+        OUTPUT,
+        "--fact-text",
+    ),
+    "summary": _flag(
+        "summary",
+        OptStr,
+        "The summary: sentences (the article's own, picked by number), written (by the model), "
+        "auto (sentences on the embedded model; default).",
+        OUTPUT,
+        "--summary",
+    ),
     "stream": _flag(
         "stream",
         bool | None,

@@ -25,6 +25,7 @@ from analyst.output.plain import to_json, to_markdown
 from analyst.reading.fetch import is_url
 from analyst.schema import Report
 from analyst.settings import Settings
+from analyst.stages.context import report_listener
 
 
 class Format(StrEnum):
@@ -100,6 +101,7 @@ def summarize(
 
             if show:
                 progress_listener.set(live.reply)
+                report_listener.set(live.event)
             if article == "-":
                 data = read_capped(sys.stdin.buffer, settings.max_input_bytes, what="stdin")
                 report = summarize_text(data, settings=settings, path=None, on_stage=on_stage)

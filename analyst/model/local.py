@@ -248,7 +248,14 @@ def _start(key: tuple[str, int, int, str | None], cache_dir: Path, timeout: floa
         "--parallel",
         str(slots),
     ]
-    if speculative:
+    if speculative == "draft":
+        small = MODELS["qwen2.5-coder-0.5b"]
+        if Path(model_path).name == small.file_name:
+            raise ConfigError(
+                "the 0.5B model cannot draft for itself; draft for local:qwen2.5-coder-1.5b"
+            )
+        command += ["--draft-model", str(ensure_model_file(small, cache_dir))]
+    elif speculative:
         command += ["--speculative", speculative]
     command += ["--state", str(_state_file(Path(model_path), context_window, cache_dir))]
     with open(log_path, "ab") as log:

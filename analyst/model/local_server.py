@@ -42,6 +42,13 @@ def main() -> None:
     parser.add_argument("--speculative", choices=sorted(SPECULATIVE), default=None)
     parser.add_argument("--draft-match", type=int, default=4)  # n-gram looked up
     parser.add_argument("--draft-max", type=int, default=16)  # tokens drafted at most
+    parser.add_argument("--draft-model", type=Path, default=None)  # a smaller model drafts
+    parser.add_argument("--draft-min-p", type=float, default=0.75)  # stop drafting below this
+    parser.add_argument("--batch", type=int, default=None)  # n_batch (llama.cpp: 2048)
+    parser.add_argument("--ubatch", type=int, default=None)  # n_ubatch (llama.cpp: 512)
+    parser.add_argument("--flash-attn", choices=("auto", "on", "off"), default="auto")
+    parser.add_argument("--kv-type", choices=("f16", "q8_0"), default="f16")
+    parser.add_argument("--no-repack", action="store_true")  # no CPU weight repacking
     parser.add_argument("--warmup", action="store_true")
     parser.add_argument("--state", type=Path, default=None)
     args = parser.parse_args()
@@ -56,7 +63,31 @@ def main() -> None:
     params.cpuparams_batch.n_threads = args.threads
     # Warmup runs an empty decode before the server listens: it only costs start time here.
     params.warmup = args.warmup
-    if args.speculative:
+    if args.batch:
+        params.n_batch = args.batch
+    if args.ubatch:
+        params.n_ubatch = args.ubatch
+    flash = {"auto": "AUTO", "on": "ENABLED", "off": "DISABLED"}[args.flash_attn]
+    params.flash_attn_type = getattr(
+        xllamacpp.llama_flash_attn_type, f"LLAMA_FLASH_ATTN_TYPE_{flash}"
+    )
+    if args.kv_type == "q8_0":
+        params.cache_type_k = params.cache_type_v = xllamacpp.ggml_type.GGML_TYPE_Q8_0
+    params.no_extra_bufts = args.no_repack
+    if args.draft_model is not None:
+        # The small model proposes up to --draft-max tokens, stopping where it is unsure; the
+        # large one checks them in one batch and keeps what it would have said itself.
+        draft = params.speculative.draft
+        params.speculative.types = [
+            xllamacpp.common_speculative_type.COMMON_SPECULATIVE_TYPE_DRAFT_SIMPLE
+        ]
+        draft.mparams.path = str(args.draft_model)
+        draft.n_max = args.draft_max
+        draft.n_min = 0
+        draft.p_min = args.draft_min_p
+        draft.cpuparams.n_threads = args.threads
+        draft.cpuparams_batch.n_threads = args.threads
+    elif args.speculative:
         kind = getattr(xllamacpp.common_speculative_type, SPECULATIVE[args.speculative])
         params.speculative.types = [kind]
         for sizes in (params.speculative.ngram_simple, params.speculative.ngram_map_k):

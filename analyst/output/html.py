@@ -29,6 +29,7 @@ from analyst.output.plain import (
     footer,
     no_synthesis_note,
     note_groups,
+    quote_shown,
     standing_note,
 )
 from analyst.schema import Fact, Report
@@ -181,6 +182,7 @@ def to_html(report: Report, text: str | None = None) -> str:
         analysis=analysis_pieces(report),
         note_groups=list(note_groups(report)),
         standing=standing_note,
+        quote_shown=quote_shown,
         absent=absent_line(report),
         legend=LEGEND,
         extractive_note=EXTRACTIVE_NOTE,

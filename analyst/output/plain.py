@@ -57,6 +57,13 @@ LEGEND = (
 )
 EXTRACTIVE_NOTE = "in the article's words: the model's own wording was not supported"
 
+
+def quote_shown(fact: Fact) -> bool:
+    """Whether a fact's quote says more than its text: not for a fact that is its sentence
+    (``--fact-text sentence``), which would read twice."""
+    return " ".join(fact.evidence.split()) != " ".join(fact.text.split())
+
+
 VERDICT_NOTE = {
     "supported": "verified",
     "uncertain": "not verified: the article may not say this",
@@ -227,7 +234,8 @@ def to_markdown(report: Report) -> str:
             if how:
                 mark += f" *({md(how)})*"
             out.append(f"- **{md(fact.id)}** {md(fact.text)} {mark}")
-            out.append(f"  > {md(fact.evidence)}")
+            if quote_shown(fact):
+                out.append(f"  > {md(fact.evidence)}")
         out.append("")
     out += _who(report)
     out += _notes(report)

@@ -24,6 +24,7 @@ from analyst.output.plain import (
     header_line,
     no_synthesis_note,
     note_groups,
+    quote_shown,
     relations_of,
     standing_note,
     verdict_note,
@@ -69,8 +70,11 @@ def to_rich(report: Report) -> RenderableType:
             how = standing_note(fact)
             if how:
                 body.append(f" ({how})", "yellow" if fact.standing == "attributed" else "dim")
-            quote = Text(f'"{fact.evidence}"', style="dim italic")
-            grid.add_row(mark, fact.id, Group(body, quote))
+            if quote_shown(fact):
+                quote = Text(f'"{fact.evidence}"', style="dim italic")
+                grid.add_row(mark, fact.id, Group(body, quote))
+            else:
+                grid.add_row(mark, fact.id, body)
         parts.append(grid)
     parts += _who(report)
     parts += _notes(report)

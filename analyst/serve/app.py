@@ -78,7 +78,14 @@ def _truthy(value: Any, name: str) -> bool:
 
 # The most characters a field other than the article may have: a 15 MB "name" was kept with
 # its job and listed whole by GET /v1/reports.
-FIELD_CAPS = {"name": 255, "url": 8192, "language": 64, "analysis": 16}
+FIELD_CAPS = {
+    "name": 255,
+    "url": 8192,
+    "language": 64,
+    "analysis": 16,
+    "fact_text": 16,
+    "summary": 16,
+}
 
 
 def _capped(fields: dict[str, Any], name: Any) -> None:

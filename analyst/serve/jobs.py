@@ -26,7 +26,7 @@ from analyst.session import Session
 from analyst.settings import Settings
 
 # The options a request may set; the model, its server and the limits are the operator's.
-OPTIONS = ("who", "verify", "language", "keep_ungrounded", "analysis")
+OPTIONS = ("who", "verify", "language", "keep_ungrounded", "analysis", "fact_text", "summary")
 SESSIONS = 16  # sessions by options kept at once (each shares the one client and cache)
 Status = Literal["queued", "running", "done", "failed"]
 

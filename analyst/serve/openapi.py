@@ -25,6 +25,18 @@ def openapi_document() -> dict[str, Any]:
             "description": "who writes the implications and the AI Analysis: analyst from its "
             "notes (composed), the model (model), or composed on the embedded model (auto)",
         },
+        "fact_text": {
+            "type": "string",
+            "enum": ["auto", "sentence", "written"],
+            "description": "a fact's text: the sentence the model cites (sentence), the model's "
+            "words (written), or sentence on the embedded model (auto)",
+        },
+        "summary": {
+            "type": "string",
+            "enum": ["auto", "sentences", "written"],
+            "description": "the summary: the article's sentences picked by number (sentences), "
+            "written by the model (written), or sentences on the embedded model (auto)",
+        },
     }
     ask: dict[str, Any] = {
         "type": "object",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,35 @@ from analyst.text.sections import Section
 from analyst.text.tokens import Encoder
 
 StageCallback = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Step:
+    """A model call a report expects to make, for a live view's estimate of the time left: the
+    stage message that starts it, and about how many prompt tokens the server will compute
+    (``read``) and reply tokens it will write (``write``)."""
+
+    stage: str
+    read: int
+    write: int
+
+
+@dataclass(frozen=True)
+class Landed:
+    """What a report now holds, one line each, for a live view to show as it lands: the
+    facts once grounded ("facts"), the notes once computed ("notes")."""
+
+    kind: str
+    lines: tuple[str, ...]
+
+
+ReportEvent = tuple[Step, ...] | Landed
+# Who wants to see a report take shape (``analyst summarize`` on a terminal): told the steps
+# planned, then each thing that lands. A context variable, like ``seam.progress_listener``, so
+# that it reaches the pipeline through the session and the driver without either knowing.
+report_listener: ContextVar[Callable[[ReportEvent], None] | None] = ContextVar(
+    "analyst_report_listener", default=None
+)
 
 # Our own delimiters, and the markers of chat templates: ChatML and Llama 3 special tokens
 # (<|im_start|>, <|eot_id|>...), DeepSeek's full-width ones, Llama 2 and Mistral ([INST],
@@ -63,11 +93,30 @@ class Context:
     # The article's sentences, numbered once for every call (``analyst.text.sentences``); shown
     # and cited only when facts cite sentences (``Settings.evidence == "sentence"``).
     sentences: list[numbered.Sentence] = field(default_factory=list)
+    # Where the summary's sentences stand, when it is made of the article's own
+    # (``Settings.summary``): set by the synthesis, read into the report.
+    summary_spans: list[tuple[int, int]] = field(default_factory=list)
 
     @property
     def cites_sentences(self) -> bool:
         """Whether extraction cites numbered sentences rather than copying quotes."""
         return self.settings.evidence == "sentence"
+
+    @property
+    def facts_cited(self) -> bool:
+        """Whether a fact is the sentence the model cites by number, nothing written
+        (``Settings.fact_text``; "auto": on the embedded model)."""
+        mode = self.settings.fact_text
+        local = self.info.backend == "local"
+        return self.cites_sentences and (mode == "sentence" or (mode == "auto" and local))
+
+    @property
+    def summary_chosen(self) -> bool:
+        """Whether the summary is sentences of the article the model picks by number
+        (``Settings.summary``; "auto": on the embedded model)."""
+        mode = self.settings.summary
+        local = self.info.backend == "local"
+        return self.cites_sentences and (mode == "sentences" or (mode == "auto" and local))
 
     @property
     def policy(self) -> AskPolicy:
@@ -101,10 +150,20 @@ class Context:
         )
         lead = f"{article}\n\n{shared}" if shared else article
         extract = "extract" if self.cites_sentences else "extract_quotes"
+        if self.facts_cited:
+            extract = "extract_cited"
+        summarize = "summarize_sentences" if self.summary_chosen else "summarize"
+        system = self.prompts.system(extract, summarize, who=self.settings.who)
         return [
-            {"role": "system", "content": self.prompts.system(extract, who=self.settings.who)},
+            {"role": "system", "content": system},
             {"role": "user", "content": f"{lead}\n\n{inputs}"},
         ]
+
+    def tell(self, event: ReportEvent) -> None:
+        """Tell the live view, if one listens (``report_listener``)."""
+        listener = report_listener.get()
+        if listener is not None:
+            listener(event)
 
     def _section_text(self, section: Section) -> str:
         if self.cites_sentences and self.sentences:

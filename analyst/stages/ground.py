@@ -57,6 +57,11 @@ def ground(ctx: Context, extracted: list[ExtractedFact], sections: list[Section]
 
 def _fact(ctx: Context, n: int, ef: ExtractedFact, loc: Location | None, section: str) -> Fact:
     source = ctx.article.text
+    if loc is not None and ctx.facts_cited:
+        # The sentence itself, with the quotation marks that locating a quote strips.
+        whole = next((s for s in ctx.sentences if s.start <= loc.start and loc.end <= s.end), None)
+        if whole is not None:
+            loc = Location(whole.start, whole.end, loc.match, loc.score)
     missing = absent_terms(ef.text, source, names=ctx.names_comparable())
     if loc and missing:
         ctx.warnings.append(
@@ -72,4 +77,5 @@ def _fact(ctx: Context, n: int, ef: ExtractedFact, loc: Location | None, section
         match=loc.match if loc else MatchKind.NONE,
         grounded=loc is not None,
         absent_terms=missing,
+        cited=ctx.facts_cited and loc is not None,
     )

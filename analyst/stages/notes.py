@@ -92,7 +92,12 @@ def standing(ctx: Context, facts: Sequence[Fact]) -> list[Fact]:
             )
         sentence = " ".join(text[a:b] for a, b in spans if a < end and start < b) or f.text
         kind: Standing = speech.standing(sentence, who)  # type: ignore[assignment]
-        labelled.append(f.model_copy(update={"standing": kind, "attributed_to": who}))
+        update: dict[str, object] = {"standing": kind, "attributed_to": who}
+        if f.cited and who:
+            # The fact is its sentence: who said it is shown beside it (attributed_to), so a
+            # trailing "…, the council said" need not be its last words too.
+            update["text"] = speech.without_attribution(f.text) or f.text
+        labelled.append(f.model_copy(update=update))
     return labelled
 
 

@@ -15,11 +15,12 @@ from analyst.schema import (
     Fixes,
     Interpretation,
     Note,
+    SentenceChoice,
     Summary,
     Synthesis,
     strict_json_schema,
 )
-from analyst.stages import compose, gates
+from analyst.stages import compose, extract, gates
 from analyst.stages.context import Context, escape
 
 PROMPTS = (
@@ -29,6 +30,8 @@ PROMPTS = (
     "notes",
     "summarize",
     "summarize_input",
+    "summarize_sentences",
+    "summarize_sentences_input",
     "synthesize",
     "synthesize_input",
     "synthesis_gate",
@@ -122,16 +125,19 @@ def synthesize(
     ids = [f.id for f in facts]
     note_ids = [n.id for n in notes]
     allowed = "\n".join(n.text for n in notes)
-    summary = yield from ask(
-        ctx.policy,
-        ctx.messages(
-            ctx.prompts.render("summarize_input", sentences=str(sentences), language=language),
-            shared=shared,
-        ),
-        Summary,
-        schema=schema(ctx, sentences),
-        max_tokens=ctx.settings.synth_max_tokens,
-    )
+    if ctx.summary_chosen:
+        summary = yield from chosen_summary(ctx, sentences)
+    else:
+        summary = yield from ask(
+            ctx.policy,
+            ctx.messages(
+                ctx.prompts.render("summarize_input", sentences=str(sentences), language=language),
+                shared=shared,
+            ),
+            Summary,
+            schema=schema(ctx, sentences),
+            max_tokens=ctx.settings.synth_max_tokens,
+        )
     if composed:
         implications, parts = compose.compose(notes, facts)
         synthesis = Synthesis.model_construct(
@@ -165,6 +171,8 @@ def synthesize(
         if p.where
         and _worth_asking(ctx, p)
         and not (composed and not p.where.startswith("summary"))
+        # The article's own sentences: a re-ask would only have them written instead.
+        and not (ctx.summary_chosen and p.where.startswith("summary"))
     ]
     asked = bool(fixable) and ctx.settings.repairs > 0
     if asked:
@@ -186,6 +194,32 @@ def synthesize(
         # on an example article, and failing the whole report for it helps no one.
         ctx.warnings.append(f"the summary has {written} sentence(s); a paragraph was asked for")
     return synthesis
+
+
+def chosen_summary(ctx: Context, sentences: int) -> Calls[Summary]:
+    """The summary as ``sentences`` of the article's own sentences, which the model picks by
+    number (some 15 tokens where writing them cost 160 to 260) and which are shown in the
+    article's order: true by construction. The call reads only the article, the prefix every
+    call shares, and its request. Their spans go to ``ctx.summary_spans``."""
+    shown = ctx.packs[0] if ctx.packs else []
+    ids = {sec.id for sec in shown}
+    among = [s.n for s in ctx.sentences if s.section in ids] or [s.n for s in ctx.sentences]
+    most = min(sentences, len(among))
+    inputs = ctx.prompts.render("summarize_sentences_input", sentences=str(most))
+    reply = yield from ask(
+        ctx.policy,
+        ctx.messages(inputs),
+        SentenceChoice,
+        schema=ctx.schema("summary", extract.numbers_schema(ctx, most, most, among)),
+        max_tokens=16 + 8 * most,
+    )
+    picked = sorted(extract.chosen(ctx, reply.sentences), key=lambda s: s.n)
+    if not picked:
+        ctx.warnings.append("the model picked no sentence for the summary; it is the first ones")
+        picked = [s for s in ctx.sentences if s.n in among][:most]
+    text = ctx.article.text
+    ctx.summary_spans = [(s.start, s.end) for s in picked]
+    return Summary(summary=[" ".join(text[s.start : s.end].split()) for s in picked])
 
 
 def _worth_asking(ctx: Context, problem: gates.Problem) -> bool:

@@ -389,6 +389,27 @@ def _subject(sentence: str) -> tuple[str | None, str | None]:
     return prefix, None
 
 
+_ACCORDING_END = re.compile(rf",\s*according to (?:{_NAME}|{_DESCRIPTION})\s*\.?\s*$")
+
+
+def without_attribution(sentence: str) -> str | None:
+    """The sentence less a trailing attribution ("The repairs will cost £600m, the council
+    said." → "The repairs will cost £600m."), or None where it has none, or is a quotation
+    (whose speaker's words are the point), or would keep fewer than five words."""
+    quoted = _QUOTE.search(sentence)
+    if quoted and len(quoted.group(1).split()) >= 4:
+        return None
+    for pattern in (_ENDING, _ENDING_VERB, _ACCORDING_END):
+        m = pattern.search(sentence)
+        if m is None or ("who" in m.groupdict() and not _plausible(m.group("who"))):
+            continue
+        kept = sentence[: m.start()].rstrip(" ,;:")
+        if len(kept.split()) < 5:
+            return None
+        return kept + "."
+    return None
+
+
 def standing(sentence: str, attributed_to: str | None) -> str:
     """How a sentence stands: "attributed" (someone's word), "forecast", "estimate" or
     "stated" (the article's own)."""
