@@ -136,6 +136,7 @@ def _proof_overall(figures: list[ProofFigures]) -> dict[str, Any]:
         "misattributed_rate": share(sum(f.misattributed for f in figures), facts),
         "extractive_facts": sum(f.extractive for f in figures),
         "copied_facts": sum(f.copied for f in figures),
+        "cited_facts": sum(f.cited for f in figures),
         "invented_terms": sum(f.invented for f in figures),
         "repeated_sentences": sum(f.repeated for f in figures),
         "restated_rate": share(sum(f.restated for f in figures), interpretive),

@@ -10,6 +10,7 @@ of reports. Each is measured against the text the report's offsets refer to:
 - **extractive**: facts that state their passage because the model's wording failed the gate;
 - **copied**: the other facts whose text is their passage nearly word for word (``fuzz.ratio`` of
   the two, case and spacing aside, ≥ 90): supported, but not condensed;
+- **cited**: facts that are their sentence by design (``--fact-text sentence``), not copies;
 - **invented**: numbers and names in the summary, implications and analysis the article never has;
 - **repeated** summary sentences;
 - **restated**: sentences of the implications and the analysis that restate a fact or a sentence
@@ -51,6 +52,7 @@ class ProofFigures:
     misattributed: int
     extractive: int
     copied: int
+    cited: int  # the fact is its sentence, cited by number (no model wording)
     invented: int
     repeated: int
     interpretive: int  # sentences of the implications and the analysis
@@ -84,7 +86,7 @@ def proof_figures(report: Report, source: str, *, who: bool = False) -> ProofFig
         unsupported += overlap(f.text, around) < 0.5
         misattributed += bool(absent_names(f.text, around))
         plain = " ".join(f.text.lower().split()), " ".join(around.lower().split())
-        copied += not f.extractive and fuzz.ratio(*plain) >= 90
+        copied += not (f.extractive or f.cited) and fuzz.ratio(*plain) >= 90
     summary = gates.sentences(report.summary)
     interpret = [s for i in report.implications for s in gates.sentences(i.text)]
     interpret += gates.sentences(report.analysis.text)
@@ -117,6 +119,7 @@ def proof_figures(report: Report, source: str, *, who: bool = False) -> ProofFig
         misattributed=misattributed,
         extractive=sum(1 for f in shown if f.extractive),
         copied=copied,
+        cited=sum(1 for f in shown if f.cited),
         invented=invented,
         repeated=len(gates.repeats(summary)),
         interpretive=len(interpret),

@@ -14,7 +14,8 @@ Configurations: ``sentence`` (the default: the facts and the summary are sentenc
 cites by number), ``written`` (the model writes both, as before issue 31), ``written-facts`` and
 ``written-summary`` (one of them written), ``quote`` (the model copies a quote for each fact),
 ``ngram`` and ``draft`` (the default with llama.cpp's draft-free speculative decoding, or with
-the 0.5B model drafting). Each server first reads a short warm-up article, untimed, so that it
+the 0.5B model drafting), ``repack`` (the default on a server that repacks its weights for the
+CPU, llama.cpp's own default). Each server first reads a short warm-up article, untimed, so that it
 holds the shared system text, as a second ``analyst summarize`` does (it restores it from the
 saved state); ``cold`` is ``sentence`` without either.
 
@@ -174,7 +175,9 @@ CONFIGS: dict[str, dict[str, object]] = {
     "quote": {"evidence": "quote"},
     "ngram": {"local_speculative": "ngram-simple"},
     "draft": {"local_speculative": "draft"},
+    "repack": {},  # the default on a server that repacks its weights (llama.cpp's default)
 }
+SERVER_FLAGS = {"repack": ("--repack",)}
 WARMUP = (
     "The council approved the budget on Monday. It includes $4m for road repairs, officials "
     "said. Work is due to start in March."
@@ -194,6 +197,7 @@ def run_config(
         for file in state.glob("*.bin"):
             file.unlink()
     local.stop_all()  # each configuration on a server started for it
+    local.SERVER_FLAGS = SERVER_FLAGS.get(name, ())
     inner = make_client(settings)
     if name != "cold":
         # The server holds the system text, as one restored from a saved state does (a
@@ -236,8 +240,9 @@ def run_config(
     return reports
 
 
-def batch(folder: Path, slots: list[int], model: str) -> None:
-    """Articles/hour and prompt tokens computed per article, at each number of slots."""
+def batch(folder: Path, slots: list[int], model: str, keep: Path | None = None) -> None:
+    """Articles/hour, prompt tokens computed and tokens generated per article, at each number
+    of slots (with ``keep``, each run's reports stay in ``keep/slots-N``)."""
     paths = sorted(folder.glob("*.txt"))
     enc = get_encoder(model, default_cache_dir())
     article_tokens = sum(count(enc, p.read_text("utf-8")) for p in paths)
@@ -245,23 +250,27 @@ def batch(folder: Path, slots: list[int], model: str) -> None:
     for n in slots:
         local.stop_all()
         settings = Settings(model=model, cache_dir=default_cache_dir(), local_slots=n)
-        with tempfile.TemporaryDirectory() as out:
+        with tempfile.TemporaryDirectory() as scratch:
+            out = keep / f"slots-{n}" if keep else Path(scratch)
             started = time.perf_counter()
             result = summarize_folder(folder, out_dir=out, settings=settings, concurrency=n)
             wall = time.perf_counter() - started
             reports = [
-                json.loads(p.read_text("utf-8")) for p in Path(out).rglob("*.json") if p.is_file()
+                json.loads(p.read_text("utf-8"))
+                for p in Path(out).rglob("*.json")
+                if p.is_file() and "schema_version" in p.read_text("utf-8")[:200]
             ]
         computed = sum(
             r["usage"]["prompt_tokens"] - (r["usage"]["cached_prompt_tokens"] or 0) for r in reports
         )
         per_article = computed / max(len(reports), 1)
+        generated = sum(r["usage"]["completion_tokens"] for r in reports) / max(len(reports), 1)
         bound = 1.2 * article_tokens / len(paths) + 300
         print(
             f"slots {n}: {result.ok} ok, {result.failed_count} failed, {wall:7.1f} s, "
             f"{3600 * result.ok / wall:5.1f} articles/hour; prompt tokens computed per article "
             f"{per_article:,.0f} (article {article_tokens / len(paths):,.0f}; "
-            f"1.2 x article + 300 = {bound:,.0f})",
+            f"1.2 x article + 300 = {bound:,.0f}); generated per article {generated:,.0f}",
             flush=True,
         )
 
@@ -270,15 +279,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", default="local:qwen2.5-coder-1.5b")
     parser.add_argument(
-        "--configs", nargs="*", default=["sentence", "written", "written-facts", "written-summary"]
+        "--configs",
+        nargs="*",
+        default=["sentence", "written", "written-facts", "written-summary", "repack", "draft"],
     )
     parser.add_argument("--no-stuff", action="store_true")
     parser.add_argument("--fill-cache", action="store_true", help="keep the default's replies")
     parser.add_argument("--batch", type=Path)
     parser.add_argument("--slots", type=int, nargs="*", default=[1, 2, 3])
+    parser.add_argument("--keep", type=Path, help="keep each batch's reports here")
     args = parser.parse_args()
     if args.batch:
-        batch(args.batch, args.slots, args.model)
+        batch(args.batch, args.slots, args.model, args.keep)
         return
     cold_start(args.model)
     paths = sorted((ROOT / "examples").glob("*.txt"))

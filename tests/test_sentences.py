@@ -204,3 +204,27 @@ def test_citing_modes_need_numbered_sentences() -> None:
     with pytest.raises(ConfigError, match="summary must be"):
         Settings(summary="chosen")
     assert Settings(evidence="quote").fact_text == "auto"  # auto falls back to written there
+
+
+def test_a_fact_that_is_its_sentence_reads_once_in_every_view(bridge: str) -> None:
+    from analyst.output.html import to_html
+    from analyst.output.plain import to_markdown
+    from analyst.output.terminal import to_rich
+    from analyst.testing import extractive_responder
+
+    fake = FakeChatClient(responder=extractive_responder, backend="local")
+    report = summarize_text(bridge, client=fake)
+    whole = next(f for f in report.facts if f.text == " ".join(f.evidence.split()))
+    cut = next(f for f in report.facts if f.text != " ".join(f.evidence.split()))
+    markdown = to_markdown(report).split("## Key facts")[1].split("## Notes")[0]
+    assert markdown.count(whole.text) == 1 and f"> {cut.evidence}" in markdown
+    import io
+
+    from rich.console import Console
+
+    out = io.StringIO()
+    Console(file=out, width=100, color_system=None).print(to_rich(report))
+    text = " ".join(out.getvalue().split("Key facts")[1].split())
+    assert text.count(whole.text[:60]) == 1
+    page = to_html(report)
+    assert page.count(f"<blockquote>{whole.evidence}") == 0

@@ -197,6 +197,8 @@ class _Running:
     log_path: Path
 
 
+# Extra flags for ``local_server`` (its llama.cpp settings): for benchmarks that compare them.
+SERVER_FLAGS: tuple[str, ...] = ()
 _servers: dict[tuple[str, int, int, str | None], _Running] = {}
 _servers_lock = threading.Lock()
 
@@ -257,7 +259,11 @@ def _start(key: tuple[str, int, int, str | None], cache_dir: Path, timeout: floa
         command += ["--draft-model", str(ensure_model_file(small, cache_dir))]
     elif speculative:
         command += ["--speculative", speculative]
-    command += ["--state", str(_state_file(Path(model_path), context_window, cache_dir))]
+    command += [
+        *SERVER_FLAGS,
+        "--state",
+        str(_state_file(Path(model_path), context_window, cache_dir, SERVER_FLAGS)),
+    ]
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log
@@ -282,13 +288,17 @@ def _start(key: tuple[str, int, int, str | None], cache_dir: Path, timeout: floa
     return running
 
 
-def _state_file(model_path: Path, context_window: int, cache_dir: Path) -> Path:
+def _state_file(
+    model_path: Path, context_window: int, cache_dir: Path, flags: tuple[str, ...] = ()
+) -> Path:
     """Where the server keeps what it had read when the last process stopped (see
     ``local_server``): one file per model file and context size. Saved tokens are only valid
     for the very model that computed them, so the name carries the file's path, size and
-    mtime, not just its name."""
+    mtime, not just its name, and the server's flags (another kernel computes other bits)."""
     stat = model_path.stat()
     ident = f"{model_path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}:{context_window}"
+    # ":norepack": states saved before the server stopped repacking its weights are not reused.
+    ident += ":" + " ".join(flags) + ":norepack"
     digest = hashlib.sha256(ident.encode()).hexdigest()[:16]
     folder = cache_dir / "slots"
     folder.mkdir(parents=True, exist_ok=True)
