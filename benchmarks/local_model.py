@@ -14,8 +14,8 @@ Configurations: ``sentence`` (the default: the facts and the summary are sentenc
 cites by number), ``written`` (the model writes both, as before issue 31), ``written-facts`` and
 ``written-summary`` (one of them written), ``quote`` (the model copies a quote for each fact),
 ``ngram`` and ``draft`` (the default with llama.cpp's draft-free speculative decoding, or with
-the 0.5B model drafting), ``repack`` (the default on a server that repacks its weights for the
-CPU, llama.cpp's own default). Each server first reads a short warm-up article, untimed, so that it
+the 0.5B model drafting), ``no-repack`` (the default on a server that does not repack its
+weights for the CPU, as llama.cpp does by default). Each server first reads a short warm-up article, untimed, so that it
 holds the shared system text, as a second ``analyst summarize`` does (it restores it from the
 saved state); ``cold`` is ``sentence`` without either.
 
@@ -175,9 +175,9 @@ CONFIGS: dict[str, dict[str, object]] = {
     "quote": {"evidence": "quote"},
     "ngram": {"local_speculative": "ngram-simple"},
     "draft": {"local_speculative": "draft"},
-    "repack": {},  # the default on a server that repacks its weights (llama.cpp's default)
+    "no-repack": {},  # the default on a server that does not repack its weights for the CPU
 }
-SERVER_FLAGS = {"repack": ("--repack",)}
+SERVER_FLAGS = {"no-repack": ("--no-repack",)}
 WARMUP = (
     "The council approved the budget on Monday. It includes $4m for road repairs, officials "
     "said. Work is due to start in March."
@@ -219,6 +219,7 @@ def run_config(
         drafted = int(sum(x.get("draft_n", 0) for x in t))
         accepted = int(sum(x.get("draft_n_accepted", 0) for x in t))
         supported = sum(1 for f in report.facts if f.grounded and not f.extractive)
+        cited = sum(1 for f in report.facts if f.cited)
         tokens["generated"] += made
         tokens["articles"] += 1
         line = (
@@ -226,7 +227,7 @@ def run_config(
             f"{computed:5d}  cached {cached:5d}  generated {made:5d}  drafts "
             f"{accepted}/{drafted}  model {rec.model_seconds():6.1f} s  efficiency "
             f"{rec.model_seconds() / wall:4.2f}  facts {len(report.facts)} "
-            f"({supported} in the model's words)"
+            f"({supported - cited} in the model's words, {cited} cited)"
         )
         if stuff_too:
             srec = Recorder(inner)
@@ -281,7 +282,7 @@ def main() -> None:
     parser.add_argument(
         "--configs",
         nargs="*",
-        default=["sentence", "written", "written-facts", "written-summary", "repack", "draft"],
+        default=["sentence", "written", "written-facts", "written-summary", "no-repack", "draft"],
     )
     parser.add_argument("--no-stuff", action="store_true")
     parser.add_argument("--fill-cache", action="store_true", help="keep the default's replies")

@@ -12,11 +12,11 @@ the same requests, sent straight to its OpenAI-compatible endpoint:
 - **copy**: the article's first paragraph copied back (what a quote costs), 160 tokens: the
   case where a draft model should pay most.
 
-Settings: analyst's default (n_batch 2048, n_ubatch 512, flash attention auto, F16 KV cache,
-weights not repacked), then one change each: llama.cpp's weight repacking for the CPU (its own
-default), n_ubatch 128 / 256 / 1024, flash attention on and off, a q8_0 KV cache, threads 1; and
-draft-model speculation (the 0.5B drafting for the 1.5B; needs the ``local-small`` extra) at
-two ``p_min`` values. Figures swing with the
+Settings: llama.cpp's defaults, which analyst keeps (n_batch 2048, n_ubatch 512, flash
+attention auto, F16 KV cache, weights repacked for the CPU), then one change each: no
+repacking, n_ubatch 128 / 256 / 1024, flash attention on and off, a q8_0 KV cache, threads 1;
+and draft-model speculation (the 0.5B drafting for the 1.5B; needs the ``local-small`` extra)
+at two ``p_min`` values. Figures swing with the
 machine's load: compare within one run.
 """
 
@@ -39,15 +39,15 @@ from analyst.prompts import Prompts  # noqa: E402
 from analyst.settings import default_cache_dir  # noqa: E402
 
 SETTINGS: dict[str, list[str]] = {
-    "default": [],  # analyst's: weights not repacked (see local_server)
-    "repack": ["--repack"],  # llama.cpp's own default
+    "default": [],  # llama.cpp's, which analyst keeps (see local_server)
+    "no-repack": ["--no-repack"],
     "ubatch-128": ["--ubatch", "128"],
     "ubatch-256": ["--ubatch", "256"],
     "ubatch-1024": ["--ubatch", "1024", "--batch", "1024"],
     "flash-on": ["--flash-attn", "on"],
     "flash-off": ["--flash-attn", "off"],
     "kv-q8_0": ["--kv-type", "q8_0", "--flash-attn", "on"],
-    "repack+flash-on": ["--repack", "--flash-attn", "on"],
+    "no-repack+flash-on": ["--no-repack", "--flash-attn", "on"],
     "threads-1": ["--threads", "1"],
     "draft-p0.75": ["--draft-min-p", "0.75", "--draft-max", "8"],
     "draft-p0.9": ["--draft-min-p", "0.9", "--draft-max", "4"],

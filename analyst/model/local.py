@@ -297,8 +297,8 @@ def _state_file(
     mtime, not just its name, and the server's flags (another kernel computes other bits)."""
     stat = model_path.stat()
     ident = f"{model_path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}:{context_window}"
-    # ":norepack": states saved before the server stopped repacking its weights are not reused.
-    ident += ":" + " ".join(flags) + ":norepack"
+    if flags:
+        ident += ":" + " ".join(flags)
     digest = hashlib.sha256(ident.encode()).hexdigest()[:16]
     folder = cache_dir / "slots"
     folder.mkdir(parents=True, exist_ok=True)

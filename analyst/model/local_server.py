@@ -48,11 +48,12 @@ def main() -> None:
     parser.add_argument("--ubatch", type=int, default=None)  # n_ubatch (llama.cpp: 512)
     parser.add_argument("--flash-attn", choices=("auto", "on", "off"), default="auto")
     parser.add_argument("--kv-type", choices=("f16", "q8_0"), default="f16")
-    # llama.cpp repacks Q4_K weights for its CPU kernels by default. Measured on this project's
-    # machine (2 cores, AVX-512; benchmarks/server_settings.py, two runs): without repacking it
-    # read prompts at 94 tokens/s against 64-78, and wrote 15-25 % slower. A report reads ~1,000
-    # tokens and writes ~60, so it is off unless asked for.
-    parser.add_argument("--repack", action=argparse.BooleanOptionalAction, default=False)
+    # llama.cpp repacks Q4_K weights for its CPU kernels. Measured on this project's machine
+    # (2 cores; benchmarks/server_settings.py, two runs): without it a 2,500-token prompt read
+    # at 94 tokens/s against 64-78, and replies were written 15-25 % slower; but whole reports
+    # (benchmarks/local_model.py) took the same time either way (10.7 / 13.6 / 17.4 s against
+    # 10.1 / 13.0 / 18.0), so llama.cpp's default stays.
+    parser.add_argument("--repack", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--warmup", action="store_true")
     parser.add_argument("--state", type=Path, default=None)
     args = parser.parse_args()
