@@ -15,9 +15,9 @@ cites by number), ``written`` (the model writes both, as before issue 31), ``wri
 ``written-summary`` (one of them written), ``quote`` (the model copies a quote for each fact),
 ``ngram`` and ``draft`` (the default with llama.cpp's draft-free speculative decoding, or with
 the 0.5B model drafting), ``no-repack`` (the default on a server that does not repack its
-weights for the CPU, as llama.cpp does by default). Each server first reads a short warm-up article, untimed, so that it
-holds the shared system text, as a second ``analyst summarize`` does (it restores it from the
-saved state); ``cold`` is ``sentence`` without either.
+weights for the CPU, as llama.cpp does by default). Each server first reads a short warm-up
+article, untimed, so that it holds the shared system text, as a second ``analyst summarize``
+does (it restores it from the saved state); ``cold`` is ``sentence`` without either.
 
 ``--batch FOLDER`` runs the articles of FOLDER through ``summarize_folder`` once per ``--slots``
 value (a fresh server, no call cache) and prints articles/hour and the prompt tokens the server
