@@ -228,3 +228,20 @@ def test_a_fact_that_is_its_sentence_reads_once_in_every_view(bridge: str) -> No
     assert text.count(whole.text[:60]) == 1
     page = to_html(report)
     assert page.count(f"<blockquote>{whole.evidence}") == 0
+
+
+def test_a_picked_sentence_that_opens_on_he_comes_with_the_one_naming_him(bridge: str) -> None:
+    probe = FakeChatClient([{"facts": []}])
+    summarize_text(bridge, client=probe)
+    numbered = _numbered(probe.calls[0].messages[-1]["content"])
+    he = next(n for n, t in numbered.items() if t.startswith("He said the city's credit"))
+    first = min(numbered)
+    facts = {"facts": [{"sentence": first, "text": "The council voted to replace the bridge."}]}
+    fake = FakeChatClient([facts, {"sentences": [he, first]}])
+    settings = Settings(summary="sentences", analysis="composed")
+    report = summarize_text(bridge, client=fake, settings=settings)
+    assert report.summary.startswith(" ".join(numbered[first].split()))
+    # "He" alone would be nobody: the sentence before it, which names Miguel Arroyo, leads it.
+    assert "Miguel Arroyo told the council" in report.summary
+    assert report.summary.index("Miguel Arroyo") < report.summary.index("He said")
+    assert len(report.summary_spans) == 3

@@ -62,8 +62,11 @@ from analyst.settings import Settings
 
 # Requests in flight against a remote server when not told otherwise.
 DEFAULT_CONCURRENCY = 4
-# Slots of the embedded server in a batch: llama.cpp decodes them together (see the README).
-LOCAL_SLOTS = 2
+# Slots of the embedded server in a batch. A report now reads its article and writes ~50
+# tokens, and reading is what two cores are busy with: 20 BBC articles took 180.5 s on 1 slot,
+# 218.6 s on 2 and 227.6 s on 3 (benchmarks/local_model.py --batch, README), each added slot
+# also reading the shared system text once more.
+LOCAL_SLOTS = 1
 # Articles open at once when the requests go to a provider batch (each round holds one request
 # of each): enough for large rounds, few enough to keep their texts in memory.
 ROUND_ARTICLES = 2000
