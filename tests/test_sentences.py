@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from analyst import Settings, summarize_text
 from analyst.prompts import HANDBOOK, Prompts
 from analyst.testing import FakeChatClient, passing_analysis
@@ -245,3 +247,23 @@ def test_a_picked_sentence_that_opens_on_he_comes_with_the_one_naming_him(bridge
     assert "Miguel Arroyo told the council" in report.summary
     assert report.summary.index("Miguel Arroyo") < report.summary.index("He said")
     assert len(report.summary_spans) == 3
+
+
+def test_a_leaning_sentence_that_cannot_have_its_context_is_left_out(
+    bridge: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from analyst.stages import synthesize
+
+    probe = FakeChatClient([{"facts": []}])
+    summarize_text(bridge, client=probe)
+    numbered = _numbered(probe.calls[0].messages[-1]["content"])
+    he = next(n for n, t in numbered.items() if t.startswith("He said the city's credit"))
+    first, second = sorted(numbered)[:2]
+    facts = {"facts": [{"sentence": first, "text": "The council voted to replace the bridge."}]}
+    monkeypatch.setattr(synthesize, "FLOOR", 10)  # no room for "He"'s context
+    monkeypatch.setattr(synthesize, "SHARE", 0.0)
+    fake = FakeChatClient([facts, {"sentences": [first, second, he]}])
+    settings = Settings(summary="sentences", analysis="composed")
+    report = summarize_text(bridge, client=fake, settings=settings)
+    assert "He said" not in report.summary and "Arroyo" not in report.summary
+    assert len(report.summary_spans) == 2
