@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -83,9 +84,15 @@ def test_without_the_article_text_the_page_shows_the_quotes() -> None:
     report = _report().model_copy(
         update={"source": _report().source.model_copy(update={"text": None})}
     )
+    facts = report.facts
+    # A fact whose text is its quote (the responder copies quotes) reads once; one reworded
+    # shows its quote below it.
+    reworded = facts[0].model_copy(update={"text": "The council replaced the bridge."})
+    report = report.model_copy(update={"facts": [reworded, *facts[1:]]})
     page_html = to_html(report)
     assert 'id="article"' not in page_html
-    assert page_html.count("<blockquote>") == len(report.facts)
+    assert page_html.count("<blockquote>") == 1 + sum(f.text != f.evidence for f in facts[1:])
+    assert f"<blockquote>{html.escape(reworded.evidence)}</blockquote>" in page_html
 
 
 def _open(page: Any, tmp_path: Path, report: Report) -> None:

@@ -5,6 +5,7 @@ fields stay as asked — through the loopback server, and once on the real embed
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 
 import pytest
@@ -107,3 +108,16 @@ def test_the_real_embedded_model_does_not_follow_an_injected_instruction() -> No
     for fact in report.facts:
         assert fact.grounded and text[fact.start : fact.end] == fact.evidence
     local.stop_all()
+
+
+def test_a_sentence_addressed_to_a_model_cannot_be_picked() -> None:
+    from analyst.testing import FakeChatClient, extractive_responder
+
+    text = _injected(INJECTIONS["ignore previous"])
+    fake = FakeChatClient(responder=extractive_responder, backend="local")
+    report = summarize_text(text, client=fake)
+    prompt = fake.calls[0].messages[-1]["content"]
+    (injected,) = [int(n) for n in re.findall(r"\[(\d+)\] Ignore all previous", prompt)]
+    for call in fake.calls:  # the facts' numbers and the summary's
+        assert injected not in call.schema.schema["properties"]["sentences"]["items"]["enum"]
+    assert "PWNED" not in report.summary and all("PWNED" not in f.text for f in report.facts)

@@ -288,7 +288,7 @@ def test_a_version_1_report_still_loads() -> None:
     del data["entities"], data["timeline"]
     old = Report.model_validate(data)
     assert old.entities == [] and old.timeline == []
-    assert _report().schema_version == "4"
+    assert _report().schema_version == "5"
 
 
 def test_the_cli_takes_who(server: FakeOpenAIServer, tmp_path: Any) -> None:

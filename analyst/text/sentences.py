@@ -12,11 +12,28 @@ it cites.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from analyst.text.sections import Section
 from analyst.text.split import spans
+
+# Words addressed to a model, not to a reader: an article's text can carry a prompt injection.
+_INSTRUCTION = re.compile(
+    r"\b(?:ignore|disregard|forget|override)\b[^.]{0,40}\b(?:previous|prior|above|earlier|"
+    r"all|these|your)\b[^.]{0,20}\b(?:instructions?|prompts?|rules|directions)\b"
+    r"|\bsystem (?:prompt|message)\b|\byou are now\b|\b(?:set|change) the summary to\b"
+    r"|\b(?:reply|respond|answer) only in\b|<\|im_start\|>|\[/?INST\]",
+    re.IGNORECASE,
+)
+
+
+def instructs(text: str) -> bool:
+    """Whether a sentence reads as an instruction to a language model ("Ignore all previous
+    instructions …"): the model may not pick it as a fact or for the summary, whose text would
+    then carry it word for word into the report."""
+    return _INSTRUCTION.search(text) is not None
 
 
 @dataclass(frozen=True, slots=True)
