@@ -96,7 +96,7 @@ def batch(
     concurrency: Annotated[
         int | None,
         typer.Option(
-            help="Requests in flight (default: 4; the embedded server's slots, 2).",
+            help="Requests in flight (default: 4; the embedded server's slots, 1).",
             rich_help_panel=BATCH,
         ),
     ] = None,

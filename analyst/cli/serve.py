@@ -38,7 +38,7 @@ def serve(
     concurrency: Annotated[
         int | None,
         typer.Option(
-            help="Reports written at once (default: the embedded server's slots, 2; else 4).",
+            help="Reports written at once (default: the embedded server's slots, 1; else 4).",
             rich_help_panel=SERVE,
         ),
     ] = None,
