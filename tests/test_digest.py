@@ -343,3 +343,25 @@ def test_many_reports_naming_the_same_people_are_one_entity_each() -> None:
     names = sorted(e.name for e in digest.entities)
     assert names == ["Dana Okafor", "Miguel Arroyo"]  # "Okafor" is Dana Okafor
     assert len(digest.entities[0].articles) == 300
+
+
+def test_a_role_that_differs_is_found_though_the_quotations_differ() -> None:
+    from analyst.digest.match import key, weigh
+
+    a = key(
+        "a1/f3",
+        "a1",
+        "Council member Dana Okafor, vice chair of the transportation committee, said the city "
+        'had "studied this bridge to death" and that the new span was overdue.',
+    )
+    b = key(
+        "a2/f3",
+        "a2",
+        "Council member Dana Okafor, who chairs the transportation committee, said the decision "
+        'closes "ten years of studies that all reached the same conclusion."',
+    )
+    assert weigh(a, b).outcome == "contradicts" and weigh(a, b).kind == "role"
+    # A short frame keeps its quotation: "X said" alone tells two statements nothing apart.
+    c = key("a1/f4", "a1", 'Okafor said "the bridge will be finished by the spring of 2030."')
+    d = key("a2/f4", "a2", 'Okafor said "the council studied every option for ten years."')
+    assert weigh(c, d).outcome != "same"
