@@ -105,18 +105,20 @@ class Context:
     @property
     def facts_cited(self) -> bool:
         """Whether a fact is the sentence the model cites by number, nothing written
-        (``Settings.fact_text``; "auto": on the embedded model)."""
-        mode = self.settings.fact_text
-        local = self.info.backend == "local"
-        return self.cites_sentences and (mode == "sentence" or (mode == "auto" and local))
+        (``Settings.fact_text``)."""
+        return self._cites(self.settings.fact_text, "sentence")
 
     @property
     def summary_chosen(self) -> bool:
         """Whether the summary is sentences of the article the model picks by number
-        (``Settings.summary``; "auto": on the embedded model)."""
-        mode = self.settings.summary
+        (``Settings.summary``)."""
+        return self._cites(self.settings.summary, "sentences")
+
+    def _cites(self, mode: str, citing: str) -> bool:
+        """A mode that cites numbered sentences: asked for, or "auto" on the embedded model,
+        whose written facts and summaries copied or garbled them (README, Quality)."""
         local = self.info.backend == "local"
-        return self.cites_sentences and (mode == "sentences" or (mode == "auto" and local))
+        return self.cites_sentences and (mode == citing or (mode == "auto" and local))
 
     @property
     def policy(self) -> AskPolicy:
