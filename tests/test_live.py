@@ -91,11 +91,10 @@ def test_a_report_tells_its_plan_then_its_facts_and_notes(bridge: str) -> None:
         report = summarize_text(bridge, client=fake)
     finally:
         report_listener.reset(token)
-    plan, *landed = events
+    plan, facts, notes = events
     assert isinstance(plan, tuple)
     assert [s.stage for s in plan] == ["extracting facts (1/1)", "writing the summary"]
     assert plan[0].read > 500 and plan[0].write < 60  # the article read, numbers written
-    assert all(isinstance(e, Landed) for e in landed)
-    facts, notes = landed
+    assert isinstance(facts, Landed) and isinstance(notes, Landed)
     assert facts.kind == "facts" and len(facts.lines) == len(report.facts)
     assert notes.kind == "notes" and len(notes.lines) == len(report.notes) > 0
