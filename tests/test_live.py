@@ -42,9 +42,11 @@ def test_tokens_add_up_across_calls_and_other_stages_show_no_facts() -> None:
     live.stage("extracting facts (1/1)")
     live.reply(Progress(100, '{"facts": []}', 10.0))
     live.stage("writing the summary")
+    live.reply(Progress(1, '{"', 2.0))  # the prompt read: the first token at 2 s
     live.reply(Progress(40, '{"summary": ["A.", "B."]}', 4.0))
     assert "140 tokens written" in str(status.renderable.text)
-    assert "10.0 tokens/s" in str(status.renderable.text)
+    # The rate of writing: 39 tokens in the 2 s after the first, not 40 in 4.
+    assert "19.5 tokens/s" in str(status.renderable.text)
     assert "A." not in out.getvalue()
 
 
@@ -98,3 +100,19 @@ def test_a_report_tells_its_plan_then_its_facts_and_notes(bridge: str) -> None:
     assert isinstance(facts, Landed) and isinstance(notes, Landed)
     assert facts.kind == "facts" and len(facts.lines) == len(report.facts)
     assert notes.kind == "notes" and len(notes.lines) == len(report.notes) > 0
+
+
+def test_the_line_stays_current_while_a_prompt_is_read() -> None:
+    import time
+
+    from analyst.stages.context import Step
+
+    _, status, view = _live()
+    with view as live:
+        live.event((Step("extracting facts (1/1)", 900, 30),))
+        live.stage("extracting facts (1/1)")
+        first = str(status.renderable.text)
+        time.sleep(1.2)  # no reply yet: only the ticker renders
+        later = str(status.renderable.text)
+    assert "· 0 s ·" in first and "· 1 s ·" in later
+    assert "about 22 s left" in first and "about 21 s left" in later  # 900 / 45 + 30 / 15

@@ -90,8 +90,7 @@ def summarize(
     if show and settings.stream is None:
         settings = replace(settings, stream=True)  # to show the replies as they are written
     try:
-        with err.status("reading", spinner="dots") as status:
-            live = LiveView(err, status)
+        with err.status("reading", spinner="dots") as status, LiveView(err, status) as live:
 
             def on_stage(stage: str) -> None:
                 if show:

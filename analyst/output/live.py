@@ -14,6 +14,7 @@ model has moved on to the next); facts it cites by number are shown once grounde
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -46,6 +47,20 @@ class LiveView:
         self._step_started = self._started
         self._read_rate, self._write_rate = READ_RATE, WRITE_RATE
         self._first_at = 0.0  # seconds into the current call of its first token
+
+    def __enter__(self) -> LiveView:
+        """Keep the line current while nothing arrives (a prompt being read is silent)."""
+        self._ticking = threading.Event()
+
+        def tick() -> None:
+            while not self._ticking.wait(0.5):
+                self._render()
+
+        threading.Thread(target=tick, name="analyst-live", daemon=True).start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._ticking.set()
 
     def event(self, event: ReportEvent) -> None:
         """The report planned its calls, or something landed (``report_listener``)."""
@@ -126,9 +141,10 @@ class LiveView:
         elapsed = time.perf_counter() - self._started
         line = f"{escape(self._stage)} · {elapsed:.0f} s"
         if self._last is not None and self._last.seconds > 0:
-            rate = self._last.tokens / self._last.seconds
             total = self._tokens + self._last.tokens
-            line += f" · {total:,} tokens written · {rate:.1f} tokens/s"
+            line += f" · {total:,} tokens written"
+            if self._last.tokens >= 8:  # the rate of writing, the prompt's reading aside
+                line += f" · {self._write_rate:.1f} tokens/s"
         left = self.left()
         if left is not None:
             line += f" · about {left:.0f} s left"
