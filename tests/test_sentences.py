@@ -267,3 +267,25 @@ def test_a_leaning_sentence_that_cannot_have_its_context_is_left_out(
     report = summarize_text(bridge, client=fake, settings=settings)
     assert "He said" not in report.summary and "Arroyo" not in report.summary
     assert len(report.summary_spans) == 2
+
+
+def test_on_the_page_each_summary_sentence_leads_to_its_place_in_the_article(
+    bridge: str,
+) -> None:
+    from analyst.output.html import to_html
+    from analyst.testing import extractive_responder
+
+    fake = FakeChatClient(responder=extractive_responder, backend="local")
+    settings = Settings(include_text=True)
+    report = summarize_text(bridge, client=fake, settings=settings)
+    page = to_html(report)
+    assert report.summary_spans
+    for n, span in enumerate(report.summary_spans, start=1):
+        assert f'href="#p-sum{n}"' in page
+        # The anchor stands right before the sentence's first words in the article.
+        after = page.split(f'id="p-sum{n}"></span>', 1)[1]
+        first_words = " ".join(bridge[span.start : span.end].split()[:3])
+        assert first_words in " ".join(after[:400].split())
+    # Without the article on the page, the summary is the plain paragraph.
+    bare = report.model_copy(update={"source": report.source.model_copy(update={"text": None})})
+    assert 'href="#p-sum1"' not in to_html(bare)

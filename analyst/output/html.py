@@ -62,11 +62,23 @@ class Piece:
         return [a for a in self.anchors if a in facts]
 
 
-def pieces(text: str, spans: Sequence[Span], classes: dict[str, str]) -> list[Piece]:
+def pieces(
+    text: str,
+    spans: Sequence[Span],
+    classes: dict[str, str],
+    marks: Sequence[tuple[str, int]] = (),
+) -> list[Piece]:
     """``text`` cut at every span's start and end, so that spans that overlap or nest each
-    cover whole pieces: a fact's passage is the run of pieces that name it, in order."""
+    cover whole pieces: a fact's passage is the run of pieces that name it, in order.
+    ``marks`` are places to link to and nothing more (id, offset): the summary's sentences."""
     spans = [s for s in spans if 0 <= s.start < s.end <= len(text)]
-    cuts = sorted({0, len(text), *(s.start for s in spans), *(s.end for s in spans)})
+    marks = [(i, at) for i, at in marks if 0 <= at < len(text)]
+    cuts = sorted(
+        {0, len(text), *(s.start for s in spans), *(s.end for s in spans), *(at for _, at in marks)}
+    )
+    marked: dict[int, list[str]] = {}
+    for i, at in marks:
+        marked.setdefault(at, []).append(i)
     starting: dict[int, list[Span]] = {}
     for s in spans:
         starting.setdefault(s.start, []).append(s)
@@ -84,11 +96,28 @@ def pieces(text: str, spans: Sequence[Span], classes: dict[str, str]) -> list[Pi
             text=text[a:b],
             facts=[s.id for s in covering if s.fact],
             others=[s.id for s in covering if not s.fact],
-            anchors=[s.id for s in starting.get(a, [])],
+            anchors=[*marked.get(a, []), *(s.id for s in starting.get(a, []))],
         )
         piece.classes = " ".join(sorted({classes[i] for i in piece.facts if i in classes}))
         out.append(piece)
     return out
+
+
+def summary_marks(report: Report) -> list[tuple[str, int]]:
+    """Where each of the summary's sentences stands in the article, when the summary is the
+    article's own sentences (``summary_spans``): "sum1" at its start…"""
+    return [(f"sum{n}", s.start) for n, s in enumerate(report.summary_spans, start=1)]
+
+
+def summary_sentences(report: Report, text: str | None) -> list[tuple[str, str]]:
+    """The summary's sentences with the anchor each leads to, when it is the article's own
+    sentences and the article is on the page; else nothing (the paragraph is shown)."""
+    if not text or not report.summary_spans:
+        return []
+    return [
+        (f"sum{n}", " ".join(text[s.start : s.end].split()))
+        for n, s in enumerate(report.summary_spans, start=1)
+    ]
 
 
 def fact_state(fact: Fact) -> str:
@@ -174,7 +203,8 @@ def to_html(report: Report, text: str | None = None) -> str:
         "report.html",
         report=report,
         text=text,
-        pieces=pieces(text, spans, classes) if text else [],
+        pieces=pieces(text, spans, classes, summary_marks(report)) if text else [],
+        summary=summary_sentences(report, text),
         states=states,
         counts={k: v for k, v in counts.items() if v},
         grounded=len(grounded),
