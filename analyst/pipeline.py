@@ -160,7 +160,6 @@ def steps(ctx: Context, packs: list[list[Section]], limit: int, tokens: int) -> 
     view's estimate of the time left. Measured on the embedded model: a cited fact or summary
     sentence is some 3 tokens of reply, a written fact 45, a written summary sentence 35; the
     article is read once (its sentence numbers add ~15 %), every later call reads its request."""
-    s = ctx.settings
     per_fact = 3 if ctx.facts_cited else 45
     planned = [
         Step(
@@ -170,16 +169,16 @@ def steps(ctx: Context, packs: list[list[Section]], limit: int, tokens: int) -> 
         )
         for i, group in enumerate(packs, start=1)
     ]
-    sentences = synthesize.summary_sentences(tokens)
+    length = synthesize.summary_sentences(tokens)
     facts = limit * len(packs)
     if ctx.settings.verify:
         planned.append(Step("verifying facts", 30 * facts, 20 * facts))
     summary_read = 40 if ctx.summary_chosen else 40 + 30 * facts
-    summary_write = 8 + 3 * sentences if ctx.summary_chosen else 35 * sentences
+    summary_write = 8 + 3 * length if ctx.summary_chosen else 35 * length
     planned.append(Step("writing the summary", summary_read, summary_write))
     if not synthesize.composes(ctx):
         planned.append(Step("writing the analysis", 40, 450))
-    if s.who:
+    if ctx.settings.who:
         planned.append(Step("finding who's who and the timeline", 60, 350))
     return tuple(planned)
 
@@ -225,6 +224,10 @@ def plan(ctx: Context) -> tuple[list[Section], list[list[Section]]]:
     packs = pack(sections, budget)
     ctx.packs = packs
     ctx.sentences = sentences.number(sections, ctx.article.text, language=ctx.article.language)
+    text = ctx.article.text
+    ctx.instructions = frozenset(
+        s.n for s in ctx.sentences if sentences.instructs(text[s.start : s.end])
+    )
     return sections, packs
 
 

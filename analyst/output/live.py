@@ -47,10 +47,10 @@ class LiveView:
         self._step_started = self._started
         self._read_rate, self._write_rate = READ_RATE, WRITE_RATE
         self._first_at = 0.0  # seconds into the current call of its first token
+        self._ticking = threading.Event()  # set: the ticker stops
 
     def __enter__(self) -> LiveView:
         """Keep the line current while nothing arrives (a prompt being read is silent)."""
-        self._ticking = threading.Event()
 
         def tick() -> None:
             while not self._ticking.wait(0.5):
@@ -67,9 +67,8 @@ class LiveView:
         if isinstance(event, Landed):
             if event.kind == "facts" and self._streamed:
                 return  # shown as the model wrote them
-            title = {"facts": "facts", "notes": "notes"}.get(event.kind, event.kind)
             if event.lines:
-                self._console.print(f"[dim]{escape(title)}:[/dim]", highlight=False)
+                self._console.print(f"[dim]{escape(event.kind)}:[/dim]", highlight=False)
             for line in event.lines:
                 self._console.print(f"  [dim]·[/dim] {escape(line)}", highlight=False)
         else:

@@ -93,6 +93,9 @@ class Context:
     # The article's sentences, numbered once for every call (``analyst.text.sentences``); shown
     # and cited only when facts cite sentences (``Settings.evidence == "sentence"``).
     sentences: list[numbered.Sentence] = field(default_factory=list)
+    # The numbers of those that read as instructions to a model (``numbered.instructs``): never
+    # picked as a fact or for the summary.
+    instructions: frozenset[int] = frozenset()
     # Where the summary's sentences stand, when it is made of the article's own
     # (``Settings.summary``): set by the synthesis, read into the report.
     summary_spans: list[tuple[int, int]] = field(default_factory=list)

@@ -33,7 +33,7 @@ from analyst.schema import (
 )
 from analyst.stages.context import Context
 from analyst.text.sections import Section
-from analyst.text.sentences import Sentence, instructs
+from analyst.text.sentences import Sentence
 
 PROMPTS = (
     "system",
@@ -102,30 +102,22 @@ def numbers_schema(
     numbers = held["properties"]["sentences"]
     allowed = list(among) if among is not None else [s.n for s in ctx.sentences]
     # Not a sentence that addresses a model: picked, it would be the report's own words.
-    blocked = _instructions(ctx)
-    allowed = [n for n in allowed if n not in blocked] or allowed
+    allowed = [n for n in allowed if n not in ctx.instructions] or allowed
     numbers.update(minItems=min(least, len(allowed)), maxItems=most)
     if allowed:
         numbers["items"]["enum"] = allowed
     return held
 
 
-def _instructions(ctx: Context) -> set[int]:
-    """The numbers of the article's sentences that read as instructions to a model."""
-    text = ctx.article.text
-    return {s.n for s in ctx.sentences if instructs(text[s.start : s.end])}
-
-
 def chosen(ctx: Context, numbers: Sequence[int]) -> list[Sentence]:
     """The sentences ``numbers`` name, each once, in the order given; a number the article
     does not have (from a server that does not enforce the schema's enum) is counted."""
     by_number = {s.n: s for s in ctx.sentences}
-    blocked = _instructions(ctx)
     picked: list[Sentence] = []
     unknown = 0
     for n in numbers:
         sentence = by_number.get(n)
-        if sentence is None or n in blocked:
+        if sentence is None or n in ctx.instructions:
             unknown += 1
         elif sentence not in picked:
             picked.append(sentence)
