@@ -135,7 +135,7 @@ class Settings:
     # decoding. Measured on two cores, none paid (README, Benchmarks).
     local_speculative: str | None = None
     # Stream replies (``--timeout`` then bounds a silence, not a whole reply); None: stream from
-    # the embedded server only.
+    # every server (one that refuses is asked without a stream from then on); False: never.
     stream: bool | None = None
     # The call cache (``<cache_dir>/calls.sqlite``): off for the library unless asked for; the
     # CLI turns it on (``--no-cache`` turns it off).
@@ -223,7 +223,9 @@ class Settings:
 
     @property
     def effective_timeout(self) -> float:
-        """Seconds per request: as set, else 120 for a server, 900 for the embedded CPU model."""
+        """Seconds a request may go without a word from the server (longer while the server
+        says it is at work: see ``analyst.model.patience``): as set, else 120 for a server, 900
+        for the embedded CPU model."""
         if self.timeout is not None:
             return self.timeout
         return 900.0 if self.uses_local else 120.0

@@ -4,6 +4,13 @@ Each test queues what the server answers (``reply``, ``error``), or lets it answ
 the prompt (``extractive_responder``). It records every request body, can reject structured-output
 modes the way some servers do, and lists models at ``/v1/models``.
 
+It can play a local server (``kind``): llama.cpp, Ollama, LM Studio or vLLM, each with the
+endpoints it has beside ``/v1`` and its documented ways: a number of ``slots`` decoded at once
+(requests beyond wait in a queue and are sent nothing until their turn; a client that closes
+its connection meanwhile is dropped, as llama.cpp and Ollama do), a ``context`` that llama.cpp
+refuses to exceed (400) and Ollama silently cuts a prompt to (200), LM Studio's refusal of
+``json_object``.
+
 It also serves OpenAI's Batch API: ``/v1/files`` (upload, content) and ``/v1/batches`` (create,
 retrieve). A batch answers each line as a chat request would be answered (scripted replies
 included) once it has been polled ``BatchPlan.polls`` times; a plan can make it expire after some
@@ -18,6 +25,7 @@ import itertools
 import json
 import os
 import re
+import select
 import socket
 import struct
 import threading
@@ -116,6 +124,23 @@ class FakeOpenAIServer:
         self._ids = itertools.count(1)
         self.in_flight = 0
         self.peak_in_flight = 0  # the most chat requests served at once
+        # Playing a local server: "llama.cpp", "ollama", "lm-studio", "vllm" (None: OpenAI-like).
+        self.kind: str | None = None
+        self.slots: int | None = None  # requests decoded at once; the rest wait their turn
+        self.context: int | None = None  # tokens a request may hold (4 characters a token)
+        self.in_service = 0  # requests holding a slot now
+        self.waiting = 0  # requests waiting for a slot
+        self.dropped = 0  # waiting requests whose client had gone when their turn came
+        self.cancelled = 0  # streamed replies whose client went away before the end
+        # Chat requests that arrived while an identical one was still being served: a client
+        # that sends a request again while the server is still on it.
+        self.resent_while_busy = 0
+        self._serving: dict[str, int] = {}
+        self._turns: threading.Semaphore | None = None
+        self.ollama_lists_context = True  # /api/ps says the loaded model's context_length
+        self.stream_error: str | None = None  # the next stream carries this error event
+        self.refuse_stream = False  # 400 to any request with stream=true
+        self.ignore_stream = False  # answer stream=true with a whole completion
         self._lock = threading.RLock()  # the batch runner answers lines under it
         self._httpd = _Server(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
@@ -137,6 +162,47 @@ class FakeOpenAIServer:
     def start(self) -> FakeOpenAIServer:
         self._thread.start()
         return self
+
+    def play(self, kind: str, *, slots: int | None = None, context: int | None = None) -> None:
+        """Behave as ``kind`` ("llama.cpp", "ollama", "lm-studio", "vllm")."""
+        self.kind, self.slots, self.context = kind, slots, context
+        self._turns = threading.Semaphore(slots) if slots else None
+        if kind == "lm-studio":
+            self.reject_modes.add("json_object")
+
+    def _own_endpoint(self, path: str) -> tuple[int, object] | None:
+        """What ``kind`` answers at its own endpoints (``None``: it has none at ``path``)."""
+        if self.kind == "llama.cpp":
+            if path == "/props":
+                settings = {"n_ctx": self.context or 4096}
+                return 200, {
+                    "total_slots": self.slots or 1,
+                    "default_generation_settings": settings,
+                }
+            if path == "/slots":
+                return 200, [
+                    {"id": i, "is_processing": i < self.in_service} for i in range(self.slots or 1)
+                ]
+        if self.kind == "ollama":
+            if path == "/api/version":
+                return 200, {"version": "0.13.0"}
+            if path == "/api/ps":  # the model is listed once loaded, i.e. after a first request
+                loaded = self.context is not None and self.ollama_lists_context
+                model = {"name": self.models[0], "context_length": self.context}
+                return 200, {"models": [model] if loaded else []}
+        if self.kind == "lm-studio" and path == "/api/v0/models":
+            model = {"id": self.models[0], "state": "loaded", "loaded_context_length": self.context}
+            return 200, {"object": "list", "data": [model]}
+        if self.kind == "vllm":
+            if path == "/version":
+                return 200, {"version": "0.11.0"}
+            if path == "/metrics":
+                text = (
+                    f'vllm:num_requests_running{{model_name="m"}} {float(self.in_service)}\n'
+                    f'vllm:num_requests_waiting{{model_name="m"}} {float(self.waiting)}\n'
+                )
+                return 200, text
+        return None
 
     def stop(self) -> None:
         self._httpd.shutdown()
@@ -161,7 +227,18 @@ class FakeOpenAIServer:
         fmt = (body.get("response_format") or {}).get("type", "none")
         if fmt in self.reject_modes:
             why = f"response_format type '{fmt}' is not supported by this server"
+            if self.kind == "lm-studio":
+                why = "'response_format.type' must be 'json_schema' or 'text'"
             return 400, {"error": {"message": why, "type": "invalid_request_error"}}, {}
+        prompt_tokens = sum(len(str(m.get("content", ""))) // 4 for m in body["messages"])
+        if self.context is not None and self.kind == "llama.cpp":
+            if prompt_tokens + int(body.get("max_tokens") or 0) > self.context:
+                why = "the request exceeds the available context size, try increasing it"
+                return (
+                    400,
+                    {"error": {"code": 400, "message": why, "type": "exceed_context_size_error"}},
+                    {},
+                )
         if item is None:
             if not self.auto:
                 return 500, {"error": {"message": "test server has no scripted reply"}}, {}
@@ -179,7 +256,9 @@ class FakeOpenAIServer:
             "choices": [{"index": 0, "message": message, "finish_reason": item.finish_reason}],
         }
         if item.usage:
-            prompt = sum(len(str(m.get("content", ""))) // 4 for m in body["messages"])
+            prompt = prompt_tokens
+            if self.kind == "ollama" and self.context is not None:
+                prompt = min(prompt, self.context)  # Ollama keeps the end of a longer prompt
             completion = len(item.content) // 4
             payload["usage"] = {
                 "prompt_tokens": prompt,
@@ -331,6 +410,9 @@ class FakeOpenAIServer:
                 events = [
                     {**base, "choices": [{"index": 0, "delta": {"content": p}}]} for p in pieces
                 ]
+                if choice["message"].get("refusal"):  # OpenAI streams a refusal as its own delta
+                    delta = {"refusal": choice["message"]["refusal"]}
+                    events = [{**base, "choices": [{"index": 0, "delta": delta}]}]
                 last: dict[str, Any] = {
                     **base,
                     "choices": [
@@ -358,7 +440,20 @@ class FakeOpenAIServer:
                     self.wfile.write(b"data: [DONE]\n\n")
                     self.wfile.flush()
                 except (BrokenPipeError, ConnectionResetError):
-                    pass
+                    with server._lock:
+                        server.cancelled += 1
+                self.close_connection = True
+
+            def _stream_error(self, message: str) -> None:
+                """An error as an event of a started stream (llama.cpp's way, once it has
+                begun a reply it then cannot parse)."""
+                event = {"error": {"code": 500, "message": message, "type": "server_error"}}
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
+                self.wfile.flush()
                 self.close_connection = True
 
             def _fault(self, item: Scripted, body: dict[str, Any]) -> None:
@@ -397,8 +492,21 @@ class FakeOpenAIServer:
                 self.wfile.write(raw)
 
             def do_GET(self) -> None:
+                own = server._own_endpoint(self.path.rstrip("/"))
+                if own is not None:
+                    status, payload = own
+                    if isinstance(payload, str):  # Prometheus text
+                        text = payload.encode()
+                        self.send_response(status)
+                        self.send_header("Content-Type", "text/plain; version=0.0.4")
+                        self.send_header("Content-Length", str(len(text)))
+                        self.end_headers()
+                        self.wfile.write(text)
+                    else:
+                        self._send(status, payload, {})
+                    return
                 parts = self.path.rstrip("/").split("/")
-                if parts[-3:-1] == ["files", parts[-2]] and parts[-1] == "content":
+                if len(parts) >= 3 and parts[-3] == "files" and parts[-1] == "content":
                     content = server.files.get(parts[-2])
                     if content is None:
                         self._send(404, {"error": {"message": "no such file"}}, {})
@@ -440,6 +548,48 @@ class FakeOpenAIServer:
                 if not self.path.rstrip("/").endswith("/chat/completions"):
                     self._send(404, {"error": {"message": "not found"}}, {})
                     return
+                key = json.dumps(body, sort_keys=True)
+                with server._lock:
+                    if server._serving.get(key):
+                        server.resent_while_busy += 1
+                    server._serving[key] = server._serving.get(key, 0) + 1
+                try:
+                    if not self._take_turn():
+                        return
+                    self._serve(body)
+                finally:
+                    with server._lock:
+                        server._serving[key] -= 1
+
+            def _take_turn(self) -> bool:
+                """Wait for a slot, sending nothing; ``False`` if the client left meanwhile."""
+                turns = server._turns
+                if turns is None:
+                    return True
+                with server._lock:
+                    server.waiting += 1
+                while not turns.acquire(timeout=0.05):
+                    if self._client_gone():
+                        with server._lock:
+                            server.waiting -= 1
+                            server.dropped += 1
+                        self.close_connection = True
+                        return False
+                with server._lock:
+                    server.waiting -= 1
+                    server.in_service += 1
+                return True
+
+            def _client_gone(self) -> bool:
+                ready, _, _ = select.select([self.connection], [], [], 0)
+                if not ready:
+                    return False
+                try:
+                    return bool(self.connection.recv(1, socket.MSG_PEEK) == b"")
+                except OSError:
+                    return True
+
+            def _serve(self, body: dict[str, Any]) -> None:
                 with server._lock:
                     server.in_flight += 1
                     server.peak_in_flight = max(server.peak_in_flight, server.in_flight)
@@ -447,6 +597,17 @@ class FakeOpenAIServer:
                     if server.delay:
                         time.sleep(server.delay)
                     item = server._take(body)
+                    if body.get("stream") and server.refuse_stream:
+                        why = "stream is not supported by this server"
+                        self._send(400, {"error": {"message": why}}, {})
+                        return
+                    if body.get("stream") and server.ignore_stream:
+                        self._send(*server._answer(body, item))
+                        return
+                    if body.get("stream") and server.stream_error:
+                        message, server.stream_error = server.stream_error, None
+                        self._stream_error(message)
+                        return
                     if body.get("stream") and (
                         item is None or item.fault in (None, "drip", "stall")
                     ):
@@ -458,6 +619,9 @@ class FakeOpenAIServer:
                 finally:
                     with server._lock:
                         server.in_flight -= 1
+                        if server._turns is not None:
+                            server.in_service -= 1
+                            server._turns.release()
 
         return Handler
 

@@ -21,7 +21,8 @@ FAULTS: dict[str, tuple[Scripted, int, str]] = {
     "502": (error(502, "bad gateway"), 4, "answered 502"),
     "503": (error(503, "unavailable"), 4, "answered 503"),
     "connection reset": (fault("reset"), 4, "cannot connect"),
-    "stall past the timeout": (fault("stall", 2.5), 4, "did not answer within 1 s"),
+    # Streamed (the default): half the reply, then 2.5 s of nothing.
+    "stall past the timeout": (fault("stall", 2.5), 4, "reply for 1 s (after 2 retries)"),
     "malformed JSON": (fault("malformed"), 4, "not JSON"),
     "JSON of the wrong shape": (fault("wrong_shape"), 4, "has no choices"),
     "empty content": (reply(""), 5, "invalid after 3 attempts"),
@@ -100,9 +101,14 @@ def test_a_streamed_reply_longer_than_the_timeout_is_taken_while_it_keeps_coming
     assert all(r["stream"] is True for r in server.chat_requests)
 
 
-def test_the_same_reply_unstreamed_times_out(server: FakeOpenAIServer) -> None:
+def test_the_same_reply_unstreamed_is_waited_for_not_sent_again(server: FakeOpenAIServer) -> None:
+    # Without a stream a reply is silent until it is whole. The server still answers a plain
+    # request, so the request is taken to be queued or decoding there: kept, not sent again
+    # behind itself (up to PATIENCE times the timeout).
     server.always = fault("stall", 1.5)
-    _clean_failure(_run(server, "--no-stream", "--max-retries", "0"), 4, "within 1 s")
+    result = _run(server, "--no-stream", "--max-retries", "0")
+    assert result.exit_code == 0, result.output
+    assert len(server.chat_requests) == 3 and server.resent_while_busy == 0
 
 
 def test_a_stream_that_goes_silent_is_cut_off_in_one_line(server: FakeOpenAIServer) -> None:

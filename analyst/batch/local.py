@@ -153,6 +153,8 @@ async def asummarize_folder(
     most = MAX_ROUND if rounds else 256
     if concurrency is not None and not 1 <= concurrency <= most:
         raise ConfigError(f"concurrency must be between 1 and {most}")
+    # A server of the user's own says how many requests it runs at once, or shows it.
+    ask_server = concurrency is None and client is None and not settings.uses_local and not rounds
     if rounds:
         # A provider batch round holds one request of every open article.
         concurrency = concurrency or ROUND_ARTICLES
@@ -185,6 +187,12 @@ async def asummarize_folder(
             manifest.close()
             raise
         session = Session(settings, client=client)
+        try:
+            concurrency, why = await _fit_server(session, concurrency, ask_server)
+        except BaseException:
+            manifest.close()
+            await session.aclose()
+            raise
         batch = _Batch(
             source=found.folder,
             out=out,
@@ -199,6 +207,8 @@ async def asummarize_folder(
             on_event=on_event or (lambda _event: None),
         )
         batch.result.warnings.extend(found.skipped)
+        batch.result.concurrency = concurrency
+        batch.result.concurrency_why = why
         # `concurrency` bounds the requests in flight; four times as many articles are open, so
         # that while one is between calls (reading, grounding, writing) another has its request
         # ready for the freed slot. A provider round holds one request of each open article.
@@ -214,6 +224,30 @@ async def asummarize_folder(
             open_articles = concurrency
         await batch.run(concurrency, open_articles)
         return batch.result
+
+
+async def _fit_server(session: Session, concurrency: int, ask: bool) -> tuple[int, str]:
+    """The requests in flight for this run, and why; the client's ``Throttle`` starts there."""
+    client = session.client
+    why = "--concurrency" if not ask else "the default"
+    survey_of = getattr(client, "asurvey", None)  # clients analyst makes have it
+    if ask and survey_of is not None:
+        try:
+            survey = await survey_of()
+        except AnalystError:
+            survey = None  # the first request will say what is wrong, article by article
+        if survey is not None and survey.slots:
+            concurrency = survey.slots
+            why = f"{survey.name} runs {survey.slots} slot{'s' if survey.slots > 1 else ''}"
+        elif survey is not None and survey.kind != "openai":
+            why = (
+                f"{survey.name} does not say how many requests it runs at once: fewer if it "
+                "shows strain"
+            )
+    throttle = getattr(client, "throttle", None)
+    if throttle is not None:
+        throttle.start(concurrency)
+    return concurrency, why
 
 
 @dataclass
@@ -255,7 +289,8 @@ class _Batch:
         run_id = manifest.begin_run(self._config, description)
         self.on_event(BatchEvent("planned", self.result))
         queue = iter(self.items)
-        slots = Slots(concurrency)
+        throttle = getattr(self.session.client, "throttle", None)
+        slots = Slots(concurrency, (lambda: throttle.limit) if throttle is not None else None)
         try:
             with self._signals():
                 self._tasks = [
@@ -263,6 +298,12 @@ class _Batch:
                     for _ in range(min(open_articles, len(self.items)))
                 ]
                 await asyncio.gather(*self._tasks, return_exceptions=True)
+            if throttle is not None and throttle.halvings:
+                self.result.warnings.append(
+                    f"the server showed strain {throttle.halvings} time(s) (a request waited a "
+                    f"whole --timeout, or a 429/503): requests in flight went down to "
+                    f"{throttle.limit} of {concurrency}"
+                )
         finally:
             self.result.seconds = round(time.perf_counter() - started, 3)
             self.result.interrupted = (

@@ -40,6 +40,8 @@ class BatchResult:
     budget_exhausted: bool = False  # the run's token budget was spent; the rest was not started
     warnings: list[str] = field(default_factory=list)
     manifest: Path | None = None
+    concurrency: int = 0  # requests in flight at most (the server's slots, or as asked)
+    concurrency_why: str = ""
 
     @property
     def failed_count(self) -> int:

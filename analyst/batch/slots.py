@@ -18,13 +18,19 @@ class Slots:
     slower reports, more to redo after a kill, and nothing left to withdraw on Ctrl-C.
     """
 
-    def __init__(self, size: int) -> None:
-        self._free = size
+    def __init__(self, size: int, limit: Callable[[], int] | None = None) -> None:
+        # ``limit``: the number in flight allowed now (a server's ``Throttle``), never past size.
+        self._size = size
+        self._limit = limit or (lambda: size)
+        self._busy = 0
         self._waiting: list[tuple[int, asyncio.Future[None]]] = []
 
+    def _room(self) -> bool:
+        return self._busy < min(self._size, max(1, self._limit()))
+
     async def acquire(self, rank: int) -> None:
-        if self._free and not self._waiting:
-            self._free -= 1
+        if self._room() and not self._waiting:
+            self._busy += 1
             return
         future = asyncio.get_running_loop().create_future()
         heapq.heappush(self._waiting, (rank, future))
@@ -36,12 +42,13 @@ class Slots:
             raise
 
     def release(self) -> None:
-        while self._waiting:
+        self._busy -= 1
+        # Hand the freed slot over, unless the limit has come down meanwhile.
+        while self._waiting and self._room():
             _, future = heapq.heappop(self._waiting)
             if not future.done():
-                future.set_result(None)  # hand the slot over
-                return
-        self._free += 1
+                self._busy += 1
+                future.set_result(None)
 
 
 class Gate:

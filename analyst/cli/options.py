@@ -12,6 +12,7 @@ import functools
 import inspect
 import os
 import sys
+import typing
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
@@ -131,7 +132,7 @@ SHARED: dict[str, tuple[inspect.Parameter, str | None]] = {
         "stream",
         bool | None,
         "Stream replies: --timeout then bounds silence, not a whole reply, and the terminal "
-        "shows tokens arrive (default: on for the embedded model and on a terminal).",
+        "shows tokens arrive (default: on; a server that refuses is asked without).",
         MODEL,
         "--stream/--no-stream",
     ),
@@ -288,10 +289,12 @@ def build_settings(flags: dict[str, Any]) -> Settings:
     """``Settings`` from the environment, the given flags on top (unset flags change nothing)."""
     overrides: dict[str, Any] = {}
     for name, value in flags.items():
-        field = SHARED[name][1]
+        parameter, field = SHARED[name]
         if field is not None:
-            # A flag left off (None, or False for a switch) keeps the environment's value.
-            overrides[field] = value if value is not False else None
+            # A flag left off (None, or False for a plain switch) keeps the environment's
+            # value; a --x/--no-x pair (bool | None) says False when it means it.
+            either = type(None) in typing.get_args(typing.get_args(parameter.annotation)[0])
+            overrides[field] = value if value is not False or either else None
     if "no_cache" in flags:
         overrides["cache"] = not flags["no_cache"]
     return Settings.from_env(os.environ, **overrides)

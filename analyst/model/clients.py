@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Protocol
 
 from analyst.errors import ConfigError, ModelServerError
 from analyst.model.seam import ChatRequest, ClientInfo, Completion
+from analyst.model.servers import Survey
+from analyst.model.throttle import Throttle
 from analyst.settings import Settings
 
 if TYPE_CHECKING:
@@ -24,6 +26,11 @@ class ModelClient(Protocol):
     def complete(self, request: ChatRequest) -> Completion: ...
 
     async def acomplete(self, request: ChatRequest) -> Completion: ...
+
+    @property
+    def throttle(self) -> Throttle: ...
+
+    async def asurvey(self) -> Survey: ...
 
     def close(self) -> None: ...
 
@@ -48,13 +55,15 @@ def make_client(settings: Settings) -> ModelClient:
     When the model is known, the client is made on its first real request: a run answered wholly
     from the call cache never imports the SDK (about a second) nor starts the embedded model.
     """
+    throttle = Throttle()
     if settings.uses_local:
         if not local_runtime_available():
             raise ModelServerError(NO_BACKEND)
-        return _Deferred(ClientInfo(settings.model_name, "local"), lambda: _local(settings))
+        local = ClientInfo(settings.model_name, "local")
+        return _Deferred(local, lambda: _local(settings, throttle), throttle)
     if settings.model_name:
         info = ClientInfo(settings.model_name, settings.backend)
-        return _Deferred(info, lambda: _remote(settings, settings.model_name))
+        return _Deferred(info, lambda: _remote(settings, settings.model_name, throttle), throttle)
     # No model named for a custom server: use the one it serves (llama.cpp, Ollama, vLLM all
     # list theirs); a server that lists none takes any name.
     client = _remote(settings, "")
@@ -90,7 +99,7 @@ def make_batch_api(settings: Settings, *, contact: bool = True) -> OpenAIChatCli
     return client
 
 
-def _remote(settings: Settings, model: str) -> OpenAIChatClient:
+def _remote(settings: Settings, model: str, throttle: Throttle | None = None) -> OpenAIChatClient:
     from analyst.model.openai_client import OpenAIChatClient
 
     return OpenAIChatClient(
@@ -100,12 +109,13 @@ def _remote(settings: Settings, model: str) -> OpenAIChatClient:
         timeout=settings.effective_timeout,
         max_retries=settings.max_retries,
         backend=settings.backend,
-        stream=bool(settings.stream),
+        stream=settings.stream is not False,
         max_reply_bytes=_reply_cap(settings),
+        throttle=throttle,
     )
 
 
-def _local(settings: Settings) -> OpenAIChatClient:
+def _local(settings: Settings, throttle: Throttle | None = None) -> OpenAIChatClient:
     from analyst.model.openai_client import OpenAIChatClient
 
     return OpenAIChatClient(
@@ -118,6 +128,7 @@ def _local(settings: Settings) -> OpenAIChatClient:
         backend="local",
         stream=settings.stream is not False,
         max_reply_bytes=_reply_cap(settings),
+        throttle=throttle,
     )
 
 
@@ -137,8 +148,11 @@ def local_runtime_available() -> bool:
 class _Deferred:
     """A client made by ``factory`` on the first real request (see ``make_client``)."""
 
-    def __init__(self, info: ClientInfo, factory: Callable[[], OpenAIChatClient]) -> None:
+    def __init__(
+        self, info: ClientInfo, factory: Callable[[], OpenAIChatClient], throttle: Throttle
+    ) -> None:
         self.info = info
+        self.throttle = throttle  # the client's, once made: a batch reads it from the start
         self._factory = factory
         self._client: OpenAIChatClient | None = None
         self._lock = threading.Lock()
@@ -156,6 +170,11 @@ class _Deferred:
         # Starting the embedded model takes seconds: do it off the event loop.
         client = self._client if self._client else await asyncio.to_thread(self._started)
         return await client.acomplete(request)
+
+    async def asurvey(self) -> Survey:
+        """What the server says it is (the client is made, not the embedded server started)."""
+        client = self._client if self._client else await asyncio.to_thread(self._started)
+        return await client.asurvey()
 
     def close(self) -> None:
         if self._client is not None:

@@ -1,50 +1,78 @@
 """The ``ChatClient`` for OpenAI and every OpenAI-compatible server; the only openai SDK importer.
 
-Retries of transient HTTP failures (408, 409, 429, 5xx, connection errors) are the SDK's own
-(``max_retries``), never a second layer here. What this module adds is the structured-output
-ladder: ask for ``json_schema``; when a server rejects that, fall back to ``json_object``, then to
-prompt-only, and remember the mode that worked for the rest of this client's life.
+Replies are streamed from every server that can (all of them: OpenAI, llama.cpp, Ollama, LM
+Studio, vLLM), so ``timeout`` bounds a silence, never a reply still being written; a server that
+refuses a stream is asked without one from then on. A silent request is not abandoned while the
+server says it is at work (``patience``); cancelled (its connection closed) when it is not, and
+only then sent again. Transient HTTP failures (408, 409, 429, 5xx, connection errors) are retried
+by the SDK (``max_retries``), never a second layer here.
+
+What this module adds besides is the structured-output ladder: ask for ``json_schema``; when a
+server rejects that, or fails to read the model's output in that mode (llama.cpp's "does not
+match the expected … format" 500), fall back to ``json_object``, then to prompt-only, and
+remember the mode that worked for the rest of this client's life. A reply whose prompt the
+server reports much shorter than what was sent (Ollama cuts a prompt to its ``num_ctx`` and
+answers 200) is refused with the setting to raise.
+
+A blocking ``complete`` runs ``acomplete`` on an event loop of the client's own, in a thread, so
+both ways share one implementation of all this.
 """
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import dataclasses
+import functools
 import json
 import threading
-import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 import httpx2
 import openai
 from openai._constants import DEFAULT_CONNECTION_LIMITS, MAX_RETRY_AFTER_DELAY
+from openai._models import construct_type
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 from analyst import errors
+from analyst.model import servers
 from analyst.model.capped import AsyncCappedTransport, CappedTransport, ReplyTooLarge, cap_for
+from analyst.model.patience import Heard, Silent, heard_now, watched
+from analyst.model.replies import Streamed, completion, with_schema
 from analyst.model.seam import (
     BatchState,
     ChatRequest,
     ClientInfo,
     Completion,
-    OutputSchema,
-    Progress,
     StructuredMode,
     progress_listener,
 )
+from analyst.model.throttle import Throttle
 from analyst.schema import openai_strict
 from analyst.secrets import redact_url
+
+T = TypeVar("T")
 
 _LADDER = [StructuredMode.JSON_SCHEMA, StructuredMode.JSON_OBJECT, StructuredMode.PROMPT]
 # Words in an error body that say the server did not like our response_format.
 _FORMAT_WORDS = ("response_format", "json_schema", "json_object", "schema", "grammar")
+# Words of a 500 that says the server could not read the model's own output in the mode asked
+# (llama.cpp's chat parser: "The model produced output that does not match the expected
+# peg-native format", "... Content-only format"; before its PEG parser, "Failed to parse input").
+_UNREAD_WORDS = ("does not match the expected", "failed to parse input")
 # Placeholder key for servers that want none (llama.cpp, vLLM, Ollama); the SDK insists on one.
 _NO_KEY = "sk-no-key-required"
 # The shortest key that is masked wherever it could show: real keys are 32 characters and more.
 SECRET_AT_LEAST = 16
 # Streamed: the server's usage (and llama.cpp's timings) come in the last chunk.
 _STREAM = {"stream": True, "stream_options": {"include_usage": True}}
+# A silent request is kept this many times ``timeout`` in all while its server says it is busy.
+PATIENCE = 10
+# A prompt the server reports at under this share of the tokens sent (about 4 characters a
+# token) was cut; under CUT_FROM tokens sent, tokenizers differ too much to tell.
+CUT_SHARE = 0.6
+CUT_FROM = 400
 
 
 class OpenAIChatClient:
@@ -62,8 +90,9 @@ class OpenAIChatClient:
         extra_body: dict[str, Any] | None = None,
         copying_body: dict[str, Any] | None = None,
         backend: str | None = None,
-        stream: bool = False,
+        stream: bool = True,
         max_reply_bytes: int = cap_for(4096),
+        throttle: Throttle | None = None,
     ) -> None:
         if api_key is None and base_url is None:
             raise errors.ModelServerError(
@@ -72,28 +101,32 @@ class OpenAIChatClient:
             )
         self._model = model
         self._secret = api_key
+        self._base_url = base_url
         self._where = redact_url(base_url) if base_url else "the OpenAI API"
         self._sdk_options: dict[str, Any] = {
             "api_key": api_key or _NO_KEY,
             "base_url": base_url,
-            "timeout": timeout,
+            # No read timeout of the SDK's: silences are timed here, where the server can be
+            # asked why (a read timeout would drop a request still queued at a one-slot server).
+            "timeout": httpx2.Timeout(None, connect=timeout, write=timeout),
             "max_retries": max_retries,
         }
-        # Each SDK client is made on first use (each costs ~50 ms, mostly its TLS context): a
-        # batch uses only the async one, `summarize` only the blocking one.
-        self._sync_sdk: openai.OpenAI | None = None
-        self._async_sdk: openai.AsyncOpenAI | None = None
+        self._max_retries = max_retries
+        # Each SDK client is made on first use (each costs ~50 ms, mostly its TLS context).
+        self._sync_sdk: openai.OpenAI | None = None  # only to list models
+        self._async_sdk: openai.AsyncOpenAI | None = None  # on the caller's event loop
+        self._own: _OwnLoop | None = None  # the loop (and SDK client) of blocking calls
         self._timeout = timeout
         self._mode = mode
         self._extra_body = extra_body or {}
         # Sent on top of extra_body for a request whose reply copies the prompt (its quotes).
         self._copying_body = copying_body or {}
         self._backend = backend or ("openai" if base_url is None else "openai-compatible")
-        # Streamed replies: ``timeout`` then bounds the wait for each chunk, not the whole
-        # reply, so a slow server that is still writing is never cut off (and retried behind
-        # itself), while one that goes silent is; and the terminal can show tokens arrive.
         self._stream = stream
         self._max_reply_bytes = max_reply_bytes
+        self._survey: servers.Survey | None = None
+        # Shared with whoever sizes a batch: strain seen here lowers its requests in flight.
+        self.throttle = throttle or Throttle()
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -109,74 +142,94 @@ class OpenAIChatClient:
         """The structured-output mode this client currently uses."""
         return self._mode
 
+    @property
+    def streaming(self) -> bool:
+        """Whether replies are streamed (off once the server refused a stream)."""
+        return self._stream
+
     def complete(self, request: ChatRequest) -> Completion:
-        """Send the request; step down the structured-output ladder if the server refuses."""
-        while True:
-            mode = self._mode
-            body = self._body(request, mode)
-            try:
-                if self._stream:
-                    chunks = self._sdk.post(
-                        "/chat/completions",
-                        body={**body, **_STREAM},
-                        cast_to=ChatCompletion,
-                        stream=True,
-                        stream_cls=openai.Stream[ChatCompletionChunk],
-                    )
-                    return self._clean(self._gather(chunks, mode))
-                response = self._sdk.post("/chat/completions", body=body, cast_to=ChatCompletion)
-                return self._clean(_completion(response, mode))
-            except openai.APIError as exc:
-                self._step_down_or_raise(exc, mode)
-            except ReplyTooLarge as exc:
-                raise _too_large(exc) or errors.ModelServerError(str(exc)) from None
-            except ValueError as exc:  # a 200 whose body is not JSON
-                raise self._malformed(exc) from None
+        """``acomplete``, blocking: run on this client's own event loop."""
+        return self._blocking(self.acomplete(request))
+
+    def server(self) -> servers.Survey:
+        """What the server says it is (asked once; ``Survey("openai")`` for OpenAI)."""
+        return self._blocking(self.asurvey())
+
+    async def asurvey(self) -> servers.Survey:
+        """``server`` for the event loop."""
+        if self._survey is None:
+            if self._backend == "openai":
+                self._survey = servers.Survey("openai")
+            else:
+                async with self._prober() as http:
+                    self._survey = await servers.survey(self._base_url, http)
+        return self._survey
 
     async def acomplete(self, request: ChatRequest) -> Completion:
-        """``complete`` on the asynchronous SDK client, for batches (same ladder, same errors)."""
+        """Send the request, streamed where the server allows; step down the structured-output
+        ladder if the server refuses a mode; wait on a busy server, not on a dead one."""
         sdk = self._async()
+        silences = 0
         while True:
-            mode = self._mode
+            mode, stream = self._mode, self._stream
             body = self._body(request, mode)
             try:
-                if self._stream:
-                    chunks = await sdk.post(
-                        "/chat/completions",
-                        body={**body, **_STREAM},
-                        cast_to=ChatCompletion,
-                        stream=True,
-                        stream_cls=openai.AsyncStream[ChatCompletionChunk],
-                    )
-                    return self._clean(await self._agather(chunks, mode))
-                response = await sdk.post("/chat/completions", body=body, cast_to=ChatCompletion)
-                return self._clean(_completion(response, mode))
+                await self._fits(body, request)
+                reply = await watched(
+                    functools.partial(self._send, sdk, body, mode, stream),
+                    timeout=self._timeout,
+                    patience=PATIENCE * self._timeout,
+                    ask=self._activity,
+                    on_queued=self.throttle.strained,
+                    open_means_queued=self._backend != "openai",
+                )
+            except Silent as silent:
+                self.throttle.strained()
+                silences += 1
+                if silent.activity is servers.Activity.DOWN or silences > self._max_retries:
+                    raise self._silent(silent, silences - 1) from None
+                continue  # cancelled at the server: sending it again piles nothing
             except openai.APIError as exc:
-                self._step_down_or_raise(exc, mode)
+                if isinstance(exc, openai.RateLimitError) or _status(exc) == 503:
+                    self.throttle.strained()
+                if not self._refuses_stream(exc, stream):
+                    self._step_down_or_raise(exc, mode)
+                continue
             except ReplyTooLarge as exc:
                 raise _too_large(exc) or errors.ModelServerError(str(exc)) from None
             except ValueError as exc:  # a 200 whose body is not JSON
                 raise self._malformed(exc) from None
+            await self._read_all(body, reply)
+            self.throttle.served()
+            return self._clean(reply)
 
-    def _gather(
-        self, chunks: openai.Stream[ChatCompletionChunk], mode: StructuredMode
+    async def _send(
+        self,
+        sdk: openai.AsyncOpenAI,
+        body: dict[str, Any],
+        mode: StructuredMode,
+        stream: bool,
+        heard: Heard,
     ) -> Completion:
-        """One ``Completion`` from a stream of chunks; a stream that goes silent for
-        ``timeout`` seconds, or breaks off, is a server error."""
-        reply = _Streamed(progress_listener.get())
-        try:
-            with chunks:
-                for chunk in chunks:
-                    reply.add(chunk)
-        except (httpx2.HTTPError, openai.APIConnectionError, ReplyTooLarge) as exc:
-            raise self._broken(exc) from None
-        return reply.completion(mode)
-
-    async def _agather(
-        self, chunks: openai.AsyncStream[ChatCompletionChunk], mode: StructuredMode
-    ) -> Completion:
-        """``_gather`` on the event loop."""
-        reply = _Streamed(progress_listener.get())
+        """One request, streamed or not; ``heard`` is told whenever the server sends."""
+        if not stream:
+            response = await sdk.post("/chat/completions", body=body, cast_to=ChatCompletion)
+            heard.now(spoke=True)
+            return completion(response, mode)
+        chunks = await sdk.post(
+            "/chat/completions",
+            body={**body, **_STREAM},
+            cast_to=ChatCompletion,
+            stream=True,
+            stream_cls=openai.AsyncStream[ChatCompletionChunk],
+        )
+        heard.now()
+        if "event-stream" not in chunks.response.headers.get("content-type", ""):
+            # A server that ignores `stream` answers the whole completion at once.
+            async with chunks:
+                data = json.loads(await chunks.response.aread())
+            return completion(construct_type(type_=ChatCompletion, value=data), mode)
+        reply = Streamed(progress_listener.get(), heard)
         try:
             async with chunks:
                 async for chunk in chunks:
@@ -185,15 +238,101 @@ class OpenAIChatClient:
             raise self._broken(exc) from None
         return reply.completion(mode)
 
+    async def _activity(self) -> servers.Activity:
+        kind = (await self.asurvey()).kind
+        async with self._prober() as http:
+            return await servers.activity(self._base_url, kind, http)
+
+    def _prober(self) -> httpx2.AsyncClient:
+        """An HTTP client for the server's own endpoints (with the key, when there is one)."""
+        headers = {"Authorization": f"Bearer {self._secret}"} if self._secret else {}
+        return httpx2.AsyncClient(headers=headers, follow_redirects=False)
+
+    def _silent(self, silent: Silent, retries: int) -> errors.ModelServerError:
+        after = f" (after {retries} retries)" if retries else ""
+        if silent.activity is servers.Activity.DOWN:
+            return errors.ModelServerError(
+                f"{self._where} stopped answering: no reply for {self._timeout:g} s, and it "
+                "does not answer a plain request either"
+            )
+        if silent.queued:
+            return errors.ModelServerError(
+                f"{self._where} was still busy after {silent.waited:,.0f} s: the request waited "
+                f"behind others the whole time{after}; lower --concurrency, or raise --timeout"
+            )
+        if silent.spoke:
+            return errors.ModelServerError(
+                f"{self._where} stopped sending its reply for {self._timeout:g} s{after}"
+            )
+        return errors.ModelServerError(
+            f"{self._where} did not answer within {self._timeout:g} s{after}"
+        )
+
+    def _refuses_stream(self, exc: openai.APIError, stream: bool) -> bool:
+        """Whether the server refused to stream; if so, stop asking it to."""
+        status = _status(exc)
+        if not stream or status not in (400, 415, 422, 501):
+            return False
+        text = f"{exc.message} {exc.body}".lower()
+        if "stream" not in text:
+            return False
+        with self._lock:
+            self._stream = False
+        return True
+
+    async def _fits(self, body: dict[str, Any], request: ChatRequest) -> None:
+        """Refuse a request longer than the context the server says it has (Ollama and LM
+        Studio would cut its beginning and answer as if nothing were wrong)."""
+        if self._backend == "openai":
+            return
+        survey = await self.asurvey()
+        if survey.kind not in ("ollama", "lm-studio") or survey.context is None:
+            return
+        needed = _sent_tokens(body) + request.max_tokens
+        if needed > survey.context:
+            raise errors.ContextOverflowError(
+                f"{survey.name} holds {survey.context:,} tokens for {survey.model or 'its model'}"
+                f", and this request needs about {needed:,}: {_raise_context(survey.kind)}"
+            )
+
+    async def _read_all(self, body: dict[str, Any], reply: Completion) -> None:
+        """Refuse a reply to a prompt the server reports much shorter than what was sent: it
+        cut the prompt to fit its context and answered anyway."""
+        sent = _sent_tokens(body)
+        read = reply.prompt_tokens
+        if read is None or read <= 0 or sent < CUT_FROM or read >= CUT_SHARE * sent:
+            return
+        kind = (await self.asurvey()).kind if self._backend != "openai" else "openai"
+        raise errors.ContextOverflowError(
+            f"{self._where} read {read:,} prompt tokens of about {sent:,} sent: it cut the "
+            f"prompt to fit its context window and answered anyway; {_raise_context(kind)}"
+        )
+
     def _broken(self, exc: Exception) -> errors.ModelServerError:
         # (The SDK turns some transport errors met while reading a stream into its own.)
         if too_large := _too_large(exc):
             return too_large
-        if isinstance(exc, httpx2.TimeoutException | openai.APITimeoutError):
-            return errors.ModelServerError(
-                f"{self._where} stopped sending its reply for {self._timeout:g} s"
-            )
         return errors.ModelServerError(self._scrub(f"{self._where} broke off its reply: {exc}"))
+
+    def _blocking(self, work: Coroutine[Any, Any, T]) -> T:
+        """Run ``work`` on this client's own loop and wait for it, carrying the caller's
+        progress listener; an interrupt cancels it there (closing the request at the server)."""
+        with self._lock:
+            if self._own is None:
+                self._own = _OwnLoop(self._max_reply_bytes, self._sdk_options)
+            own = self._own
+        listener = progress_listener.get()
+
+        async def listened() -> T:
+            progress_listener.set(listener)
+            return await work
+
+        future = asyncio.run_coroutine_threadsafe(listened(), own.loop)
+        try:
+            return future.result()
+        except BaseException:
+            future.cancel()
+            raise
 
     # ---- provider batches (OpenAI's Batch API; `vllm run-batch` reads the same lines) -------
 
@@ -257,14 +396,14 @@ class OpenAIChatClient:
             response = ChatCompletion.model_validate(body)
         except ValueError as exc:
             raise self._malformed(exc) from None
-        return self._clean(_completion(response, StructuredMode.JSON_SCHEMA))
+        return self._clean(completion(response, StructuredMode.JSON_SCHEMA))
 
     def _async(self) -> openai.AsyncOpenAI:
+        own = self._own
+        if own is not None and asyncio.get_running_loop() is own.loop:
+            return own.sdk
         if self._async_sdk is None:
-            transport = AsyncCappedTransport(self._max_reply_bytes, DEFAULT_CONNECTION_LIMITS)
-            self._async_sdk = openai.AsyncOpenAI(
-                **self._sdk_options, http_client=openai.DefaultAsyncHttpxClient(transport=transport)
-            )
+            self._async_sdk = _async_sdk(self._max_reply_bytes, self._sdk_options)
         return self._async_sdk
 
     def _clean(self, completion: Completion) -> Completion:
@@ -284,9 +423,13 @@ class OpenAIChatClient:
         )
 
     def close(self) -> None:
-        """Close the HTTP connections."""
+        """Close the HTTP connections, and stop the loop of blocking calls."""
         if self._sync_sdk is not None:
             self._sync_sdk.close()
+        with self._lock:
+            own, self._own = self._own, None
+        if own is not None:
+            own.close()
 
     async def aclose(self) -> None:
         """Close the asynchronous HTTP connections (opened by ``acomplete``)."""
@@ -320,7 +463,7 @@ class OpenAIChatClient:
     def list_models(self) -> list[str]:
         """Model ids the server lists at ``/models`` (empty when it lists none)."""
         try:
-            return [m.id for m in self._sdk.models.list()]
+            return [m.id for m in self._sdk.with_options(timeout=self._timeout).models.list()]
         except openai.APIError:
             return []
 
@@ -345,7 +488,7 @@ class OpenAIChatClient:
             }
         else:
             # The server will not enforce the schema, so the model has to read it.
-            sent = _with_schema(sent, schema)
+            sent = with_schema(sent, schema)
             if mode is StructuredMode.JSON_OBJECT:
                 kwargs["response_format"] = {"type": "json_object"}
         kwargs["messages"] = sent
@@ -356,17 +499,23 @@ class OpenAIChatClient:
 
     def _step_down_or_raise(self, exc: openai.APIError, mode: StructuredMode) -> None:
         """Move down the ladder when the server rejected ``mode``; otherwise raise our error."""
-        if not isinstance(exc, openai.APIStatusError) or not self._rejects_format(exc, mode):
+        if not self._rejects_format(exc, mode):
             raise self._translate(exc) from None
         with self._lock:
             if self._mode is mode:  # another request may have stepped down already
                 self._mode = _LADDER[_LADDER.index(mode) + 1]
 
-    def _rejects_format(self, exc: openai.APIStatusError, mode: StructuredMode) -> bool:
-        if mode is StructuredMode.PROMPT or exc.status_code not in (400, 422, 500, 501):
+    def _rejects_format(self, exc: openai.APIError, mode: StructuredMode) -> bool:
+        """Whether the server refused ``mode``, or could not read the model's output in it
+        (a 500, or an error event in the stream: only in this mode; the next one down is asked
+        once, and kept)."""
+        status = _status(exc)
+        if mode is StructuredMode.PROMPT or status not in (None, 400, 422, 500, 501):
             return False
         text = f"{exc.message} {exc.body}".lower()
-        return any(word in text for word in _FORMAT_WORDS)
+        if any(words in text for words in _UNREAD_WORDS):
+            return True
+        return status is not None and any(word in text for word in _FORMAT_WORDS)
 
     def _translate(self, exc: openai.APIError) -> errors.AnalystError:
         """One clear error per failure, with the API key scrubbed from anything echoed back."""
@@ -383,6 +532,11 @@ class OpenAIChatClient:
             return errors.ModelServerError(self._scrub(f"{self._where} failed: {exc}"))
         status = exc.status_code
         detail = self._scrub(_short_detail(exc))
+        if status == 400 and "context size" in detail.lower():  # llama.cpp's words
+            kind = self._survey.kind if self._survey else "llama.cpp"
+            return errors.ContextOverflowError(
+                f"{self._where} refused the request: {detail}; {_raise_context(kind)}"
+            )
         if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
             return errors.AuthenticationError(
                 f"{self._where} refused the API key ({status}): {detail}", status_code=status
@@ -447,86 +601,7 @@ def _retry_after(response: httpx2.Response) -> float | None:
         return None
 
 
-def _completion(response: ChatCompletion, mode: StructuredMode) -> Completion:
-    if not response.choices:
-        raise errors.MalformedReplyError("the server's answer has no choices")
-    choice = response.choices[0]
-    usage = response.usage
-    timings = (response.model_extra or {}).get("timings")
-    return Completion(
-        content=choice.message.content or "",
-        finish_reason=choice.finish_reason,
-        prompt_tokens=usage.prompt_tokens if usage else None,
-        completion_tokens=usage.completion_tokens if usage else None,
-        mode=mode,
-        refusal=getattr(choice.message, "refusal", None),
-        timings=timings,
-        cached_tokens=_cached_tokens(usage, timings),
-    )
-
-
-class _Streamed:
-    """A reply put together from its chunks, telling ``listener`` (if any) of each token."""
-
-    def __init__(self, listener: Callable[[Progress], None] | None) -> None:
-        self.listener = listener
-        self.started = time.perf_counter()
-        self.parts: list[str] = []
-        self.finish: str | None = None
-        self.refusal: str | None = None
-        self.usage: Any = None
-        self.timings: dict[str, Any] | None = None
-        self.seen = False
-
-    def add(self, chunk: ChatCompletionChunk) -> None:
-        self.seen = True
-        self.usage = chunk.usage or self.usage
-        self.timings = (chunk.model_extra or {}).get("timings") or self.timings
-        for choice in chunk.choices:
-            self.finish = choice.finish_reason or self.finish
-            self.refusal = getattr(choice.delta, "refusal", None) or self.refusal
-            if choice.delta.content:
-                self.parts.append(choice.delta.content)
-                if self.listener is not None:
-                    elapsed = time.perf_counter() - self.started
-                    self.listener(Progress(len(self.parts), "".join(self.parts), elapsed))
-
-    def completion(self, mode: StructuredMode) -> Completion:
-        if not self.seen or (self.finish is None and not self.parts):
-            raise errors.MalformedReplyError("the server's streamed answer has no choices")
-        return Completion(
-            content="".join(self.parts),
-            finish_reason=self.finish,
-            prompt_tokens=self.usage.prompt_tokens if self.usage else None,
-            completion_tokens=self.usage.completion_tokens if self.usage else None,
-            mode=mode,
-            refusal=self.refusal,
-            timings=self.timings,
-            cached_tokens=_cached_tokens(self.usage, self.timings),
-        )
-
-
-def _cached_tokens(usage: Any, timings: dict[str, Any] | None) -> int | None:
-    details = getattr(usage, "prompt_tokens_details", None) if usage else None
-    cached = getattr(details, "cached_tokens", None) if details else None
-    if isinstance(cached, int):
-        return cached
-    value = (timings or {}).get("cache_n")
-    return int(value) if isinstance(value, int | float) else None
-
-
-def _with_schema(messages: list[dict[str, str]], schema: OutputSchema) -> list[dict[str, str]]:
-    # The note is the schema_in_prompt prompt, filled in by whoever made the schema. It goes at
-    # the end of the last message, after the article, so every call of an article still shares
-    # its beginning (the prompt cache's prefix).
-    text = schema.note or json.dumps(schema.schema, separators=(",", ":"))
-    if messages and messages[-1]["role"] == "user":
-        last = {**messages[-1], "content": messages[-1]["content"] + "\n\n" + text}
-        return [*messages[:-1], last]
-    return [*messages, {"role": "user", "content": text}]
-
-
-def _short_detail(exc: openai.APIStatusError) -> str:
+def _short_detail(exc: openai.APIError) -> str:
     body = exc.body
     message: object = None
     if isinstance(body, dict):
@@ -534,3 +609,65 @@ def _short_detail(exc: openai.APIStatusError) -> str:
         message = inner.get("message") if isinstance(inner, dict) else inner
     text = str(message or exc.message or "no detail").replace("\n", " ")
     return text[:300]
+
+
+def _status(exc: openai.APIError) -> int | None:
+    return exc.status_code if isinstance(exc, openai.APIStatusError) else None
+
+
+def _sent_tokens(body: dict[str, Any]) -> int:
+    """About how many tokens the messages of ``body`` are (4 characters a token)."""
+    return sum(len(str(m.get("content", ""))) for m in body["messages"]) // 4
+
+
+def _raise_context(kind: str) -> str:
+    """How to give the server a larger context window."""
+    return {
+        "ollama": "raise Ollama's context (OLLAMA_CONTEXT_LENGTH=16384 before `ollama serve`, or "
+        "PARAMETER num_ctx in a Modelfile; its OpenAI API takes no num_ctx)",
+        "lm-studio": "load the model in LM Studio with a larger context length",
+        "llama.cpp": "start llama-server with a larger context (-c, per slot: -c / -np)",
+        "vllm": "start vLLM with a larger --max-model-len",
+    }.get(kind, "give the server a larger context window, or use --max-input-tokens")
+
+
+async def _unread_is_final(response: httpx2.Response) -> None:
+    """Mark a 500 that says the server could not read the model's output as not to be retried
+    by the SDK: at temperature 0 the same request fails the same way; the next mode down is
+    what helps (``_rejects_format``)."""
+    if response.status_code == 500:
+        text = (await response.aread()).decode("utf-8", "replace").lower()
+        if any(words in text for words in _UNREAD_WORDS):
+            response.headers["x-should-retry"] = "false"  # the SDK's own switch
+
+
+def _async_sdk(max_reply_bytes: int, sdk_options: dict[str, Any]) -> openai.AsyncOpenAI:
+    transport = AsyncCappedTransport(max_reply_bytes, DEFAULT_CONNECTION_LIMITS)
+    hooks = {"request": [heard_now], "response": [heard_now, _unread_is_final]}
+    http = openai.DefaultAsyncHttpxClient(transport=transport, event_hooks=hooks)
+    return openai.AsyncOpenAI(**sdk_options, http_client=http)
+
+
+class _OwnLoop:
+    """An event loop in a daemon thread, with an SDK client of its own, for blocking calls."""
+
+    def __init__(self, max_reply_bytes: int, sdk_options: dict[str, Any]) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self.loop.run_forever, name="analyst-model-client", daemon=True
+        )
+        self._thread.start()
+        self.sdk = _async_sdk(max_reply_bytes, sdk_options)
+
+    def close(self) -> None:
+        if self.loop.is_closed():
+            return
+        closing = asyncio.run_coroutine_threadsafe(self.sdk.close(), self.loop)
+        try:
+            closing.result(timeout=5)
+        except Exception:  # noqa: BLE001 - closing connections must not fail a finished run
+            pass
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=5)
+        if not self._thread.is_alive():
+            self.loop.close()

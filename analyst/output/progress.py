@@ -58,6 +58,14 @@ class BatchProgress:
         result = event.result
         if event.kind == "planned":
             self._progress.update(self._task, total=result.total)
+            if result.concurrency:
+                many = "request" if result.concurrency == 1 else "requests"
+                self._console.print(
+                    f"analyst: {result.concurrency} {many} at a time "
+                    f"({printable(result.concurrency_why)})",
+                    markup=False,
+                    soft_wrap=True,
+                )
         elif event.kind == "started":
             self._in_flight.append(event.path)
         elif event.kind == "finished":
@@ -96,6 +104,8 @@ def summary_table(result: BatchResult) -> Table:
     table.add_column(style="bold")
     table.add_column(justify="right")
     table.add_row("articles", f"{result.total:,}")
+    if result.concurrency:
+        table.add_row("requests at a time", f"{result.concurrency:,}")
     table.add_row("reports written", f"{result.ok:,}")
     table.add_row("skipped (done earlier)", f"{result.skipped:,}")
     if result.waiting:
