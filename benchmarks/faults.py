@@ -1,13 +1,17 @@
-"""Reliability figures for issue 6: server faults, bad inputs, prompt injections.
+"""Reliability figures for issues 6 and 32: server faults, local servers' own ways, bad inputs,
+prompt injections.
 
     python benchmarks/faults.py
 
 Every server fault of tests/test_faults.py is injected into the loopback test server twice: once
 (it must be recovered) and on every request (it must end in one clean line and its exit code).
-Then every bad input of tests/test_hostile.py, then every injection of tests/test_injection.py
-(through the test server's extractive stand-in: this checks what analyst sends and keeps, not
-what a model would do — the real-model check is a test marked `model`). A traceback anywhere
-counts as a failure of analyst.
+Then the local servers' cases of issue 32 (tests/test_servers.py): a slow server, a queued one,
+llama.cpp's parser 500, Ollama's silent truncation, llama.cpp's context refusal, each on the
+loopback server playing that server; a request sent again while the server was still on it
+counts as lost. Then every bad input of tests/test_hostile.py, then every injection of
+tests/test_injection.py (through the test server's extractive stand-in: this checks what analyst
+sends and keeps, not what a model would do — the real-model check is a test marked `model`).
+A traceback anywhere counts as a failure of analyst.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import sys
 import tempfile
 import time
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 from analyst import Settings, summarize_text  # noqa: E402
 from analyst.cli import app  # noqa: E402
 from tests.conftest import EXAMPLES  # noqa: E402
-from tests.fakeserver import FakeOpenAIServer, fault  # noqa: E402
+from tests.fakeserver import FakeOpenAIServer, error, fault  # noqa: E402
 from tests.test_faults import FAULTS, FINAL  # noqa: E402
 from tests.test_hostile import CASES  # noqa: E402
 from tests.test_injection import INJECTIONS, _injected  # noqa: E402
@@ -35,9 +40,10 @@ from tests.test_injection import INJECTIONS, _injected  # noqa: E402
 ARTICLE = str(EXAMPLES / "harbor-bridge.txt")
 
 
-def _run(server: FakeOpenAIServer, path: str = ARTICLE) -> Any:
+def _run(server: FakeOpenAIServer, path: str = ARTICLE, *more: str) -> Any:
     args = ["summarize", path, "--format", "json", "--base-url", server.base_url, "--model", "m"]
-    return CliRunner().invoke(app, [*args, "--timeout", "1", "--max-retries", "2", "--no-cache"])
+    args += ["--timeout", "1", "--max-retries", "2", "--no-cache", *more]
+    return CliRunner().invoke(app, args)
 
 
 @dataclass
@@ -140,6 +146,136 @@ def faults() -> Totals:
     return t
 
 
+PEG = "The model produced output that does not match the expected peg-native format"
+
+
+def _local_case(
+    name: str, kind: str, want: int, words: str, *more: str, **play: Any
+) -> tuple[Any, bool, FakeOpenAIServer]:
+    """One run against the loopback server playing ``kind``; a batch when "--concurrency" is
+    among ``more``."""
+    server = FakeOpenAIServer().start()
+    slots, context = play.pop("slots", None), play.pop("context", None)
+    server.play(kind, slots=slots, context=context)
+    for key, value in play.items():
+        setattr(server, key, value)
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory() as tmp:
+        if "--concurrency" in more:
+            folder = Path(tmp) / "in"
+            folder.mkdir()
+            text = Path(ARTICLE).read_text("utf-8")
+            for i in range(4):
+                (folder / f"a{i}.txt").write_text(text.replace("7–2", f"{i + 5}–2"), "utf-8")
+            args = ["batch", str(folder), "-o", str(Path(tmp) / "out"), "--model", "m"]
+            args += ["--base-url", server.base_url, "--timeout", "1", "--no-cache", *more]
+            result = CliRunner().invoke(app, args)
+        else:
+            result = _run(server, ARTICLE, *more)
+    hung = time.monotonic() - started > HANG_SECONDS
+    server.stop()
+    lines = result.stderr.strip().splitlines()
+    good = result.exit_code == want and not server.resent_while_busy
+    if want:
+        good = good and bool(lines) and words in lines[0]
+    print(f"  {name:44} exit {result.exit_code}  sent again while busy: {server.resent_while_busy}")
+    return result, hung or not good, server
+
+
+def local_servers() -> Totals:
+    t = Totals()
+    cases: list[tuple[str, str, int, str, tuple[str, ...], dict[str, Any]]] = [
+        (
+            "slow server, no stream (1.5 s a reply)",
+            "llama.cpp",
+            0,
+            "",
+            ("--no-stream",),
+            {"slots": 1, "delay": 1.5},
+        ),
+        (
+            "slow server, streamed (1.5 s to first token)",
+            "llama.cpp",
+            0,
+            "",
+            (),
+            {"slots": 1, "delay": 1.5},
+        ),
+        (
+            "queued: 1 slot, 4 in flight (llama.cpp)",
+            "llama.cpp",
+            0,
+            "",
+            ("--concurrency", "4"),
+            {"slots": 1, "delay": 0.6},
+        ),
+        (
+            "queued: hidden 1 slot (Ollama)",
+            "ollama",
+            0,
+            "",
+            ("--concurrency", "4"),
+            {"slots": 1, "delay": 0.6},
+        ),
+        (
+            "queued: vLLM, 2 running",
+            "vllm",
+            0,
+            "",
+            ("--concurrency", "4"),
+            {"slots": 2, "delay": 0.6},
+        ),
+        ("parser 500, once (llama.cpp)", "llama.cpp", 0, "", (), {"slots": 1}),
+        (
+            "parser 500, always (llama.cpp)",
+            "llama.cpp",
+            4,
+            "does not match the expected",
+            (),
+            {"slots": 1},
+        ),
+        (
+            "silent truncation (Ollama num_ctx 512)",
+            "ollama",
+            6,
+            "OLLAMA_CONTEXT_LENGTH",
+            (),
+            {"context": 512, "ollama_lists_context": False},
+        ),
+        (
+            "context known before (Ollama /api/ps)",
+            "ollama",
+            6,
+            "OLLAMA_CONTEXT_LENGTH",
+            (),
+            {"context": 512},
+        ),
+        (
+            "context refused (llama.cpp -c 600)",
+            "llama.cpp",
+            6,
+            "-c",
+            (),
+            {"slots": 1, "context": 600},
+        ),
+    ]
+    for name, kind, want, words, more, play in cases:
+        if name.startswith("parser 500, once"):
+            play = {**play, "queue": deque([error(500, PEG)])}
+        if name.startswith("parser 500, always"):
+            play = {**play, "always": error(500, PEG)}
+        result, bad, _ = _local_case(name, kind, want, words, *more, **play)
+        t.tried += 1
+        if _traceback(result):
+            t.tracebacks += 1
+        elif not bad:
+            if want:
+                t.clean += 1
+            else:
+                t.recovered += 1
+    return t
+
+
 def bad_inputs() -> Totals:
     t = Totals()
     server = FakeOpenAIServer().start()
@@ -187,6 +323,8 @@ def injections() -> Totals:
 
 def main() -> None:
     groups = {"server faults": faults()}
+    print("\nlocal servers (issue 32)")
+    groups["local servers"] = local_servers()
     print("\nbad inputs")
     groups["bad inputs"] = bad_inputs()
     print("\nprompt injections (prompt assembly and grounding)")

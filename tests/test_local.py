@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -239,3 +240,47 @@ def test_a_new_server_starts_from_what_the_last_one_read(tmp_path: Path) -> None
     local.stop_all()
     assert second.cached_tokens is not None and second.cached_tokens > 1000
     assert second.timings and second.timings["prompt_n"] < 20
+
+
+@pytest.mark.model
+@pytest.mark.timeout(900)
+@pytest.mark.usefixtures("small_model")
+def test_a_real_one_slot_llama_cpp_server_as_users_run_one(tmp_path: Path) -> None:
+    # The README's llama.cpp row, on the real thing: a plain llama.cpp server with one slot
+    # (its defaults otherwise), analyst at its defaults with --base-url, and a proxy between
+    # them that counts what reaches the server. The markup article once drew llama.cpp's
+    # "peg-native format" 500.
+    from typer.testing import CliRunner
+
+    from analyst.cli import app
+    from tests.countingproxy import CountingProxy
+
+    model = local.ensure_model_file(SMALL, default_cache_dir())
+    command = [sys.executable, "-m", "analyst.model.local_server", "--model", str(model)]
+    server = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        proxy = CountingProxy(server.stdout.readline().strip()).start()
+        folder = tmp_path / "articles"
+        folder.mkdir()
+        (folder / "markup.md").write_bytes(
+            (Path(__file__).parent / "data" / "hostile-markup.md").read_bytes()
+        )
+        # Its first paragraphs: two short articles keep this test to a minute or two.
+        grid = (EXAMPLES / "grid-battery.txt").read_text("utf-8").split("\n\n")[:9]
+        (folder / "grid.txt").write_text("\n\n".join(grid), "utf-8")
+        args = ["batch", str(folder), "-o", str(tmp_path / "out"), "--base-url", proxy.base_url]
+        result = CliRunner().invoke(app, [*args, "--no-cache", "--format", "json"])
+        proxy.stop()
+    finally:
+        assert server.stdin is not None and server.stdout is not None
+        server.stdin.close()
+        server.wait(timeout=60)
+        server.stdout.close()
+    assert result.exit_code == 0, result.output
+    assert "1 request at a time (llama.cpp runs 1 slot)" in result.stderr
+    counts = proxy.counts
+    assert counts.peak_in_flight == 1 and counts.resent_while_busy == 0 and counts.repeated == 0
+    assert all(seen.status == 200 for seen in counts.requests)
+    reports = [json.loads(p.read_text("utf-8")) for p in (tmp_path / "out").glob("*.json")]
+    assert len(reports) == 2 and all(r["facts"] for r in reports)
