@@ -26,7 +26,7 @@ import dataclasses
 import functools
 import json
 import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 import httpx2
@@ -643,7 +643,10 @@ async def _unread_is_final(response: httpx2.Response) -> None:
 
 def _async_sdk(max_reply_bytes: int, sdk_options: dict[str, Any]) -> openai.AsyncOpenAI:
     transport = AsyncCappedTransport(max_reply_bytes, DEFAULT_CONNECTION_LIMITS)
-    hooks = {"request": [heard_now], "response": [heard_now, _unread_is_final]}
+    hooks: dict[str, list[Callable[..., Any]]] = {
+        "request": [heard_now],
+        "response": [heard_now, _unread_is_final],
+    }
     http = openai.DefaultAsyncHttpxClient(transport=transport, event_hooks=hooks)
     return openai.AsyncOpenAI(**sdk_options, http_client=http)
 
