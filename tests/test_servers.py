@@ -125,9 +125,10 @@ def test_ollama_silent_truncation_is_refused_with_the_setting(server: FakeOpenAI
 
 def test_ollama_known_context_refuses_before_sending(server: FakeOpenAIServer) -> None:
     server.play("ollama", context=512)  # the loaded model's context_length, from /api/ps
+    server.models = ["m"]
     result = _summarize(server)
     assert result.exit_code == 6, result.output
-    assert "ollama holds 512 tokens for fake-model" in result.stderr
+    assert "ollama holds 512 tokens for m, and this prompt is about" in result.stderr
     assert server.chat_requests == []
 
 
@@ -224,3 +225,22 @@ def test_openai_silence_is_not_taken_for_a_queue(server: FakeOpenAIServer) -> No
         client.complete(request)
     client.close()
     assert len(server.chat_requests) == 3
+
+
+@pytest.mark.parametrize(
+    ("kind", "play", "said"),
+    [
+        ("llama.cpp", {"slots": 2, "context": 4096}, "server: llama.cpp (2 slots, context 4,096"),
+        ("ollama", {"context": 8192}, "server: ollama (slots not said (a batch adapts), context"),
+        ("vllm", {}, "server: vllm"),
+        (None, {}, "server: the server (slots not said"),
+    ],
+)
+def test_analyst_models_says_what_the_server_says(
+    server: FakeOpenAIServer, kind: str | None, play: dict[str, int], said: str
+) -> None:
+    if kind:
+        server.play(kind, **play)
+    result = CliRunner().invoke(app, ["models"], env={"OPENAI_BASE_URL": server.base_url})
+    assert result.exit_code == 0, result.output
+    assert said in result.output

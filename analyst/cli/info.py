@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import sys
@@ -36,7 +37,29 @@ def models() -> None:
     else:
         where = redact_url(settings.base_url) if settings.base_url else "OpenAI API"
         print(f"remote backend: {where}, model {settings.model_name or '(asked from the server)'}")
+        if settings.base_url:
+            print(f"  {_server_line(settings)}")
     print(f"in use by default: {settings.backend} ({settings.model_name or 'server default'})")
+
+
+def _server_line(settings: Settings) -> str:
+    """What the server says it is: the kind, its slots and context, as batches will use them."""
+    from analyst.model.clients import make_client
+
+    try:
+        client = make_client(settings)
+        try:
+            survey = asyncio.run(client.asurvey())
+        finally:
+            client.close()
+    except errors.AnalystError as exc:
+        return f"server: not asked ({exc})"
+    slots = f"{survey.slots} slot{'s' if survey.slots != 1 else ''}" if survey.slots else None
+    if slots is None and survey.kind not in ("openai", "vllm"):
+        slots = "slots not said (a batch adapts)"
+    context = f"context {survey.context:,} tokens" if survey.context else None
+    said = ", ".join(part for part in (slots, context) if part)
+    return f"server: {survey.name}" + (f" ({said})" if said else "")
 
 
 def schema(

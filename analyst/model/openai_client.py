@@ -174,7 +174,7 @@ class OpenAIChatClient:
             mode, stream = self._mode, self._stream
             body = self._body(request, mode)
             try:
-                await self._fits(body, request)
+                await self._fits(body)
                 reply = await watched(
                     functools.partial(self._send, sdk, body, mode, stream),
                     timeout=self._timeout,
@@ -186,7 +186,10 @@ class OpenAIChatClient:
             except Silent as silent:
                 self.throttle.strained()
                 silences += 1
-                if silent.activity is servers.Activity.DOWN or silences > self._max_retries:
+                # A request kept its whole patience while the server worked is not sent again
+                # (it would wait as long); nor is one to a server that does not answer at all.
+                final = silent.queued or silent.activity is servers.Activity.DOWN
+                if final or silences > self._max_retries:
                     raise self._silent(silent, silences - 1) from None
                 continue  # cancelled at the server: sending it again piles nothing
             except openai.APIError as exc:
@@ -240,6 +243,8 @@ class OpenAIChatClient:
 
     async def _activity(self) -> servers.Activity:
         kind = (await self.asurvey()).kind
+        if kind == "openai":
+            return servers.Activity.UNKNOWN  # its API has no such question; not worth a GET
         async with self._prober() as http:
             return await servers.activity(self._base_url, kind, http)
 
@@ -280,7 +285,7 @@ class OpenAIChatClient:
             self._stream = False
         return True
 
-    async def _fits(self, body: dict[str, Any], request: ChatRequest) -> None:
+    async def _fits(self, body: dict[str, Any]) -> None:
         """Refuse a request longer than the context the server says it has (Ollama and LM
         Studio would cut its beginning and answer as if nothing were wrong)."""
         if self._backend == "openai":
@@ -288,11 +293,16 @@ class OpenAIChatClient:
         survey = await self.asurvey()
         if survey.kind not in ("ollama", "lm-studio") or survey.context is None:
             return
-        needed = _sent_tokens(body) + request.max_tokens
+        if survey.model and survey.model not in (self._model, f"{self._model}:latest"):
+            return  # the context of another model than ours
+        # The prompt alone (a tenth off the estimate, for tokenizers that pack English
+        # tighter): a reply that does not fit is cut short, which the gates see; a prompt that
+        # does not fit is cut from its beginning, which nothing would.
+        needed = _sent_tokens(body) * 9 // 10
         if needed > survey.context:
             raise errors.ContextOverflowError(
                 f"{survey.name} holds {survey.context:,} tokens for {survey.model or 'its model'}"
-                f", and this request needs about {needed:,}: {_raise_context(survey.kind)}"
+                f", and this prompt is about {needed:,}: {_raise_context(survey.kind)}"
             )
 
     async def _read_all(self, body: dict[str, Any], reply: Completion) -> None:

@@ -73,8 +73,10 @@ async def survey(base_url: str | None, http: httpx2.AsyncClient) -> Survey:
         first = models[0] if isinstance(models, list) and models else {}
         return Survey("ollama", None, _int(first.get("context_length")), first.get("name"))
     lm = await _json(http, f"{root}/api/v0/models")
-    if isinstance(lm, dict) and isinstance(lm.get("data"), list):
-        loaded = [m for m in lm["data"] if isinstance(m, dict) and m.get("state") == "loaded"]
+    listed = lm.get("data") if isinstance(lm, dict) else None
+    # Its models say whether they are loaded; OpenAI's /models entries (any server) do not.
+    if isinstance(listed, list) and any(isinstance(m, dict) and "state" in m for m in listed):
+        loaded = [m for m in listed if isinstance(m, dict) and m.get("state") == "loaded"]
         first = loaded[0] if loaded else {}
         return Survey("lm-studio", None, _int(first.get("loaded_context_length")), first.get("id"))
     version = await _json(http, f"{root}/version")
