@@ -188,7 +188,7 @@ async def asummarize_folder(
             raise
         session = Session(settings, client=client)
         try:
-            concurrency, why = await _fit_server(session, concurrency, ask_server)
+            concurrency, why, per_slot = await _fit_server(session, concurrency, ask_server)
         except BaseException:
             manifest.close()
             await session.aclose()
@@ -216,30 +216,33 @@ async def asummarize_folder(
         # whose cache shares most with it, so each article's calls stay on the slot that read
         # it. With more open, a waiting article took the slot freed between two calls of
         # another, which then read its article (and the system text) again elsewhere: 4,937
-        # prompt tokens computed for a 561-token BBC article.
+        # prompt tokens computed for a 561-token BBC article. The same holds for a llama.cpp
+        # server of the user's own, and for Ollama and LM Studio, which run llama.cpp's slots.
         open_articles = 4 * concurrency
-        if rounds:
-            open_articles = concurrency
-        elif client is None and settings.uses_local:
+        if rounds or per_slot or (client is None and settings.uses_local):
             open_articles = concurrency
         await batch.run(concurrency, open_articles)
         return batch.result
 
 
-async def _fit_server(session: Session, concurrency: int, ask: bool) -> tuple[int, str]:
-    """The requests in flight for this run, and why; the client's ``Throttle`` starts there."""
+async def _fit_server(
+    session: Session, concurrency: int, ask: bool
+) -> tuple[int, str, bool]:
+    """The requests in flight for this run, why, and whether to open one article per request
+    (a server whose prompt cache is a slot's); the client's ``Throttle`` starts there."""
     client = session.client
     why = "--concurrency" if not ask else "the default"
+    survey = None
     survey_of = getattr(client, "asurvey", None)  # clients analyst makes have it
-    if ask and survey_of is not None:
+    if survey_of is not None and not session.settings.uses_local:
         try:
             survey = await survey_of()
         except AnalystError:
             survey = None  # the first request will say what is wrong, article by article
-        if survey is not None and survey.slots:
+        if ask and survey is not None and survey.slots:
             concurrency = survey.slots
             why = f"{survey.name} runs {survey.slots} slot{'s' if survey.slots > 1 else ''}"
-        elif survey is not None and survey.kind != "openai":
+        elif ask and survey is not None and survey.kind != "openai":
             why = (
                 f"{survey.name} does not say how many requests it runs at once: fewer if it "
                 "shows strain"
@@ -247,7 +250,8 @@ async def _fit_server(session: Session, concurrency: int, ask: bool) -> tuple[in
     throttle = getattr(client, "throttle", None)
     if throttle is not None:
         throttle.start(concurrency)
-    return concurrency, why
+    per_slot = survey is not None and survey.kind in ("llama.cpp", "ollama", "lm-studio")
+    return concurrency, why, per_slot
 
 
 @dataclass
