@@ -57,3 +57,42 @@ def test_an_article_that_has_not_asked_withdraws_when_stopping() -> None:
         started.leave()
 
     asyncio.run(main())
+
+
+def test_a_lowered_limit_holds_back_new_requests_until_enough_are_done() -> None:
+    from analyst.model.throttle import Throttle
+
+    async def scenario() -> list[int]:
+        throttle = Throttle()
+        throttle.start(4)
+        slots = Slots(4, lambda: throttle.limit)
+        for rank in range(4):
+            await slots.acquire(rank)
+        throttle.strained()  # 4 → 2: the four in flight finish, but only two follow
+        waiting = [asyncio.ensure_future(slots.acquire(10 + i)) for i in range(3)]
+        granted = []
+        for _ in range(4):
+            slots.release()
+            await asyncio.sleep(0)
+            granted.append(sum(task.done() for task in waiting))
+        return granted
+
+    assert asyncio.run(scenario()) == [0, 0, 1, 2]
+
+
+def test_the_throttle_halves_once_per_strain_and_grows_back_slowly() -> None:
+    from analyst.model import throttle as module
+
+    throttle = module.Throttle()
+    throttle.start(4)
+    throttle.strained()
+    throttle.strained()  # the same strain (requests that were already in flight)
+    assert throttle.limit == 2 and throttle.halvings == 1
+    for _ in range(module.GROW_AFTER * 2 - 1):
+        throttle.served()
+    assert throttle.limit == 2
+    throttle.served()
+    assert throttle.limit == 3
+    for _ in range(100):
+        throttle.served()
+    assert throttle.limit == 4  # never past where it started

@@ -225,9 +225,7 @@ async def asummarize_folder(
         return batch.result
 
 
-async def _fit_server(
-    session: Session, concurrency: int, ask: bool
-) -> tuple[int, str, bool]:
+async def _fit_server(session: Session, concurrency: int, ask: bool) -> tuple[int, str, bool]:
     """The requests in flight for this run, why, and whether to open one article per request
     (a server whose prompt cache is a slot's); the client's ``Throttle`` starts there."""
     client = session.client

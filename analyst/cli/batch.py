@@ -96,7 +96,8 @@ def batch(
     concurrency: Annotated[
         int | None,
         typer.Option(
-            help="Requests in flight (default: 4; the embedded server's slots, 1).",
+            help="Requests in flight (default: a llama.cpp server's slots; 4 elsewhere, fewer "
+            "if the server shows strain; the embedded server's slots, 1).",
             rich_help_panel=BATCH,
         ),
     ] = None,

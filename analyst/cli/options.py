@@ -81,7 +81,9 @@ SHARED: dict[str, tuple[inspect.Parameter, str | None]] = {
     "timeout": _flag(
         "timeout",
         OptFloat,
-        "Seconds per request (default: 120, 900 for the embedded model).",
+        "Seconds a request may go without a word from the server before analyst asks it "
+        "whether it is still at work (kept up to 10 times as long while it is; default: 120, "
+        "900 for the embedded model).",
         MODEL,
     ),
     "max_retries": _flag(
