@@ -69,10 +69,6 @@ SECRET_AT_LEAST = 16
 _STREAM = {"stream": True, "stream_options": {"include_usage": True}}
 # A silent request is kept this many times ``timeout`` in all while its server says it is busy.
 PATIENCE = 10
-# A prompt the server reports at under this share of the tokens sent (about 4 characters a
-# token) was cut; under CUT_FROM tokens sent, tokenizers differ too much to tell.
-CUT_SHARE = 0.6
-CUT_FROM = 400
 
 
 class OpenAIChatClient:
@@ -151,12 +147,8 @@ class OpenAIChatClient:
         """``acomplete``, blocking: run on this client's own event loop."""
         return self._blocking(self.acomplete(request))
 
-    def server(self) -> servers.Survey:
-        """What the server says it is (asked once; ``Survey("openai")`` for OpenAI)."""
-        return self._blocking(self.asurvey())
-
     async def asurvey(self) -> servers.Survey:
-        """``server`` for the event loop."""
+        """What the server says it is (asked once; ``Survey("openai")`` for OpenAI's API)."""
         if self._survey is None:
             if self._backend == "openai":
                 self._survey = servers.Survey("openai")
@@ -190,7 +182,9 @@ class OpenAIChatClient:
                 # (it would wait as long); nor is one to a server that does not answer at all.
                 final = silent.queued or silent.activity is servers.Activity.DOWN
                 if final or silences > self._max_retries:
-                    raise self._silent(silent, silences - 1) from None
+                    raise errors.ModelServerError(
+                        silent.say(self._where, self._timeout, silences - 1)
+                    ) from None
                 continue  # cancelled at the server: sending it again piles nothing
             except openai.APIError as exc:
                 if isinstance(exc, openai.RateLimitError) or _status(exc) == 503:
@@ -253,26 +247,6 @@ class OpenAIChatClient:
         headers = {"Authorization": f"Bearer {self._secret}"} if self._secret else {}
         return httpx2.AsyncClient(headers=headers, follow_redirects=False)
 
-    def _silent(self, silent: Silent, retries: int) -> errors.ModelServerError:
-        after = f" (after {retries} retries)" if retries else ""
-        if silent.activity is servers.Activity.DOWN:
-            return errors.ModelServerError(
-                f"{self._where} stopped answering: no reply for {self._timeout:g} s, and it "
-                "does not answer a plain request either"
-            )
-        if silent.queued:
-            return errors.ModelServerError(
-                f"{self._where} was still busy after {silent.waited:,.0f} s: the request waited "
-                f"behind others the whole time{after}; lower --concurrency, or raise --timeout"
-            )
-        if silent.spoke:
-            return errors.ModelServerError(
-                f"{self._where} stopped sending its reply for {self._timeout:g} s{after}"
-            )
-        return errors.ModelServerError(
-            f"{self._where} did not answer within {self._timeout:g} s{after}"
-        )
-
     def _refuses_stream(self, exc: openai.APIError, stream: bool) -> bool:
         """Whether the server refused to stream; if so, stop asking it to."""
         status = _status(exc)
@@ -286,37 +260,24 @@ class OpenAIChatClient:
         return True
 
     async def _fits(self, body: dict[str, Any]) -> None:
-        """Refuse a request longer than the context the server says it has (Ollama and LM
+        """Refuse a prompt longer than the context the server says it has (Ollama and LM
         Studio would cut its beginning and answer as if nothing were wrong)."""
-        if self._backend == "openai":
-            return
-        survey = await self.asurvey()
-        if survey.kind not in ("ollama", "lm-studio") or survey.context is None:
-            return
-        if survey.model and survey.model not in (self._model, f"{self._model}:latest"):
-            return  # the context of another model than ours
-        # The prompt alone (a tenth off the estimate, for tokenizers that pack English
-        # tighter): a reply that does not fit is cut short, which the gates see; a prompt that
-        # does not fit is cut from its beginning, which nothing would.
-        needed = _sent_tokens(body) * 9 // 10
-        if needed > survey.context:
-            raise errors.ContextOverflowError(
-                f"{survey.name} holds {survey.context:,} tokens for {survey.model or 'its model'}"
-                f", and this prompt is about {needed:,}: {_raise_context(survey.kind)}"
-            )
+        if self._backend != "openai":
+            survey = await self.asurvey()
+            if why := servers.over_context(survey, self._model, body["messages"]):
+                raise errors.ContextOverflowError(why)
 
     async def _read_all(self, body: dict[str, Any], reply: Completion) -> None:
         """Refuse a reply to a prompt the server reports much shorter than what was sent: it
         cut the prompt to fit its context and answered anyway."""
-        sent = _sent_tokens(body)
-        read = reply.prompt_tokens
-        if read is None or read <= 0 or sent < CUT_FROM or read >= CUT_SHARE * sent:
-            return
-        kind = (await self.asurvey()).kind if self._backend != "openai" else "openai"
-        raise errors.ContextOverflowError(
-            f"{self._where} read {read:,} prompt tokens of about {sent:,} sent: it cut the "
-            f"prompt to fit its context window and answered anyway; {_raise_context(kind)}"
-        )
+        if servers.was_cut(body["messages"], reply.prompt_tokens):
+            kind = (await self.asurvey()).kind if self._backend != "openai" else "openai"
+            sent = servers.sent_tokens(body["messages"])
+            raise errors.ContextOverflowError(
+                f"{self._where} read {reply.prompt_tokens:,} prompt tokens of about {sent:,} "
+                "sent: it cut the prompt to fit its context window and answered anyway; "
+                + servers.raise_context(kind)
+            )
 
     def _broken(self, exc: Exception) -> errors.ModelServerError:
         # (The SDK turns some transport errors met while reading a stream into its own.)
@@ -545,7 +506,7 @@ class OpenAIChatClient:
         if status == 400 and "context size" in detail.lower():  # llama.cpp's words
             kind = self._survey.kind if self._survey else "llama.cpp"
             return errors.ContextOverflowError(
-                f"{self._where} refused the request: {detail}; {_raise_context(kind)}"
+                f"{self._where} refused the request: {detail}; {servers.raise_context(kind)}"
             )
         if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
             return errors.AuthenticationError(
@@ -623,22 +584,6 @@ def _short_detail(exc: openai.APIError) -> str:
 
 def _status(exc: openai.APIError) -> int | None:
     return exc.status_code if isinstance(exc, openai.APIStatusError) else None
-
-
-def _sent_tokens(body: dict[str, Any]) -> int:
-    """About how many tokens the messages of ``body`` are (4 characters a token)."""
-    return sum(len(str(m.get("content", ""))) for m in body["messages"]) // 4
-
-
-def _raise_context(kind: str) -> str:
-    """How to give the server a larger context window."""
-    return {
-        "ollama": "raise Ollama's context (OLLAMA_CONTEXT_LENGTH=16384 before `ollama serve`, or "
-        "PARAMETER num_ctx in a Modelfile; its OpenAI API takes no num_ctx)",
-        "lm-studio": "load the model in LM Studio with a larger context length",
-        "llama.cpp": "start llama-server with a larger context (-c, per slot: -c / -np)",
-        "vllm": "start vLLM with a larger --max-model-len",
-    }.get(kind, "give the server a larger context window, or use --max-input-tokens")
 
 
 async def _unread_is_final(response: httpx2.Response) -> None:

@@ -58,6 +58,23 @@ class Silent(Exception):
         self.queued = queued  # the server was at work (on ours or others) for a while first
         self.spoke = spoke  # part of the reply had come
 
+    def say(self, where: str, timeout: float, retries: int) -> str:
+        """The one line for the user, ``where`` being the server."""
+        after = f" (after {retries} retries)" if retries else ""
+        if self.activity is Activity.DOWN:
+            return (
+                f"{where} stopped answering: no reply for {timeout:g} s, and it does not answer "
+                "a plain request either"
+            )
+        if self.queued:
+            return (
+                f"{where} was still busy after {self.waited:,.0f} s: the request waited behind "
+                f"others the whole time{after}; lower --concurrency, or raise --timeout"
+            )
+        if self.spoke:
+            return f"{where} stopped sending its reply for {timeout:g} s{after}"
+        return f"{where} did not answer within {timeout:g} s{after}"
+
 
 async def watched(
     send: Callable[[Heard], Coroutine[Any, Any, T]],

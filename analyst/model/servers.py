@@ -15,6 +15,7 @@ The OpenAI API has no way to ask any of this, so each server is asked at its own
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -24,6 +25,10 @@ import httpx2
 # Long enough for a server busy decoding on every core to answer a GET, short enough that a
 # batch does not wait on one that never will.
 ASK_SECONDS = 5.0
+# A prompt the server reports at under this share of the tokens sent (about 4 characters a
+# token) was cut; under CUT_FROM tokens sent, tokenizers differ too much to tell.
+CUT_SHARE = 0.6
+CUT_FROM = 400
 # vLLM's gauges of requests being decoded and waiting for room.
 _VLLM_QUEUE = ("vllm:num_requests_running", "vllm:num_requests_waiting")
 
@@ -137,3 +142,46 @@ def _gauges(text: str, names: tuple[str, ...]) -> float | None:
             except ValueError:
                 continue
     return total if seen else None
+
+
+def sent_tokens(messages: Sequence[Mapping[str, Any]]) -> int:
+    """About how many tokens ``messages`` are (4 characters a token)."""
+    return sum(len(str(m.get("content", ""))) for m in messages) // 4
+
+
+def over_context(survey: Survey, model: str, messages: Sequence[Mapping[str, Any]]) -> str:
+    """Why the prompt cannot fit the context the server says its loaded model has ("" if it
+    can, or if the server does not say). Only Ollama and LM Studio are asked: they cut such a
+    prompt silently, where llama.cpp and vLLM refuse it themselves."""
+    if survey.kind not in ("ollama", "lm-studio") or survey.context is None:
+        return ""
+    if survey.model and survey.model not in (model, f"{model}:latest"):
+        return ""  # the context of another model than ours
+    # The prompt alone, a tenth off the estimate for tokenizers that pack English tighter: a
+    # reply that does not fit is cut short, which the gates see; a prompt that does not fit is
+    # cut from its beginning, which nothing would.
+    needed = sent_tokens(messages) * 9 // 10
+    if needed <= survey.context:
+        return ""
+    return (
+        f"{survey.name} holds {survey.context:,} tokens for {survey.model or 'its model'}, and "
+        f"this prompt is about {needed:,}: {raise_context(survey.kind)}"
+    )
+
+
+def was_cut(messages: Sequence[Mapping[str, Any]], read: int | None) -> bool:
+    """Whether a server that reports reading ``read`` prompt tokens cut the prompt."""
+    sent = sent_tokens(messages)
+    return read is not None and read > 0 and sent >= CUT_FROM and read < CUT_SHARE * sent
+
+
+def raise_context(kind: str) -> str:
+    """How to give a server of ``kind`` a larger context window."""
+    return {
+        "ollama": "raise Ollama's context (OLLAMA_CONTEXT_LENGTH=16384 before `ollama serve`, or "
+        "PARAMETER num_ctx in a Modelfile; its OpenAI API takes no num_ctx)",
+        "lm-studio": "load the model in LM Studio with a larger context length",
+        "llama.cpp": "start llama-server with a larger context (-c; each of -np slots gets "
+        "-c / -np)",
+        "vllm": "start vLLM with a larger --max-model-len",
+    }.get(kind, "give the server a larger context window, or use --max-input-tokens")
