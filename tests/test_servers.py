@@ -244,3 +244,19 @@ def test_analyst_models_says_what_the_server_says(
     result = CliRunner().invoke(app, ["models"], env={"OPENAI_BASE_URL": server.base_url})
     assert result.exit_code == 0, result.output
     assert said in result.output
+
+
+def test_a_llama_cpp_server_gets_the_sampling_that_keeps_small_models_from_looping(
+    server: FakeOpenAIServer,
+) -> None:
+    server.play("llama.cpp", slots=1)
+    result = _summarize(server)
+    assert result.exit_code == 0, result.output
+    assert all(r.get("repeat_penalty") in (1.1, 1.0) for r in server.chat_requests)
+
+
+def test_other_servers_get_no_llama_cpp_options(server: FakeOpenAIServer) -> None:
+    server.play("vllm")
+    result = _summarize(server)
+    assert result.exit_code == 0, result.output
+    assert not any("repeat_penalty" in r for r in server.chat_requests)

@@ -112,6 +112,9 @@ def _remote(settings: Settings, model: str, throttle: Throttle | None = None) ->
         stream=settings.stream is not False,
         max_reply_bytes=_reply_cap(settings),
         throttle=throttle,
+        # A llama.cpp server of the user's own samples as the embedded one does: its default
+        # repeat_penalty (1.0) let the 0.5B model loop to max_tokens on a BBC article.
+        llama_body=(LOCAL_SAMPLING, COPYING_SAMPLING),
     )
 
 

@@ -89,6 +89,7 @@ class OpenAIChatClient:
         stream: bool = True,
         max_reply_bytes: int = cap_for(4096),
         throttle: Throttle | None = None,
+        llama_body: tuple[dict[str, Any], dict[str, Any]] | None = None,
     ) -> None:
         if api_key is None and base_url is None:
             raise errors.ModelServerError(
@@ -117,6 +118,9 @@ class OpenAIChatClient:
         self._extra_body = extra_body or {}
         # Sent on top of extra_body for a request whose reply copies the prompt (its quotes).
         self._copying_body = copying_body or {}
+        # extra_body and copying_body for a server that turns out to be llama.cpp, if none
+        # were given: its sampling options, which other servers would refuse or ignore.
+        self._llama_body = llama_body
         self._backend = backend or ("openai" if base_url is None else "openai-compatible")
         self._stream = stream
         self._max_reply_bytes = max_reply_bytes
@@ -155,12 +159,15 @@ class OpenAIChatClient:
             else:
                 async with self._prober() as http:
                     self._survey = await servers.survey(self._base_url, http)
+            if self._survey.kind == "llama.cpp" and self._llama_body and not self._extra_body:
+                self._extra_body, self._copying_body = self._llama_body
         return self._survey
 
     async def acomplete(self, request: ChatRequest) -> Completion:
         """Send the request, streamed where the server allows; step down the structured-output
         ladder if the server refuses a mode; wait on a busy server, not on a dead one."""
         sdk = self._async()
+        await self.asurvey()  # once: what the server is decides how requests are made
         silences = 0
         while True:
             mode, stream = self._mode, self._stream
