@@ -64,10 +64,17 @@ def root_of(base_url: str) -> str:
 
 
 async def survey(base_url: str | None, http: httpx2.AsyncClient) -> Survey:
-    """Ask the server at ``base_url`` what it is (OpenAI's API when ``None``; never asked)."""
+    """Ask the server at ``base_url`` what it is (OpenAI's API when ``None``; never asked).
+    A server that cannot be reached is "unknown" after one try, not after one per endpoint."""
     if base_url is None or "api.openai.com" in base_url:
         return Survey("openai")
-    root = root_of(base_url)
+    try:
+        return await _survey(root_of(base_url), http)
+    except httpx2.HTTPError:
+        return Survey("unknown")
+
+
+async def _survey(root: str, http: httpx2.AsyncClient) -> Survey:
     props = await _json(http, f"{root}/props")
     if isinstance(props, dict) and "total_slots" in props:
         settings = props.get("default_generation_settings") or {}
@@ -119,11 +126,12 @@ async def _get(http: httpx2.AsyncClient, url: str) -> httpx2.Response:
 
 
 async def _json(http: httpx2.AsyncClient, url: str) -> Any:
-    """The JSON at ``url``, or ``None`` (not there, not JSON, no answer)."""
+    """The JSON at ``url``, or ``None`` (not there, not JSON); a server that cannot be reached
+    raises ``httpx2.HTTPError``."""
+    response = await _get(http, url)
     try:
-        response = await _get(http, url)
         return response.json() if response.status_code == 200 else None
-    except (httpx2.HTTPError, ValueError):
+    except ValueError:
         return None
 
 
