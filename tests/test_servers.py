@@ -260,3 +260,10 @@ def test_other_servers_get_no_llama_cpp_options(server: FakeOpenAIServer) -> Non
     result = _summarize(server)
     assert result.exit_code == 0, result.output
     assert not any("repeat_penalty" in r for r in server.chat_requests)
+
+
+def test_analyst_models_says_when_nothing_answers() -> None:
+    env = {"OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "ANALYST_MODEL": "m"}
+    result = CliRunner().invoke(app, ["models"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "server: no answer there" in result.output

@@ -54,6 +54,8 @@ def _server_line(settings: Settings) -> str:
             client.close()
     except errors.AnalystError as exc:
         return f"server: not asked ({exc})"
+    if not survey.reached:
+        return "server: no answer there"
     slots = f"{survey.slots} slot{'s' if survey.slots != 1 else ''}" if survey.slots else None
     if slots is None and survey.kind not in ("openai", "vllm"):
         slots = "slots not said (a batch adapts)"

@@ -50,6 +50,7 @@ class Survey:
     slots: int | None = None  # requests it decodes at once
     context: int | None = None  # tokens a request may hold (prompt and reply)
     model: str | None = None  # the model its context belongs to (Ollama, LM Studio)
+    reached: bool = True  # False: it did not answer at all when asked
 
     @property
     def name(self) -> str:
@@ -71,7 +72,7 @@ async def survey(base_url: str | None, http: httpx2.AsyncClient) -> Survey:
     try:
         return await _survey(root_of(base_url), http)
     except httpx2.HTTPError:
-        return Survey("unknown")
+        return Survey("unknown", reached=False)
 
 
 async def _survey(root: str, http: httpx2.AsyncClient) -> Survey:
