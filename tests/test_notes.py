@@ -330,3 +330,14 @@ def test_a_version_3_report_still_loads(bridge: Report) -> None:
     old = Report.model_validate(data)
     assert old.notes == [] and old.facts[0].standing is None
     assert "## Notes" not in to_markdown(old)
+
+
+def test_reading_amounts_leaves_the_root_logger_as_it_was() -> None:
+    import logging
+
+    from analyst.text import amounts
+
+    before = list(logging.root.handlers)
+    text = "The state will pay $250 million, and the city $67 million."
+    assert amounts.find(text, [(0, len(text))])
+    assert logging.root.handlers == before  # quantulum3 calls logging.basicConfig()

@@ -19,6 +19,7 @@ English units and scale words; other languages get digits, percentages and curre
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import warnings
@@ -133,10 +134,18 @@ def _in_sentence(text: str, a: int, b: int, index: int) -> list[Amount]:
     sentence = text[a:b]
     plain, origin = normalize(sentence)
     found: list[Amount] = []
+    handlers = list(logging.root.handlers)
     try:
         parsed = _parser().parse(plain)
     except Exception:  # noqa: BLE001 - a parser's bug on one odd sentence must not end a report
         parsed = []
+    finally:
+        # quantulum3's parse() calls logging.basicConfig(): the first call would give the root
+        # logger a handler on stderr, and every library's warnings (pypdf's, httpx's) would
+        # then reach the user's terminal. What it added goes.
+        for handler in logging.root.handlers[len(handlers) :]:
+            if handler not in handlers:
+                logging.root.removeHandler(handler)
     for q, s, e in _split_joined(parsed, plain):
         start, end = origin[s][0], origin[e - 1][1]
         amount = _amount(q, sentence, start, end, plain[s:e], index)
