@@ -55,7 +55,7 @@ class Silent(Exception):
         super().__init__(activity.value)
         self.activity = activity
         self.waited = waited
-        self.queued = queued  # the server was at work (on ours or others) for a while first
+        self.queued = queued  # the server was still at work when the patience ran out
         self.spoke = spoke  # part of the reply had come
 
     def say(self, where: str, timeout: float, retries: int) -> str:
@@ -121,7 +121,7 @@ async def watched(
                 queued = True
                 heard.now()  # another `timeout` of grace
                 continue
-            raise Silent(state, waited, queued, heard.spoke)
+            raise Silent(state, waited, queue, heard.spoke)
     finally:
         if not task.done():
             task.cancel()  # closes the connection: the server stops working on it
