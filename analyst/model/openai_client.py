@@ -31,15 +31,13 @@ from typing import Any, TypeVar
 
 import httpx2
 import openai
-from openai._constants import DEFAULT_CONNECTION_LIMITS, MAX_RETRY_AFTER_DELAY
-from openai._models import construct_type
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 from analyst import errors
 from analyst.model import servers
 from analyst.model.capped import AsyncCappedTransport, CappedTransport, ReplyTooLarge, cap_for
 from analyst.model.patience import Heard, Silent, heard_now, watched
-from analyst.model.replies import Streamed, completion, with_schema
+from analyst.model.replies import Streamed, completion, whole_completion, with_schema
 from analyst.model.seam import (
     BatchState,
     ChatRequest,
@@ -65,6 +63,10 @@ _UNREAD_WORDS = ("does not match the expected", "failed to parse input")
 _NO_KEY = "sk-no-key-required"
 # The shortest key that is masked wherever it could show: real keys are 32 characters and more.
 SECRET_AT_LEAST = 16
+# The SDK's own connection limits and longest Retry-After it honours (its documented defaults,
+# restated here rather than imported from its private modules).
+_CONNECTIONS = httpx2.Limits(max_connections=1000, max_keepalive_connections=100)
+_SDK_WAITS_AT_MOST = 120.0
 # Streamed: the server's usage (and llama.cpp's timings) come in the last chunk.
 _STREAM = {"stream": True, "stream_options": {"include_usage": True}}
 # A silent request is kept this many times ``timeout`` in all while its server says it is busy.
@@ -232,7 +234,7 @@ class OpenAIChatClient:
             # A server that ignores `stream` answers the whole completion at once.
             async with chunks:
                 data = json.loads(await chunks.response.aread())
-            return completion(construct_type(type_=ChatCompletion, value=data), mode)
+            return whole_completion(data, mode)
         reply = Streamed(progress_listener.get(), heard)
         try:
             async with chunks:
@@ -425,7 +427,7 @@ class OpenAIChatClient:
     def _sdk(self) -> openai.OpenAI:
         with self._lock:
             if self._sync_sdk is None:
-                transport = CappedTransport(self._max_reply_bytes, DEFAULT_CONNECTION_LIMITS)
+                transport = CappedTransport(self._max_reply_bytes, _CONNECTIONS)
                 self._sync_sdk = openai.OpenAI(
                     **self._sdk_options, http_client=openai.DefaultHttpxClient(transport=transport)
                 )
@@ -534,7 +536,7 @@ class OpenAIChatClient:
             )
         if isinstance(exc, openai.RateLimitError):
             wait = _retry_after(exc.response)
-            if wait is not None and wait > MAX_RETRY_AFTER_DELAY:
+            if wait is not None and wait > _SDK_WAITS_AT_MOST:
                 # The SDK does not wait that long, so it did not retry at all.
                 return errors.ModelServerError(
                     f"{self._where} is rate limiting (429) and asks to wait {wait:,.0f} s "
@@ -604,7 +606,7 @@ async def _unread_is_final(response: httpx2.Response) -> None:
 
 
 def _async_sdk(max_reply_bytes: int, sdk_options: dict[str, Any]) -> openai.AsyncOpenAI:
-    transport = AsyncCappedTransport(max_reply_bytes, DEFAULT_CONNECTION_LIMITS)
+    transport = AsyncCappedTransport(max_reply_bytes, _CONNECTIONS)
     hooks: dict[str, list[Callable[..., Any]]] = {
         "request": [heard_now],
         "response": [heard_now, _unread_is_final],

@@ -34,6 +34,35 @@ def completion(response: Any, mode: StructuredMode) -> Completion:
     )
 
 
+def whole_completion(data: Any, mode: StructuredMode) -> Completion:
+    """A completion a server sent whole (as JSON) where a stream was asked for."""
+    choices = data.get("choices") if isinstance(data, dict) else None
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        raise errors.MalformedReplyError("the server's answer has no choices")
+    choice = choices[0]
+    message: dict[str, Any] = choice.get("message") or {}
+    usage: dict[str, Any] = data.get("usage") or {}
+    if not isinstance(message, dict) or not isinstance(usage, dict):
+        raise errors.MalformedReplyError("the server's answer is not a chat completion")
+    timings: dict[str, Any] | None = data.get("timings")
+    if not isinstance(timings, dict):
+        timings = None
+    details = usage.get("prompt_tokens_details") or {}
+    cached = details.get("cached_tokens") if isinstance(details, dict) else None
+    if not isinstance(cached, int) and timings is not None:
+        cached = timings.get("cache_n")
+    return Completion(
+        content=str(message.get("content") or ""),
+        finish_reason=choice.get("finish_reason"),
+        prompt_tokens=usage.get("prompt_tokens"),
+        completion_tokens=usage.get("completion_tokens"),
+        mode=mode,
+        refusal=message.get("refusal"),
+        timings=timings,
+        cached_tokens=cached if isinstance(cached, int) else None,
+    )
+
+
 class Streamed:
     """A reply put together from its chunks, telling ``listener`` (if any) of each token."""
 
