@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Protocol
 
 from analyst.errors import ConfigError, ModelServerError
 from analyst.model.seam import ChatRequest, ClientInfo, Completion
-from analyst.model.servers import Survey
 from analyst.model.throttle import Throttle
 from analyst.settings import Settings
 
 if TYPE_CHECKING:
     from analyst.model.openai_client import OpenAIChatClient
+    from analyst.model.servers import Survey  # (it imports httpx2: only when a server is asked)
 
 
 class ModelClient(Protocol):
