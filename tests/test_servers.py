@@ -267,3 +267,12 @@ def test_analyst_models_says_when_nothing_answers() -> None:
     result = CliRunner().invoke(app, ["models"], env=env)
     assert result.exit_code == 0, result.output
     assert "server: no answer there" in result.output
+
+
+def test_a_batch_says_why_it_sends_as_many_as_it_does(
+    server: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    result = _batch(server, _articles(tmp_path, 1), tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    said = "4 requests at a time (the server does not say how many requests it runs at once"
+    assert said in result.stderr

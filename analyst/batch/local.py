@@ -155,11 +155,14 @@ async def asummarize_folder(
         raise ConfigError(f"concurrency must be between 1 and {most}")
     # A server of the user's own says how many requests it runs at once, or shows it.
     ask_server = concurrency is None and client is None and not settings.uses_local and not rounds
+    why = "--concurrency" if concurrency is not None else "the default"
     if rounds:
         # A provider batch round holds one request of every open article.
+        why = why if concurrency else "a provider batch round"
         concurrency = concurrency or ROUND_ARTICLES
     if client is None and settings.uses_local:
         # The embedded server decodes `slots` requests together: keep that many in flight.
+        why = why if concurrency else "the embedded server's slots"
         concurrency = concurrency or LOCAL_SLOTS
         settings = replace(settings, local_slots=concurrency)
     concurrency = concurrency or DEFAULT_CONCURRENCY
@@ -188,7 +191,7 @@ async def asummarize_folder(
             raise
         session = Session(settings, client=client)
         try:
-            concurrency, why, per_slot = await _fit_server(session, concurrency, ask_server)
+            concurrency, why, per_slot = await _fit_server(session, concurrency, why, ask_server)
         except BaseException:
             manifest.close()
             await session.aclose()
@@ -225,11 +228,12 @@ async def asummarize_folder(
         return batch.result
 
 
-async def _fit_server(session: Session, concurrency: int, ask: bool) -> tuple[int, str, bool]:
+async def _fit_server(
+    session: Session, concurrency: int, why: str, ask: bool
+) -> tuple[int, str, bool]:
     """The requests in flight for this run, why, and whether to open one article per request
     (a server whose prompt cache is a slot's); the client's ``Throttle`` starts there."""
     client = session.client
-    why = "--concurrency" if not ask else "the default"
     survey = None
     survey_of = getattr(client, "asurvey", None)  # clients analyst makes have it
     if survey_of is not None and not session.settings.uses_local:
