@@ -9,8 +9,6 @@ for fact in report.facts:
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 from analyst.api import (
     asummarize_file,
     asummarize_text,
@@ -46,6 +44,7 @@ from analyst.model.seam import (
 from analyst.schema import Fact, Implication, Report, Verification
 from analyst.session import Session
 from analyst.settings import Settings
+from analyst.version import __version__
 
 __all__ = [
     "AnalystError",

@@ -12,10 +12,10 @@ import asyncio
 from dataclasses import dataclass
 from os import PathLike
 
+from analyst.article import Article
 from analyst.errors import ConfigError, InputError
 from analyst.files import as_path, display, read_bytes
 from analyst.reading.fetch import fetch, is_url
-from analyst.reading.text import Article
 from analyst.schema import Report
 from analyst.secrets import redact_url
 from analyst.session import Client, Session, StageCallback

@@ -26,10 +26,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from analyst.article import Kind
 from analyst.errors import AnalystError, ConfigError, InputError
 from analyst.files import display
 from analyst.quality import ProofFigures, proof_figures
-from analyst.reading.text import Kind, no_surrogates, read_article
+from analyst.reading.clean import no_surrogates, read_article
 from analyst.session import Client, Session
 from analyst.settings import Settings
 from analyst.text.split import sentences

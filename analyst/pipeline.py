@@ -11,13 +11,13 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
+from analyst.article import Article, Block, Kind
 from analyst.errors import ContextOverflowError, InputError
 from analyst.model.ask import Calls, prompt_tokens
 from analyst.model.seam import ClientInfo
 from analyst.model.usage import Meter
 from analyst.prompts import Prompts
 from analyst.reading import byline
-from analyst.reading.text import Article, Block, Kind
 from analyst.schema import (
     FACTS_PER_CALL,
     Analysis,

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import TypeVar
 
+from analyst.article import Article
 from analyst.model import drive
 from analyst.model.ask import Calls
 from analyst.model.cache import CallCache
@@ -25,7 +26,6 @@ from analyst.model.usage import Meter
 from analyst.pipeline import fit_input, report_calls
 from analyst.prompts import Prompts
 from analyst.reading.formats import load_article
-from analyst.reading.text import Article
 from analyst.schema import Report
 from analyst.settings import Settings
 

@@ -39,6 +39,7 @@ from pydantic import BaseModel
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from analyst.article import Article  # noqa: E402
 from analyst.evaluate import lead3, rouge  # noqa: E402
 from analyst.model import drive  # noqa: E402
 from analyst.model.ask import AskPolicy, Calls, ask  # noqa: E402
@@ -56,7 +57,6 @@ from analyst.model.usage import Meter  # noqa: E402
 from analyst.pipeline import report_calls  # noqa: E402
 from analyst.prompts import Prompts  # noqa: E402
 from analyst.reading.formats import load_article  # noqa: E402
-from analyst.reading.text import Article  # noqa: E402
 from analyst.schema import Report, strict_json_schema  # noqa: E402
 from analyst.settings import Settings  # noqa: E402
 from analyst.testing import FakeChatClient, extractive_responder  # noqa: E402

@@ -22,8 +22,8 @@ from rapidfuzz import fuzz
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from analyst.article import Kind  # noqa: E402
 from analyst.reading.formats import load_article  # noqa: E402
-from analyst.reading.text import Kind  # noqa: E402
 
 PAGES = ROOT.parent / "shared" / "data" / "dev" / "html"
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from analyst.article import Kind
 from analyst.errors import InputError
-from analyst.reading.text import Kind, decode, read_article
+from analyst.reading.clean import decode, read_article
 
 
 def test_seed_parts_are_recognised(seed_path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from analyst.reading.text import read_article
+from analyst.reading.clean import read_article
 from analyst.text.sections import build_sections, pack
 from analyst.text.tokens import count, get_encoder
 

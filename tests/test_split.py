@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from analyst.reading.text import read_article
+from analyst.reading.clean import read_article
 from analyst.stages import gates
 from analyst.stages.verify import fact_context
 from analyst.text import split

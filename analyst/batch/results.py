@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Literal
 
-from analyst import __version__
 from analyst.batch.folders import mirror
 from analyst.batch.manifest import Row
 from analyst.files import display, write_atomic
@@ -18,6 +17,7 @@ from analyst.output import FORMATS
 from analyst.prompts import Prompts
 from analyst.schema import SCHEMA_VERSION, Report, Usage
 from analyst.settings import Settings
+from analyst.version import __version__
 
 
 @dataclass

@@ -11,9 +11,9 @@ from typing import Annotated
 
 import typer
 
-from analyst import __version__
 from analyst.cli import batch, digest, evaluate, info, render, serve, summarize
 from analyst.cli.options import exit_codes
+from analyst.version import __version__
 
 app = typer.Typer(
     help="Read a news article; write its summary, quoted key facts, implications and analysis.",

@@ -29,9 +29,9 @@ from analyst.cli.options import (
     fail,
     settings_from,
 )
+from analyst.cli.progress import BatchProgress, summary_table
 from analyst.files import printable
 from analyst.model.local import log_file
-from analyst.output.progress import BatchProgress, summary_table
 from analyst.reading.fetch import is_url
 from analyst.settings import Settings
 

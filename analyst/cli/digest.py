@@ -22,10 +22,10 @@ from analyst.batch import asummarize_folder
 from analyst.batch.items import WebOptions
 from analyst.cli.batch import day
 from analyst.cli.options import INPUT, OUTPUT, REPORT_FLAGS, exit_codes, fail, settings_from
+from analyst.cli.progress import BatchProgress
 from analyst.cli.summarize import Format, deliver
 from analyst.digest import Digest, digest
 from analyst.output import digest as views
-from analyst.output.progress import BatchProgress
 from analyst.reading.fetch import is_url
 from analyst.settings import Settings
 

@@ -24,9 +24,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from analyst import __version__
 from analyst.errors import InputError
 from analyst.secrets import redact_url
+from analyst.version import __version__
 
 if TYPE_CHECKING:
     import httpcore2

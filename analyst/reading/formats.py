@@ -17,9 +17,10 @@ import zlib
 from dataclasses import replace
 from typing import Any
 
+from analyst.article import Article, Block, Kind
 from analyst.errors import InputError
+from analyst.reading.clean import clean_text, decode, read_article
 from analyst.reading.language import detect_language
-from analyst.reading.text import Article, Block, Kind, clean_text, decode, read_article
 
 # A gzip larger than this once inflated is refused (a "zip bomb" costs memory, not time).
 MAX_INFLATED = 64 * 1024 * 1024

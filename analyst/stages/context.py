@@ -10,12 +10,12 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
+from analyst.article import Article
 from analyst.model.ask import AskPolicy
 from analyst.model.seam import ClientInfo, Message, OutputSchema
 from analyst.model.usage import Meter
 from analyst.prompts import Prompts
 from analyst.reading.language import language_name
-from analyst.reading.text import Article
 from analyst.settings import Settings
 from analyst.text import sentences as numbered
 from analyst.text.sections import Section

@@ -16,7 +16,7 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 
-from analyst.reading.text import Kind
+from analyst.article import Kind
 from analyst.schema import Entity, Event, Relation, RelationKind, Role, WhoWhen
 from analyst.stages.context import Context
 from analyst.text import dates

@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from analyst.reading.text import Article, Block, Kind
+from analyst.article import Article, Block, Kind
 from analyst.text.split import spans
 from analyst.text.tokens import Encoder, count
 

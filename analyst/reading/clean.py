@@ -10,63 +10,13 @@ from __future__ import annotations
 
 import codecs
 import re
-from dataclasses import dataclass
-from enum import StrEnum
 from statistics import median
-from typing import Any, Literal
+from typing import Any
 
+from analyst.article import Article, Block, Kind
 from analyst.errors import InputError
 from analyst.reading.byline import DATE
 from analyst.reading.language import detect_language
-
-
-class Kind(StrEnum):
-    """What a block of the article is."""
-
-    TITLE = "title"
-    DEK = "dek"
-    BYLINE = "byline"
-    HEADING = "heading"
-    PARAGRAPH = "paragraph"
-    SOURCE = "source"
-    BOILERPLATE = "boilerplate"
-    ANALYSIS = "analysis"  # an existing "AI Analysis" section: not article body
-
-
-@dataclass(frozen=True, slots=True)
-class Block:
-    """A paragraph-sized piece of the text: ``text == source[start:end]``."""
-
-    start: int
-    end: int
-    text: str
-    kind: Kind
-
-
-@dataclass(frozen=True, slots=True)
-class Article:
-    """A decoded article with its parts recognised."""
-
-    text: str
-    blocks: tuple[Block, ...]
-    title: str | None = None
-    dek: str | None = None
-    byline: str | None = None
-    date: str | None = None  # as written (the byline's) or as the page's metadata gives it
-    author: str | None = None  # as the page's or the PDF's metadata gives it
-    source_line: str | None = None
-    warnings: tuple[str, ...] = ()
-    language: str | None = None  # ISO 639-1, detected from the body
-    site: str | None = None
-    url: str | None = None
-    kind: Literal["text", "html", "pdf"] = "text"  # the format it arrived in
-    sha256: str = ""  # of the bytes (or the text, as UTF-8) it was read from
-
-    @property
-    def body(self) -> tuple[Block, ...]:
-        """Headings and paragraphs: the text facts may come from."""
-        return tuple(b for b in self.blocks if b.kind in (Kind.HEADING, Kind.PARAGRAPH))
-
 
 # Characters that carry nothing a reader sees and break quote matching: zero-width space, word
 # joiner, BOM, soft hyphen, and the C0/C1 controls other than tab and newline. (Zero-width
