@@ -19,11 +19,9 @@ from analyst.model.usage import Meter
 from analyst.prompts import Prompts
 from analyst.reading import byline
 from analyst.schema import (
-    FACTS_PER_CALL,
     Analysis,
     Entity,
     Event,
-    ExtractedFact,
     Fact,
     Implication,
     Metadata,
@@ -34,16 +32,35 @@ from analyst.schema import (
     SectionInfo,
     SourceInfo,
     Span,
-    Synthesis,
 )
 from analyst.settings import Settings
-from analyst.stages import extract, notes, synthesize, verify, who
+from analyst.stages import extract, notes, support, synthesize, verify, who
 from analyst.stages.context import Context, Landed, StageCallback, Step
+from analyst.stages.contract import Stage
+from analyst.stages.extract import FACTS_PER_CALL, ExtractedFact
 from analyst.stages.ground import ground
-from analyst.stages.support import support
+from analyst.stages.synthesize.replies import Synthesis
 from analyst.text import sentences
 from analyst.text.sections import Section, build_sections, pack
 from analyst.text.tokens import count, get_encoder
+
+# Every stage, declared in its own module (``stages/contract.py``): the prompt registry, the
+# system text, the flags, serve's options, a batch's identity and the views are read from
+# here. Their order is the system text's (change it and every cached reply is asked again) and
+# the views'. What runs when is ``_report``'s.
+STAGES: tuple[Stage, ...] = (
+    extract.STAGE,
+    support.STAGE,
+    synthesize.STAGE,
+    verify.STAGE,
+    who.STAGE,
+    notes.STAGE,
+)
+
+
+def system_tasks(ctx: Context) -> tuple[str, ...]:
+    """The tasks the system text describes for this report, as the stages choose them."""
+    return tuple(task for stage in STAGES for task in stage.system(ctx))
 
 
 def fit_input(article: Article, settings: Settings) -> Article:
@@ -105,6 +122,7 @@ def report_calls(
         meter=meter or Meter(budget=settings.budget_tokens),
         notify=notify or (lambda _stage: None),
     )
+    ctx.system_tasks = system_tasks(ctx)
     return _report(ctx, path=path)
 
 
@@ -122,7 +140,7 @@ def _report(ctx: Context, *, path: str | None) -> Calls[Report]:
         extracted.extend((yield from extract.extract(ctx, group, limit)))
     ctx.notify("grounding quotes")
     located = ground(ctx, extracted, sections)
-    facts = yield from support(ctx, located)
+    facts = yield from support.support(ctx, located)
     grounded = [f for f in facts if f.grounded]
     if ctx.settings.verify and grounded:
         ctx.notify("verifying facts")

@@ -3,15 +3,18 @@
 Their source is the repository's top-level ``prompts/`` folder; the wheel ships it as the
 ``analyst._prompts`` package (see ``pyproject.toml``). ``--prompts DIR`` overrides any of them.
 
-Templates use ``$name`` placeholders (``$$`` for a literal dollar sign). Rendering with a variable
-missing fails with the variable's and the file's names. The hash of all prompt texts goes into
-every report, so a report says exactly which prompts wrote it.
+Every ``*.md`` file of the folder is a prompt, named by its file name; the stage that renders it
+declares it (``Stage.prompts``), and a test holds the two together. Templates use ``$name``
+placeholders (``$$`` for a literal dollar sign). Rendering with a variable missing fails with the
+variable's and the file's names. The hash of all prompt texts (in name order) goes into every
+report, so a report says exactly which prompts wrote it.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -19,48 +22,6 @@ from pathlib import Path
 from string import Template
 
 from analyst.errors import ConfigError
-
-NAMES = (
-    "system",
-    "article",
-    "extract",
-    "extract_quotes",
-    "extract_cited",
-    "extract_input",
-    "extract_cited_input",
-    "fact_support",
-    "fact_support_input",
-    "synthesize_facts",
-    "notes",
-    "summarize",
-    "summarize_input",
-    "summarize_sentences",
-    "summarize_sentences_input",
-    "synthesize",
-    "synthesize_input",
-    "verify",
-    "verify_input",
-    "reask",
-    "schema_in_prompt",
-    "article_language",
-    "synthesis_gate",
-    "synthesis_gate_input",
-    "who",
-    "who_input",
-    "who_roles",
-    "who_roles_input",
-    "who_more",
-    "who_more_input",
-    "digest",
-    "digest_input",
-    "digest_notes",
-    "digest_notes_input",
-    "digest_judge",
-    "digest_judge_input",
-)
-
-# The tasks the system text describes, in this order, for every call (``Prompts.system``).
-HANDBOOK = ("extract", "fact_support", "summarize", "synthesize", "synthesis_gate", "verify")
 
 
 @functools.cache
@@ -70,7 +31,8 @@ def _packaged() -> tuple[tuple[str, str], ...]:
         folder = resources.files("analyst._prompts")
     except ModuleNotFoundError:  # a source checkout on sys.path, not installed
         folder = Path(__file__).resolve().parent.parent / "prompts"
-    return tuple((name, folder.joinpath(f"{name}.md").read_text("utf-8")) for name in NAMES)
+    found = sorted(f.name for f in folder.iterdir() if f.name.endswith(".md") and f.is_file())
+    return tuple((name[:-3], folder.joinpath(name).read_text("utf-8")) for name in found)
 
 
 @dataclass(frozen=True)
@@ -87,7 +49,7 @@ class Prompts:
         if override_dir is not None:
             if not override_dir.is_dir():
                 raise ConfigError(f"prompts folder {override_dir} does not exist")
-            for name in NAMES:
+            for name in list(templates):
                 path = override_dir / f"{name}.md"
                 if path.is_file():
                     try:
@@ -95,28 +57,19 @@ class Prompts:
                     except (OSError, UnicodeDecodeError) as exc:
                         raise ConfigError(f"cannot read prompt {path}: {exc}") from None
         digest = hashlib.sha256()
-        for name in NAMES:
+        for name in sorted(templates):
             digest.update(name.encode() + b"\0" + templates[name].encode() + b"\0")
         return cls(templates=templates, sha256=digest.hexdigest())
 
-    def system(
-        self, extract: str = "extract", summarize: str = "summarize", *, who: bool = False
-    ) -> str:
-        """The system text of every call: the rules, then every task (``HANDBOOK``).
+    def system(self, tasks: Sequence[str] = ()) -> str:
+        """The system text of every call: the rules (``system.md``), then each task described.
 
         All tasks travel in the one system text so that every call of every article begins
         with the same tokens: llama.cpp computes them once per slot (and restores them from a
         saved slot in later processes), OpenAI bills them at its cached rate. A call then ends
-        with a short request that names its task. ``extract`` picks the extraction task's
-        wording: by sentence number with the fact written (``extract``), by sentence number
-        alone (``extract_cited``) or by quote (``extract_quotes``); ``summarize`` the summary's:
-        written (``summarize``) or as sentence numbers (``summarize_sentences``). ``who`` adds
-        the who's-who-and-timeline task (``--who``), which reports without it need not read.
+        with a short request that names its task. Which tasks, in which order, the stages say
+        (``analyst.pipeline.system_tasks``).
         """
-        chosen = {"extract": extract, "summarize": summarize}
-        tasks = [chosen.get(name, name) for name in HANDBOOK]
-        if who:
-            tasks += ["who", "who_roles", "who_more"]
         return "\n\n".join([self.render("system"), *(self.render(name) for name in tasks)])
 
     def reask(self, error: str) -> str:
@@ -125,6 +78,8 @@ class Prompts:
 
     def render(self, name: str, **variables: str) -> str:
         """Fill template ``name``; a placeholder without a value is a ``ConfigError``."""
+        if name not in self.templates:
+            raise ConfigError(f"there is no prompt file {name}.md")
         try:
             return Template(self.templates[name]).substitute(variables).strip()
         except KeyError as exc:

@@ -36,7 +36,7 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from analyst.schema import COMPUTED_KINDS, Note, Report
-from analyst.stages import gates
+from analyst.stages.synthesize import gates
 from analyst.text import amounts, dates, perspective
 from analyst.text.names import same_name
 from analyst.text.quotes import absent_names

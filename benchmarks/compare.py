@@ -57,8 +57,9 @@ from analyst.model.usage import Meter  # noqa: E402
 from analyst.pipeline import report_calls  # noqa: E402
 from analyst.prompts import Prompts  # noqa: E402
 from analyst.reading.formats import load_article  # noqa: E402
-from analyst.schema import Report, strict_json_schema  # noqa: E402
+from analyst.schema import Report  # noqa: E402
 from analyst.settings import Settings  # noqa: E402
+from analyst.stages.replies import strict_json_schema  # noqa: E402
 from analyst.testing import FakeChatClient, extractive_responder  # noqa: E402
 from analyst.text.quotes import Grounder  # noqa: E402
 from analyst.text.tokens import Encoder, count, get_encoder  # noqa: E402

@@ -53,8 +53,10 @@ from analyst.model.seam import (  # noqa: E402
     OutputSchema,
 )
 from analyst.model.usage import Meter  # noqa: E402
-from analyst.schema import CitedText, ExtractedFact, strict_json_schema  # noqa: E402
 from analyst.settings import default_cache_dir  # noqa: E402
+from analyst.stages.extract import ExtractedFact  # noqa: E402
+from analyst.stages.replies import strict_json_schema  # noqa: E402
+from analyst.stages.synthesize.replies import CitedText  # noqa: E402
 from analyst.text.tokens import count, get_encoder  # noqa: E402
 
 

@@ -143,7 +143,8 @@ def main() -> None:
         else max((ROOT / "examples").glob("*.txt"), key=lambda p: p.stat().st_size)
     )
     article = path.read_text("utf-8")
-    system = Prompts.load().system("extract_cited", "summarize_sentences")
+    tasks = ("extract_cited", "fact_support", "summarize_sentences", "synthesize", "synthesis_gate")
+    system = Prompts.load().system((*tasks, "verify"))
     print(f"{path.name}; best of {args.rounds} rounds; tokens per second (higher is better)")
     print(f"{'setting':14s} {'read':>7s} {'write':>7s} {'copy':>7s}  drafts accepted")
     for name in args.only:

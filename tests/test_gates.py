@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from analyst import Settings, summarize_text
-from analyst.schema import Synthesis
-from analyst.stages import gates
+from analyst.stages.synthesize import gates
+from analyst.stages.synthesize.replies import Synthesis
 from analyst.testing import FakeChatClient, passing_analysis
 
 VOTE = "The Riverton city council voted 7–2 on Tuesday night to replace the Harbor Bridge"

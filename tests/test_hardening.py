@@ -24,11 +24,12 @@ from analyst import Settings, summarize_file, summarize_folder, summarize_text, 
 from analyst.cli import app
 from analyst.errors import ConfigError, InputError, ModelServerError
 from analyst.files import printable, read_bytes
-from analyst.output.plain import md, to_markdown
+from analyst.output.plain import to_markdown
 from analyst.reading import fetch as fetching
 from analyst.reading.formats import load_article
 from analyst.schema import Report
 from analyst.secrets import redact_text, redact_url
+from analyst.text.markdown import md
 from tests.conftest import EXAMPLES
 from tests.fakeserver import FakeOpenAIServer, error, reply
 

@@ -53,3 +53,48 @@ def test_no_module_is_over_400_lines() -> None:
         if (n := len(p.read_text("utf-8").splitlines())) > MOST_LINES
     }
     assert not long, f"over {MOST_LINES} lines: {long}"
+
+
+def _owners() -> dict[str, list[str]]:
+    from analyst.digest.write import STAGE as DIGEST
+    from analyst.pipeline import STAGES
+    from analyst.stages.context import CALLS
+
+    owners: dict[str, list[str]] = {}
+    for stage in (CALLS, *STAGES, DIGEST):
+        for name in stage.prompts:
+            owners.setdefault(name, []).append(stage.name)
+    return owners
+
+
+def test_every_prompt_file_is_declared_by_one_stage_and_every_declared_one_exists() -> None:
+    owners = _owners()
+    files = {p.stem for p in (ROOT / "prompts").glob("*.md")}
+    undeclared = sorted(files - set(owners))
+    assert not undeclared, (
+        f"prompts/{undeclared[0]}.md is a prompt file no stage declares: add it to the "
+        "prompts of the stage that renders it (its STAGE = Stage(..., prompts=...))"
+    )
+    missing = sorted(set(owners) - files)
+    assert not missing, f"declared but there is no prompts/{missing[0]}.md ({owners[missing[0]]})"
+    shared = {name: who for name, who in owners.items() if len(who) > 1}
+    assert not shared, f"prompts declared by more than one stage: {shared}"
+
+
+def test_a_stage_renders_only_the_prompts_it_declares() -> None:
+    """Each ``render("name"`` in a stage's modules names a prompt that stage declares (the
+    context's shared prompts aside)."""
+    import re
+
+    from analyst.pipeline import STAGES
+    from analyst.stages.context import CALLS
+
+    shared = set(CALLS.prompts)
+    for stage in STAGES:
+        folder = PACKAGE / "stages" / stage.name
+        files = list(folder.glob("*.py")) if folder.is_dir() else [folder.with_suffix(".py")]
+        rendered = {
+            m for f in files for m in re.findall(r'render\(\s*"(\w+)"', f.read_text("utf-8"))
+        }
+        stray = rendered - set(stage.prompts) - shared
+        assert not stray, f"stage {stage.name} renders {sorted(stray)} without declaring them"

@@ -211,7 +211,7 @@ def test_a_new_server_starts_from_what_the_last_one_read(tmp_path: Path) -> None
     from analyst.prompts import Prompts
 
     model = local.ensure_model_file(SMALL, default_cache_dir())
-    system = Prompts.load().system()
+    system = Prompts.load().system(("extract", "fact_support", "summarize", "synthesize"))
 
     def ask(question: str) -> Completion:
         url = local.server_url(model, context_window=4096, cache_dir=tmp_path, timeout=300)

@@ -14,7 +14,7 @@ from analyst import Settings, summarize_text
 from analyst.output.plain import to_markdown
 from analyst.quality import proof_figures, recomputes
 from analyst.schema import COMPUTED_KINDS, Report
-from analyst.stages import gates
+from analyst.stages.synthesize import gates
 from analyst.testing import FakeChatClient, extractive_responder
 from analyst.text import ahead, amounts, perspective, speech
 from analyst.text.split import spans

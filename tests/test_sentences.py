@@ -8,7 +8,7 @@ import re
 import pytest
 
 from analyst import Settings, summarize_text
-from analyst.prompts import HANDBOOK, Prompts
+from analyst.prompts import Prompts
 from analyst.testing import FakeChatClient, passing_analysis
 from tests.fakeserver import FakeOpenAIServer
 
@@ -21,6 +21,10 @@ SYNTH = {
     ],
     "analysis": passing_analysis(["f1"]),
 }
+
+# The tasks a report's system text describes, in order (``pipeline.system_tasks``), on a server
+# that is not the embedded model: written facts and summary.
+HANDBOOK = ("extract", "fact_support", "summarize", "synthesize", "synthesis_gate", "verify")
 
 
 def _numbered(prompt: str) -> dict[int, str]:
@@ -101,11 +105,11 @@ def test_every_call_of_every_article_begins_with_the_same_system_text(
 
 def test_the_system_text_is_the_rules_then_every_task_file() -> None:
     prompts = Prompts.load()
-    system = prompts.system()
+    system = prompts.system(HANDBOOK)
     assert system.startswith(prompts.render("system"))
     assert system.index('## Task "extract"') < system.index('## Task "verify"')
     assert prompts.render("extract") in system and prompts.render("extract_quotes") not in system
-    assert prompts.render("extract_quotes") in prompts.system("extract_quotes")
+    assert prompts.render("extract_quotes") in prompts.system(("extract_quotes",))
 
 
 def test_a_cited_fact_is_its_sentence_and_costs_only_its_number(bridge: str) -> None:
@@ -252,7 +256,7 @@ def test_a_picked_sentence_that_opens_on_he_comes_with_the_one_naming_him(bridge
 def test_a_leaning_sentence_that_cannot_have_its_context_is_left_out(
     bridge: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from analyst.stages import synthesize
+    from analyst.stages.synthesize import write as synthesize
 
     probe = FakeChatClient([{"facts": []}])
     summarize_text(bridge, client=probe)

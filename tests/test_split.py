@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from analyst.reading.clean import read_article
-from analyst.stages import gates
+from analyst.stages.synthesize import gates
 from analyst.stages.verify import fact_context
 from analyst.text import split
 from analyst.text.sections import build_sections

@@ -11,7 +11,9 @@ from analyst.model import drive
 from analyst.model.ask import AskPolicy, ask, parse_json
 from analyst.model.seam import Completion, Message, OutputSchema, StructuredMode
 from analyst.model.usage import Meter
-from analyst.schema import Extraction, Synthesis, strict_json_schema
+from analyst.stages.extract import Extraction
+from analyst.stages.replies import strict_json_schema
+from analyst.stages.synthesize.replies import Synthesis
 from analyst.testing import FakeChatClient, passing_analysis
 from analyst.text.tokens import get_encoder
 

@@ -382,7 +382,7 @@ def test_names_the_list_left_out_are_sorted_by_one_more_call() -> None:
 def test_titles_written_next_to_a_name_are_found() -> None:
     from types import SimpleNamespace
 
-    from analyst.stages.who_checks import titles_of
+    from analyst.stages.who.checks import titles_of
     from analyst.text.sentences import Sentence
 
     text = (

@@ -11,7 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from analyst.schema import ModelInfo, Usage, _Strict
+from analyst.schema import ModelInfo, Usage
+from analyst.stages.replies import Strict
 
 ContradictionKind = Literal["number", "date", "role", "outcome"]
 
@@ -227,14 +228,14 @@ class Digest(BaseModel):
 
 
 # What the model is asked for: written from the merged facts, citing their ids.
-class CitedPoint(_Strict):
+class CitedPoint(Strict):
     """An implication or the analysis, citing the digest facts it rests on."""
 
     text: str = Field(min_length=1, json_schema_extra={"maxLength": 600})
     facts: list[str] = Field(description="ids of the digest facts it rests on, e.g. ['d1', 'd4']")
 
 
-class DigestWriting(_Strict):
+class DigestWriting(Strict):
     """The digest's summary, implications and analysis (one reply)."""
 
     summary: list[str] = Field(
@@ -244,7 +245,7 @@ class DigestWriting(_Strict):
     analysis: CitedPoint
 
 
-class StoryNotes(_Strict):
+class StoryNotes(Strict):
     """The key points of one part of a long digest (the reduce step's first level)."""
 
     points: list[CitedPoint] = Field(min_length=1, max_length=6)

@@ -32,11 +32,25 @@ from analyst.model.ask import AskPolicy, Calls, ask
 from analyst.model.seam import ClientInfo, Message, OutputSchema
 from analyst.model.usage import Meter
 from analyst.prompts import Prompts
-from analyst.schema import ModelInfo, strict_json_schema
+from analyst.schema import ModelInfo
 from analyst.settings import Settings
-from analyst.stages import gates
+from analyst.stages.contract import Stage
+from analyst.stages.replies import strict_json_schema
+from analyst.stages.synthesize import gates
 from analyst.text.tokens import Encoder, count
 
+# The digest's calls: judging pairs of facts, the story's notes, the briefing written.
+STAGE = Stage(
+    "digest",
+    prompts=(
+        "digest",
+        "digest_input",
+        "digest_notes",
+        "digest_notes_input",
+        "digest_judge",
+        "digest_judge_input",
+    ),
+)
 REPLY_TOKENS = 1200
 NOTES_TOKENS = 700
 JUDGE_PAIRS = 40  # pairs per judging call

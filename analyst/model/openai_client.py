@@ -47,7 +47,6 @@ from analyst.model.seam import (
     progress_listener,
 )
 from analyst.model.throttle import Throttle
-from analyst.schema import openai_strict
 from analyst.secrets import redact_url
 
 T = TypeVar("T")
@@ -638,3 +637,17 @@ class _OwnLoop:
         self._thread.join(timeout=5)
         if not self._thread.is_alive():
             self.loop.close()
+
+
+def openai_strict(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` without the keywords OpenAI's strict mode rejects (string lengths)."""
+    cleaned: dict[str, Any] = _drop_keys(schema, {"minLength", "maxLength"})
+    return cleaned
+
+
+def _drop_keys(node: Any, keys: set[str]) -> Any:
+    if isinstance(node, dict):
+        return {k: _drop_keys(v, keys) for k, v in node.items() if k not in keys}
+    if isinstance(node, list):
+        return [_drop_keys(v, keys) for v in node]
+    return node

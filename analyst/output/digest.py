@@ -10,7 +10,7 @@ from collections import Counter
 
 from analyst.digest.schema import Digest, DigestFact
 from analyst.output.html import render
-from analyst.output.plain import cites, md
+from analyst.text.markdown import cites, md
 
 
 def to_json(digest: Digest) -> str:

@@ -21,18 +21,17 @@ from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from analyst.output.plain import (
+from analyst.output.pieces import (
     EXTRACTIVE_NOTE,
     LEGEND,
-    absent_line,
     analysis_pieces,
     footer,
     no_synthesis_note,
-    note_groups,
     quote_shown,
     standing_note,
 )
 from analyst.schema import Fact, Report
+from analyst.stages.notes.view import absent_line, note_groups
 
 
 @dataclass(frozen=True)

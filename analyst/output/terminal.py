@@ -3,6 +3,7 @@ and the CLI (a lint rule holds it there), and never by ``import analyst``."""
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
@@ -12,24 +13,22 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from analyst.output.plain import (
+from analyst.output.pieces import (
     BACKGROUND,
     EXTRACTIVE_NOTE,
     LEGEND,
-    absent_line,
     analysis_pieces,
-    cites,
     facts_by_section,
     footer,
     header_line,
     no_synthesis_note,
-    note_groups,
     quote_shown,
-    relations_of,
     standing_note,
     verdict_note,
 )
+from analyst.pipeline import STAGES
 from analyst.schema import Report
+from analyst.text.markdown import cites
 
 if TYPE_CHECKING:
     from analyst.evaluate import ClaimsResult, EvalResult
@@ -76,8 +75,9 @@ def to_rich(report: Report) -> RenderableType:
             else:
                 grid.add_row(mark, fact.id, body)
         parts.append(grid)
-    parts += _who(report)
-    parts += _notes(report)
+    for stage in STAGES:
+        if stage.view:
+            parts += import_module(stage.view).rich(report)
     if not report.no_synthesis:
         parts += [Text(""), Rule("Implications", align="left")]
         for n, imp in enumerate(report.implications, start=1):
@@ -99,66 +99,6 @@ def to_rich(report: Report) -> RenderableType:
         parts.append(Text.from_markup(f"[yellow]warning:[/] {escape(warning)}"))
     parts.append(Text(footer(report), style="dim"))
     return Group(*parts)
-
-
-def _notes(report: Report) -> list[RenderableType]:
-    """The notes by group, each with its id, text and formula; what the article lacked."""
-    parts: list[RenderableType] = []
-    groups = list(note_groups(report))
-    absent = absent_line(report)
-    if not groups and not absent:
-        return parts
-    parts += [Text(""), Rule("Notes (computed from the article, no model)", align="left")]
-    for title, notes in groups:
-        parts.append(Text(title, style="bold cyan"))
-        grid = Table.grid(padding=(0, 1))
-        grid.add_column(no_wrap=True, style="dim")
-        grid.add_column(ratio=1)
-        for n in notes:
-            body = Text(n.text)
-            if n.facts:
-                body.append(" " + cites(n.facts), "dim")
-            rows: list[RenderableType] = [body]
-            if n.formula:
-                rows.append(Text(n.formula, style="dim"))
-            grid.add_row(n.id, Group(*rows))
-        parts.append(grid)
-    if absent:
-        parts.append(Text(absent, style="dim"))
-    return parts
-
-
-def _who(report: Report) -> list[RenderableType]:
-    """Who's who (a table: name, what it is, each role with its sentence) and the timeline."""
-    parts: list[RenderableType] = []
-    if report.entities:
-        parts += [Text(""), Rule("Who's who", align="left")]
-        table = Table(show_header=False, box=None, padding=(0, 1))
-        table.add_column(no_wrap=True, style="bold")
-        table.add_column(ratio=1)
-        for entity in report.entities:
-            also = f" (also {', '.join(entity.aliases)})" if entity.aliases else ""
-            roles: list[RenderableType] = [Text(f"{entity.type}{also}", style="dim")]
-            for role in entity.roles:
-                roles += [Text(role.text), Text(f'"{role.evidence}"', style="dim italic")]
-            for relation, other in relations_of(report, entity.id):
-                line = Text(f"{relation.relation} ", style="italic")
-                line.append(other, "bold")
-                roles += [line, Text(f'"{relation.evidence}"', style="dim italic")]
-            table.add_row(Text(entity.name), Group(*roles))
-        parts.append(table)
-    if report.timeline:
-        parts += [Text(""), Rule("Timeline", align="left")]
-        grid = Table.grid(padding=(0, 1))
-        grid.add_column(no_wrap=True, style="cyan")
-        grid.add_column(ratio=1)
-        for event in report.timeline:
-            how = f' ("{event.date_text}", resolved)' if event.date_source == "relative" else ""
-            body = Text(event.event)
-            body.append(how, "dim")
-            grid.add_row(event.date, Group(body, Text(f'"{event.evidence}"', "dim italic")))
-        parts.append(grid)
-    return parts
 
 
 def eval_table(result: EvalResult) -> Table:

@@ -17,11 +17,21 @@ from analyst.model.usage import Meter
 from analyst.prompts import Prompts
 from analyst.reading.language import language_name
 from analyst.settings import Settings
+from analyst.stages.contract import Stage
 from analyst.text import sentences as numbered
 from analyst.text.sections import Section
 from analyst.text.tokens import Encoder
 
 StageCallback = Callable[[str], None]
+
+
+# The prompts every call of a report shares, rendered here and by the model layer's re-ask
+# (``model/ask.py``): the rules and the numbered article that open each call, the schema note
+# for servers that do not enforce schemas, the language line, the re-ask after a bad reply.
+CALLS = Stage(
+    "every call",
+    prompts=("system", "article", "schema_in_prompt", "article_language", "reask"),
+)
 
 
 @dataclass(frozen=True)
@@ -99,6 +109,9 @@ class Context:
     # Where the summary's sentences stand, when it is made of the article's own
     # (``Settings.summary``): set by the synthesis, read into the report.
     summary_spans: list[tuple[int, int]] = field(default_factory=list)
+    # The tasks the system text describes, as the stages choose them for this report
+    # (``pipeline.system_tasks``); every call of the report sends the same system text.
+    system_tasks: tuple[str, ...] = ()
 
     @property
     def cites_sentences(self) -> bool:
@@ -154,11 +167,7 @@ class Context:
             sections=sections,
         )
         lead = f"{article}\n\n{shared}" if shared else article
-        extract = "extract" if self.cites_sentences else "extract_quotes"
-        if self.facts_cited:
-            extract = "extract_cited"
-        summarize = "summarize_sentences" if self.summary_chosen else "summarize"
-        system = self.prompts.system(extract, summarize, who=self.settings.who)
+        system = self.prompts.system(self.system_tasks)
         return [
             {"role": "system", "content": system},
             {"role": "user", "content": f"{lead}\n\n{inputs}"},

@@ -19,31 +19,78 @@ import functools
 from collections.abc import Sequence
 from typing import Any
 
+from pydantic import Field
+
 from analyst.errors import OutputTooLong
 from analyst.model.ask import Calls, ask
 from analyst.model.seam import Message, OutputSchema
-from analyst.schema import (
-    FACTS_PER_CALL,
-    CitingExtraction,
-    CitingReply,
-    ExtractedFact,
-    Extraction,
-    SentenceChoice,
-    strict_json_schema,
-)
 from analyst.stages.context import Context
+from analyst.stages.contract import Flag, Stage
+from analyst.stages.replies import Strict, strict_json_schema
 from analyst.text.sections import Section
 from analyst.text.sentences import Sentence
 
-PROMPTS = (
-    "system",
-    "article",
-    "extract",
-    "extract_quotes",
-    "extract_cited",
-    "extract_input",
-    "extract_cited_input",
-)
+
+class ExtractedFact(Strict):
+    """One fact as the model reports it. The quote comes before the fact on purpose: small models
+    copy more faithfully when they quote first and then write the fact from the quote."""
+
+    section: str = Field(description="id of the section the quote is from, e.g. s2")
+    evidence: str = Field(
+        min_length=1,
+        description="verbatim quote from that section, at most 200 characters",
+        # A runaway guard for servers that enforce the schema (llama.cpp, vLLM). Kept well above
+        # the 200 the prompt asks for: a cap at 240 cut sentences mid-way and the model went on
+        # copying into "text". Not validated here (a long verbatim quote is still evidence), and
+        # OpenAI's strict mode does not take the keyword (see openai_strict).
+        json_schema_extra={"maxLength": 400},
+    )
+    text: str = Field(min_length=1, description="the fact in one plain sentence")
+
+
+class CitingFact(Strict):
+    """One fact as the model reports it when the article's sentences are numbered: the number
+    of the sentence that states it, then the fact. Nothing is copied, so nothing can drift."""
+
+    sentence: int = Field(description="the number of the sentence that states the fact")
+    text: str = Field(min_length=1, description="the fact in one plain sentence")
+
+
+# The most facts an extraction call may give. Asked for "3 to 8", the 1.5B model still wrote 16
+# near-copies of sentences for one 548-token BBC article, and the synthesis re-read them all. The
+# pipeline sets each article's own, lower, limit (``pipeline.facts_per_call``) in the request and
+# in the schema's maxItems, and keeps the first that many from servers that do not enforce it.
+FACTS_PER_CALL = 8
+
+
+class Extraction(Strict):
+    """The reply to one extraction call."""
+
+    facts: list[ExtractedFact] = Field(json_schema_extra={"maxItems": FACTS_PER_CALL})
+
+
+class CitingExtraction(Strict):
+    """The reply to one extraction call that cites numbered sentences."""
+
+    facts: list[CitingFact] = Field(json_schema_extra={"maxItems": FACTS_PER_CALL})
+
+
+class SentenceChoice(Strict):
+    """A reply that is only sentence numbers: the facts' sentences (``--fact-text sentence``)
+    or the summary's (``--summary sentences``). A few tokens where the same sentences written
+    out cost a hundred, and nothing in them can be misstated."""
+
+    sentences: list[int] = Field(description="numbers of sentences of the article")
+
+
+class CitingReply(Strict):
+    """What an extraction reply that was asked to cite sentences is read as: a fact that
+    quotes instead (a server that does not enforce the schema, a model that copies anyway) is
+    still evidence, located like any quote."""
+
+    facts: list[CitingFact | ExtractedFact]
+
+
 _SCHEMA = strict_json_schema(Extraction)
 _CITING = strict_json_schema(CitingExtraction)
 _NUMBERS = strict_json_schema(SentenceChoice)
@@ -202,3 +249,38 @@ def _halve(group: list[Section]) -> tuple[list[Section], list[Section]] | None:
     left = Section(only.id, only.heading, only.parts[:mid], only.tokens // 2)
     right = Section(only.id, only.heading, only.parts[mid:], only.tokens - only.tokens // 2)
     return [left], [right]
+
+
+def _system(ctx: Context) -> tuple[str, ...]:
+    if ctx.facts_cited:
+        return ("extract_cited",)
+    return ("extract",) if ctx.cites_sentences else ("extract_quotes",)
+
+
+STAGE = Stage(
+    "extract",
+    prompts=("extract", "extract_quotes", "extract_cited", "extract_input", "extract_cited_input"),
+    system=_system,
+    flags=(
+        Flag(
+            "evidence",
+            "How facts show their evidence: sentence (the model cites a numbered sentence; "
+            "default) or quote (it copies a passage, which analyst locates).",
+            kind=str | None,
+            decls=("--evidence",),
+            default=None,
+            per_request=False,
+            decides_report=False,
+        ),
+        Flag(
+            "fact_text",
+            "What a fact's text is: sentence (the sentence the model cites by number: a few "
+            "tokens a fact), written (the model writes it), auto (sentence on the embedded "
+            "model; default).",
+            kind=str | None,
+            decls=("--fact-text",),
+            default=None,
+            decides_report=False,
+        ),
+    ),
+)

@@ -3,8 +3,9 @@ fuzzily (``analyst.text.quotes``); drop duplicates; number the facts in the arti
 
 from __future__ import annotations
 
-from analyst.schema import ExtractedFact, Fact
+from analyst.schema import Fact
 from analyst.stages.context import Context
+from analyst.stages.extract import ExtractedFact
 from analyst.text.quotes import Grounder, Location, MatchKind, absent_terms
 from analyst.text.sections import Section
 

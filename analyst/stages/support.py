@@ -12,13 +12,28 @@ cannot be compared and facts go untested (``support: null``).
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from analyst.errors import ModelOutputError
 from analyst.model.ask import Calls, ask
-from analyst.schema import Fact, Rewrites, strict_json_schema
+from analyst.schema import Fact
 from analyst.stages.context import Context, escape
+from analyst.stages.contract import Stage
+from analyst.stages.replies import Strict, strict_json_schema
 from analyst.text.support import Support, check
 
-PROMPTS = ("system", "article", "fact_support", "fact_support_input")
+
+class Rewrite(Strict):
+    """A fact written again from its passage, after its first wording failed the support test."""
+
+    id: str
+    text: str = Field(min_length=1)
+
+
+class Rewrites(Strict):
+    """The reply to the support re-ask (``stages.support``)."""
+
+    facts: list[Rewrite]
 
 
 def support(ctx: Context, facts: list[Fact]) -> Calls[list[Fact]]:
@@ -98,3 +113,10 @@ def _reask(ctx: Context, failing: list[Fact], checks: dict[str, Support]) -> Cal
     except ModelOutputError:
         return {}
     return {r.id: r.text.strip() for r in reply.facts}
+
+
+STAGE = Stage(
+    "support",
+    prompts=("fact_support", "fact_support_input"),
+    system=lambda _ctx: ("fact_support",),
+)

@@ -30,14 +30,15 @@ from pydantic import BaseModel, Field
 from analyst.model.ask import AskPolicy, Calls, ask
 from analyst.model.seam import Message, OutputSchema
 from analyst.prompts import Prompts
-from analyst.schema import Fact, Verification, strict_json_schema
+from analyst.schema import Fact, Verification
 from analyst.stages.context import Context
+from analyst.stages.contract import Flag, Stage
+from analyst.stages.replies import strict_json_schema
 from analyst.text.quotes import absent_terms
 from analyst.text.split import spans
 from analyst.text.support import content_words
 from analyst.text.support import overlap as overlap
 
-PROMPTS = ("system", "article", "verify", "verify_input")
 Verdict = Literal["supported", "unsupported", "uncertain"]
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -240,3 +241,17 @@ def _schema(ids: list[str], prompts: Prompts) -> OutputSchema:
 
 def _defuse(text: str) -> str:
     return re.sub(r"<(/?(claim|passages)|\|)", lambda m: "‹" + m.group(0)[1:], text, flags=re.I)
+
+
+STAGE = Stage(
+    "verify",
+    prompts=("verify", "verify_input"),
+    system=lambda _ctx: ("verify",),
+    flags=(
+        Flag(
+            "verify",
+            "Check each fact against the article (one more call); mark it verified, uncertain "
+            "or unsupported, and write the analysis without the unsupported.",
+        ),
+    ),
+)

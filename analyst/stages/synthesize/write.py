@@ -11,34 +11,15 @@ from collections.abc import Sequence
 from analyst.errors import ModelOutputError
 from analyst.model.ask import Calls, ask
 from analyst.model.seam import OutputSchema
-from analyst.schema import (
-    Fact,
-    Fixes,
-    Interpretation,
-    Note,
-    SentenceChoice,
-    Summary,
-    Synthesis,
-    strict_json_schema,
-)
-from analyst.stages import compose, extract, gates
+from analyst.schema import Fact, Note
+from analyst.stages import extract
 from analyst.stages.context import Context, escape
+from analyst.stages.extract import SentenceChoice
+from analyst.stages.replies import strict_json_schema
+from analyst.stages.synthesize import compose, gates
+from analyst.stages.synthesize.replies import Fixes, Interpretation, Summary, Synthesis
 from analyst.text.sentences import Sentence
 
-PROMPTS = (
-    "system",
-    "article",
-    "synthesize_facts",
-    "notes",
-    "summarize",
-    "summarize_input",
-    "summarize_sentences",
-    "summarize_sentences_input",
-    "synthesize",
-    "synthesize_input",
-    "synthesis_gate",
-    "synthesis_gate_input",
-)
 # Languages whose words have a lower case in a-z, where an implication can be held to begin with
 # one (see interpretation_schema).
 CASED = frozenset("en fr es it pt nl de sv da no nb fi pl cs ro hu tr id ca".split())

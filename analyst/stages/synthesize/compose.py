@@ -23,7 +23,8 @@ import calendar
 import re
 from collections.abc import Sequence
 
-from analyst.schema import COMPUTED_KINDS, AnalysisParts, CitedText, Fact, Note, Part
+from analyst.schema import COMPUTED_KINDS, Fact, Note
+from analyst.stages.synthesize.replies import AnalysisParts, CitedText, Part
 from analyst.text.figures import amount, pct
 
 # The order computed notes are told in: what does not add up first, then the whole and its

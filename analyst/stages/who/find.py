@@ -36,18 +36,10 @@ import re
 
 from analyst.errors import ModelOutputError
 from analyst.model.ask import Calls, ask
-from analyst.schema import (
-    Entity,
-    Event,
-    NameKinds,
-    Relation,
-    Report,
-    RolesAgain,
-    WhoWhen,
-    strict_json_schema,
-)
+from analyst.schema import Entity, Event, Relation, Report
 from analyst.stages.context import Context, escape
-from analyst.stages.who_checks import (
+from analyst.stages.replies import strict_json_schema
+from analyst.stages.who.checks import (
     PERSON_TITLE,
     events_in,
     is_alias,
@@ -56,9 +48,9 @@ from analyst.stages.who_checks import (
     same_role,
     titles_of,
 )
+from analyst.stages.who.replies import NameKinds, RolesAgain, WhoWhen
 from analyst.text.names import repeated, same_name
 
-PROMPTS = ("who", "who_input", "who_roles", "who_roles_input", "who_more", "who_more_input")
 ROLES_PER_ENTITY = 3  # the call's 2, and one more a re-ask may find
 MAX_ENTITIES = 12  # the call's 8, and those the names call adds
 ASK_NAMES = 8  # left-out names the names call sorts, at most

@@ -25,7 +25,6 @@ from analyst.stages.context import Context
 from analyst.text import ahead, amounts, dates, figures, perspective, speech
 from analyst.text.perspective import Derived
 
-PROMPTS = ("notes",)
 # Most notes of one kind a report carries: an article with 60 figures is not 60 notes.
 MOST = {"quote": 12, "claim": 8, "tension": 4, "watch": 8, "pending": 4}
 # What an article can give nothing of (``Report.notes_absent``; the views say it in words).

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from analyst.schema import Fact, Synthesis
+from analyst.schema import Fact
+from analyst.stages.synthesize.replies import Synthesis
 from analyst.text import split
 from analyst.text.quotes import absent_names
 from analyst.text.support import content_words, stemmed_overlap

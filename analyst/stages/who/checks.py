@@ -17,8 +17,9 @@ import re
 from collections.abc import Sequence
 
 from analyst.article import Kind
-from analyst.schema import Entity, Event, Relation, RelationKind, Role, WhoWhen
+from analyst.schema import Entity, Event, Relation, RelationKind, Role
 from analyst.stages.context import Context
+from analyst.stages.who.replies import WhoWhen
 from analyst.text import dates
 from analyst.text.quotes import absent_names
 from analyst.text.sentences import Sentence
