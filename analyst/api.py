@@ -15,10 +15,11 @@ from os import PathLike
 from analyst.article import Article
 from analyst.errors import ConfigError, InputError
 from analyst.files import as_path, display, read_bytes
+from analyst.model.seam import Client
 from analyst.reading.fetch import fetch, is_url
 from analyst.schema import Report
 from analyst.secrets import redact_url
-from analyst.session import Client, Session, StageCallback
+from analyst.session import Session, StageCallback
 from analyst.settings import Settings
 
 

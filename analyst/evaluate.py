@@ -29,9 +29,10 @@ from typing import TYPE_CHECKING, Any
 from analyst.article import Kind
 from analyst.errors import AnalystError, ConfigError, InputError
 from analyst.files import display
+from analyst.model.seam import Client
 from analyst.quality import ProofFigures, proof_figures
 from analyst.reading.clean import no_surrogates, read_article
-from analyst.session import Client, Session
+from analyst.session import Session
 from analyst.settings import Settings
 from analyst.text.split import sentences
 

@@ -20,8 +20,15 @@ from analyst.article import Article
 from analyst.model import drive
 from analyst.model.ask import Calls
 from analyst.model.cache import CallCache
-from analyst.model.clients import ModelClient, make_client
-from analyst.model.seam import AsyncChatClient, ChatClient, ClientInfo, Deferred, close_client
+from analyst.model.clients import make_client
+from analyst.model.seam import (
+    ChatClient,
+    Client,
+    ClientInfo,
+    Deferred,
+    ModelClient,
+    close_client,
+)
 from analyst.model.usage import Meter
 from analyst.pipeline import fit_input, report_calls
 from analyst.prompts import Prompts
@@ -30,7 +37,6 @@ from analyst.schema import Report
 from analyst.settings import Settings
 
 R = TypeVar("R")
-Client = ChatClient | AsyncChatClient
 StageCallback = Callable[[str], None]
 CACHE_FILE = "calls.sqlite"
 

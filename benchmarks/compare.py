@@ -44,13 +44,14 @@ from analyst.evaluate import lead3, rouge  # noqa: E402
 from analyst.model import drive  # noqa: E402
 from analyst.model.ask import AskPolicy, Calls, ask  # noqa: E402
 from analyst.model.cache import CallCache  # noqa: E402
-from analyst.model.clients import ModelClient, make_client  # noqa: E402
+from analyst.model.clients import make_client  # noqa: E402
 from analyst.model.seam import (  # noqa: E402
     ChatClient,
     ChatRequest,
     ClientInfo,
     Completion,
     Message,
+    ModelClient,  # noqa: E402
     OutputSchema,
 )
 from analyst.model.usage import Meter  # noqa: E402

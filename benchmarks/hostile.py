@@ -134,7 +134,7 @@ def _second_pass() -> Totals:
         test_cache,
         test_digest,
         test_feeds,
-        test_openai_client,
+        test_openai_chat,
         test_render,
         test_serve,
     )
@@ -190,7 +190,7 @@ def _second_pass() -> Totals:
             c, test_serve.test_fields_are_capped_and_option_spellings_share_a_session
         ),
         "a short API key": lambda d, s, c: (
-            test_openai_client.test_a_short_key_is_no_secret_and_the_reply_is_not_rewritten(
+            test_openai_chat.test_a_short_key_is_no_secret_and_the_reply_is_not_rewritten(
                 s, "the"
             )
         ),

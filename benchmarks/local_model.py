@@ -44,12 +44,13 @@ sys.path.insert(0, str(ROOT))
 from analyst import Settings, summarize_folder, summarize_text  # noqa: E402
 from analyst.model import drive, local  # noqa: E402
 from analyst.model.ask import AskPolicy, ask  # noqa: E402
-from analyst.model.clients import ModelClient, make_client  # noqa: E402
+from analyst.model.clients import make_client  # noqa: E402
 from analyst.model.seam import (  # noqa: E402
     ChatRequest,
     ClientInfo,
     Completion,
     Message,
+    ModelClient,  # noqa: E402
     OutputSchema,
 )
 from analyst.model.usage import Meter  # noqa: E402

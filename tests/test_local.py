@@ -206,7 +206,7 @@ def test_a_new_server_starts_from_what_the_last_one_read(tmp_path: Path) -> None
     # Every call begins with the same system text; the next process's server restores the
     # slot the last one saved on stopping, so it does not compute that text again. Streamed
     # replies from the real server still carry their usage and llama.cpp's timings.
-    from analyst.model.openai_client import OpenAIChatClient
+    from analyst.model.openai import OpenAIChatClient
     from analyst.model.seam import ChatRequest, OutputSchema
     from analyst.prompts import Prompts
 

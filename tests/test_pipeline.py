@@ -362,7 +362,7 @@ def test_extraction_asks_for_copying_and_the_embedded_client_drops_the_repeat_pe
     server: FakeOpenAIServer, bridge: str
 ) -> None:
     from analyst.model.clients import COPYING_SAMPLING, LOCAL_SAMPLING
-    from analyst.model.openai_client import OpenAIChatClient
+    from analyst.model.openai import OpenAIChatClient
 
     client = OpenAIChatClient(
         model="m",

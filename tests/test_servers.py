@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from analyst import Settings, summarize_text
 from analyst.cli import app
 from analyst.errors import ModelServerError
-from analyst.model.openai_client import OpenAIChatClient
+from analyst.model.openai import OpenAIChatClient
 from analyst.model.seam import ChatRequest, OutputSchema
 from tests.conftest import EXAMPLES
 from tests.fakeserver import FakeOpenAIServer, error

@@ -51,13 +51,13 @@ from analyst.batch.slots import Gate, Slots
 from analyst.errors import AnalystError, ConfigError, InputError, ModelServerError, describe
 from analyst.files import as_path, display, read_bytes, write_atomic
 from analyst.model.drive import Withdrawn
-from analyst.model.seam import Deferred
+from analyst.model.seam import Client, Deferred
 from analyst.model.usage import Meter, Pool
 from analyst.output import FORMATS
 from analyst.output.html import index_card, to_index
 from analyst.reading.fetch import Fetched, is_url
 from analyst.schema import Report, Usage
-from analyst.session import Client, Session
+from analyst.session import Session
 from analyst.settings import Settings
 
 # Requests in flight against a remote server when not told otherwise.

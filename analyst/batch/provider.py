@@ -37,7 +37,7 @@ from analyst.model.cache import call_key
 from analyst.model.seam import BatchState, ChatRequest, ClientInfo, Completion, Deferred
 
 if TYPE_CHECKING:
-    from analyst.model.openai_client import OpenAIChatClient
+    from analyst.model.openai import OpenAIChatClient
     from analyst.settings import Settings
 
 # --stage names and the schemas of their requests.

@@ -14,6 +14,7 @@ from analyst.batch.folders import mirror
 from analyst.batch.manifest import Row
 from analyst.files import display, write_atomic
 from analyst.output import FORMATS
+from analyst.pipeline import STAGES
 from analyst.prompts import Prompts
 from analyst.schema import SCHEMA_VERSION, Report, Usage
 from analyst.settings import Settings
@@ -98,8 +99,8 @@ def describe_config(settings: Settings, prompts: Prompts, identity: str) -> dict
         "temperature": s.temperature,
         "repairs": s.repairs,
         "keep_ungrounded": s.keep_ungrounded,
-        "verify": s.verify,
-        "who": s.who,
+        # What the stages let a user choose (their flags): each changes what a report says.
+        **{f.setting: getattr(s, f.setting) for stage in STAGES for f in stage.flags},
         "language": s.language,
         "include_text": s.include_text,
         "max_input_tokens": s.max_input_tokens,

@@ -21,6 +21,7 @@ import typer
 
 from analyst import errors
 from analyst.files import printable
+from analyst.pipeline import STAGES
 from analyst.secrets import redact_text
 from analyst.settings import Settings
 
@@ -106,30 +107,6 @@ SHARED: dict[str, tuple[inspect.Parameter, str | None]] = {
         MODEL,
         "--prompts",
     ),
-    "evidence": _flag(
-        "evidence",
-        OptStr,
-        "How facts show their evidence: sentence (the model cites a numbered sentence; "
-        "default) or quote (it copies a passage, which analyst locates).",
-        OUTPUT,
-        "--evidence",
-    ),
-    "fact_text": _flag(
-        "fact_text",
-        OptStr,
-        "What a fact's text is: sentence (the sentence the model cites by number: a few tokens "
-        "a fact), written (the model writes it), auto (sentence on the embedded model; default).",
-        OUTPUT,
-        "--fact-text",
-    ),
-    "summary": _flag(
-        "summary",
-        OptStr,
-        "The summary: sentences (the article's own, picked by number), written (by the model), "
-        "auto (sentences on the embedded model; default).",
-        OUTPUT,
-        "--summary",
-    ),
     "stream": _flag(
         "stream",
         bool | None,
@@ -138,40 +115,12 @@ SHARED: dict[str, tuple[inspect.Parameter, str | None]] = {
         MODEL,
         "--stream/--no-stream",
     ),
-    "verify": _flag(
-        "verify",
-        bool,
-        "Check each fact against the article (one more call); mark it verified, uncertain or "
-        "unsupported, and write the analysis without the unsupported.",
-        OUTPUT,
-        default=False,
-    ),
-    "who": _flag(
-        "who",
-        bool,
-        "Add who's who (people and organisations, with the roles the article gives them) and "
-        "the timeline (dated events), each proved by a sentence: one more call.",
-        OUTPUT,
-        "--who",
-        default=False,
-    ),
-    "analysis": _flag(
-        "analysis",
-        OptStr,
-        "Who writes the implications and the AI Analysis: composed (analyst, from the notes "
-        "it computes and the facts), model (the model, citing them), auto (composed on the "
-        "embedded model; default).",
-        OUTPUT,
-        "--analysis",
-    ),
-    "background": _flag(
-        "background",
-        bool | None,
-        "Keep what the model says from its own knowledge, marked as background (default: kept, "
-        "except on the embedded model).",
-        OUTPUT,
-        "--background/--no-background",
-    ),
+    # What the stages add (their declarations: analyst.pipeline.STAGES).
+    **{
+        f.setting: _flag(f.setting, f.kind, f.help, OUTPUT, *f.decls, default=f.default)
+        for stage in STAGES
+        for f in stage.flags
+    },
     "keep_ungrounded": _flag(
         "keep_ungrounded",
         bool,

@@ -21,11 +21,11 @@ from analyst.digest.write import judge, write
 from analyst.errors import ConfigError, InputError
 from analyst.files import as_path, display, read_bytes
 from analyst.model.ask import AskPolicy, Calls
-from analyst.model.seam import ClientInfo
+from analyst.model.seam import Client, ClientInfo
 from analyst.model.usage import Meter
 from analyst.prompts import Prompts
 from analyst.schema import Report
-from analyst.session import Client, Session
+from analyst.session import Session
 from analyst.settings import Settings
 from analyst.text.tokens import get_encoder
 

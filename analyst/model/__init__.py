@@ -1,7 +1,7 @@
 """The model layer: the seam (``ChatRequest`` → ``Completion``), the clients behind it (the openai
 SDK, the embedded llama.cpp server), the call cache, the bounded re-ask, usage, and the drivers."""
 
-from analyst.model.clients import ModelClient, make_batch_api, make_client
+from analyst.model.clients import make_batch_api, make_client
 from analyst.model.seam import (
     AsyncChatClient,
     ChatClient,
@@ -10,6 +10,7 @@ from analyst.model.seam import (
     Completion,
     Deferred,
     Message,
+    ModelClient,
     OutputSchema,
     StructuredMode,
 )

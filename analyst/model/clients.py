@@ -5,36 +5,16 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from analyst.errors import ConfigError, ModelServerError
-from analyst.model.seam import ChatRequest, ClientInfo, Completion
+from analyst.model.seam import ChatRequest, ClientInfo, Completion, ModelClient
 from analyst.model.throttle import Throttle
 from analyst.settings import Settings
 
 if TYPE_CHECKING:
-    from analyst.model.openai_client import OpenAIChatClient
+    from analyst.model.openai import OpenAIChatClient
     from analyst.model.servers import Survey  # (it imports httpx2: only when a server is asked)
-
-
-class ModelClient(Protocol):
-    """What ``make_client`` returns: driven both ways, and closed by whoever made it."""
-
-    @property
-    def info(self) -> ClientInfo: ...
-
-    def complete(self, request: ChatRequest) -> Completion: ...
-
-    async def acomplete(self, request: ChatRequest) -> Completion: ...
-
-    @property
-    def throttle(self) -> Throttle: ...
-
-    async def asurvey(self) -> Survey: ...
-
-    def close(self) -> None: ...
-
-    async def aclose(self) -> None: ...
 
 
 NO_BACKEND = (
@@ -83,7 +63,7 @@ def make_batch_api(settings: Settings, *, contact: bool = True) -> OpenAIChatCli
     if not contact:
         if not settings.model_name:
             raise ConfigError("name the model the batch will run with --model")
-        from analyst.model.openai_client import OpenAIChatClient
+        from analyst.model.openai import OpenAIChatClient
 
         backend = "openai" if settings.backend == "openai" else "openai-compatible"
         # Never contacted: the placeholder address only satisfies the SDK's constructor.
@@ -100,7 +80,7 @@ def make_batch_api(settings: Settings, *, contact: bool = True) -> OpenAIChatCli
 
 
 def _remote(settings: Settings, model: str, throttle: Throttle | None = None) -> OpenAIChatClient:
-    from analyst.model.openai_client import OpenAIChatClient
+    from analyst.model.openai import OpenAIChatClient
 
     return OpenAIChatClient(
         model=model,
@@ -119,7 +99,7 @@ def _remote(settings: Settings, model: str, throttle: Throttle | None = None) ->
 
 
 def _local(settings: Settings, throttle: Throttle | None = None) -> OpenAIChatClient:
-    from analyst.model.openai_client import OpenAIChatClient
+    from analyst.model.openai import OpenAIChatClient
 
     return OpenAIChatClient(
         model=settings.model_name,

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol, TypedDict, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict, runtime_checkable
 
 
 class Message(TypedDict):
@@ -29,6 +29,11 @@ class StructuredMode(StrEnum):
     JSON_SCHEMA = "json_schema"  # the server enforces the schema
     JSON_OBJECT = "json_object"  # the server guarantees JSON; the schema is in the prompt
     PROMPT = "prompt"  # only the prompt asks for JSON; analyst extracts it from the text
+
+
+if TYPE_CHECKING:
+    from analyst.model.servers import Survey  # (it imports httpx2)
+    from analyst.model.throttle import Throttle
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +155,27 @@ class AsyncChatClient(Protocol):
     async def acomplete(self, request: ChatRequest) -> Completion | Deferred:
         """Send the request and return the model's reply."""
         ...
+
+
+class ModelClient(ChatClient, AsyncChatClient, Protocol):
+    """What ``make_client`` returns: driven both ways, never deferred (so ``acomplete`` answers
+    a ``Completion``), sharing its ``Throttle`` with whoever sizes a batch, able to say what its
+    server is, and closed by whoever made it."""
+
+    async def acomplete(self, request: ChatRequest) -> Completion: ...
+
+    @property
+    def throttle(self) -> Throttle: ...
+
+    async def asurvey(self) -> Survey: ...
+
+    def close(self) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+
+# Any client a ``Session`` can drive.
+Client = ChatClient | AsyncChatClient
 
 
 @dataclass(frozen=True, slots=True)

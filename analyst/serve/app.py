@@ -34,7 +34,7 @@ from analyst.errors import ConfigError, InputError
 from analyst.output.html import render, to_html
 from analyst.schema import Report
 from analyst.serve.guard import Guard
-from analyst.serve.jobs import OPTIONS, Ask, Full, Job, Jobs
+from analyst.serve.jobs import OPTIONS, SWITCHES, Ask, Full, Job, Jobs
 from analyst.serve.openapi import openapi_document
 from analyst.serve.protocol import (
     BODY_SECONDS,
@@ -44,8 +44,6 @@ from analyst.serve.protocol import (
     quiet_errors,
 )
 from analyst.settings import Settings
-
-_FLAGS = ("who", "verify", "keep_ungrounded")
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -104,7 +102,7 @@ def _options(fields: dict[str, Any]) -> dict[str, Any]:
         value = fields.get(name)
         if value is None or value == "":
             continue
-        options[name] = _truthy(value, name) if name in _FLAGS else str(value)
+        options[name] = _truthy(value, name) if name in SWITCHES else str(value)
     return {k: v for k, v in options.items() if v is not False}
 
 

@@ -21,12 +21,23 @@ from typing import Any, Literal
 
 from analyst.api import source_of_text, source_of_url
 from analyst.errors import AnalystError, ConfigError, describe
+from analyst.pipeline import STAGES
 from analyst.schema import Report
 from analyst.session import Session
 from analyst.settings import Settings
+from analyst.stages.contract import Flag
 
-# The options a request may set; the model, its server and the limits are the operator's.
-OPTIONS = ("who", "verify", "language", "keep_ungrounded", "analysis", "fact_text", "summary")
+
+def request_flags() -> tuple[Flag, ...]:
+    """The stages' flags a request may set (``Flag.per_request``)."""
+    return tuple(f for stage in STAGES for f in stage.flags if f.per_request)
+
+
+# The options a request may set: the report's language and whether to keep unproved facts, and
+# what the stages let a request choose. The model, its server and the limits are the operator's.
+OPTIONS = ("language", "keep_ungrounded", *(f.setting for f in request_flags()))
+# Those that are on or off.
+SWITCHES = ("keep_ungrounded", *(f.setting for f in request_flags() if f.switch))
 SESSIONS = 16  # sessions by options kept at once (each shares the one client and cache)
 Status = Literal["queued", "running", "done", "failed"]
 

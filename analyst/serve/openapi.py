@@ -5,39 +5,25 @@ from __future__ import annotations
 from typing import Any
 
 from analyst.schema import Report
+from analyst.serve.jobs import request_flags
 
 
 def openapi_document() -> dict[str, Any]:
     """The API's OpenAPI 3.1 description, with the Report's JSON Schema."""
     error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     report = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Report"}}}}
-    options = {
-        "who": {"type": "boolean", "description": "add who's who and the timeline"},
-        "verify": {"type": "boolean", "description": "verify each fact against the article"},
+    options: dict[str, Any] = {
         "language": {"type": "string", "description": "write the report in this language"},
         "keep_ungrounded": {
             "type": "boolean",
             "description": "keep facts whose quote was not found",
         },
-        "analysis": {
-            "type": "string",
-            "enum": ["auto", "composed", "model"],
-            "description": "who writes the implications and the AI Analysis: analyst from its "
-            "notes (composed), the model (model), or composed on the embedded model (auto)",
-        },
-        "fact_text": {
-            "type": "string",
-            "enum": ["auto", "sentence", "written"],
-            "description": "a fact's text: the sentence the model cites (sentence), the model's "
-            "words (written), or sentence on the embedded model (auto)",
-        },
-        "summary": {
-            "type": "string",
-            "enum": ["auto", "sentences", "written"],
-            "description": "the summary: the article's sentences picked by number (sentences), "
-            "written by the model (written), or sentences on the embedded model (auto)",
-        },
     }
+    for flag in request_flags():
+        option: dict[str, Any] = {"type": "boolean" if flag.switch else "string"}
+        if flag.choices:
+            option["enum"] = list(flag.choices)
+        options[flag.setting] = {**option, "description": flag.brief or flag.help}
     ask: dict[str, Any] = {
         "type": "object",
         "description": "exactly one of text, url (or, as a form, file)",

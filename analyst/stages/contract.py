@@ -25,7 +25,8 @@ class Flag:
     ``kind`` is the flag's type as typer reads it (``bool`` a switch, ``bool | None`` a
     ``--x/--no-x`` pair, ``str | None`` a value); ``decls`` its spellings (default
     ``--<setting>``). ``per_request``: ``analyst serve`` takes it as a request's option.
-    ``decides_report``: a batch redoes a report made with another value.
+    Every stage flag decides what a report says: a batch redoes a report made with another
+    value. ``choices`` and ``brief`` describe it in ``analyst serve``'s OpenAPI document.
     """
 
     setting: str
@@ -34,7 +35,13 @@ class Flag:
     decls: tuple[str, ...] = ()
     default: Any = False
     per_request: bool = True
-    decides_report: bool = True
+    choices: tuple[str, ...] = ()
+    brief: str = ""
+
+    @property
+    def switch(self) -> bool:
+        """Whether it is on or off (a request's option is then a boolean)."""
+        return self.kind is bool
 
 
 def _no_tasks(_ctx: Context) -> tuple[str, ...]:

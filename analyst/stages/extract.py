@@ -270,7 +270,6 @@ STAGE = Stage(
             decls=("--evidence",),
             default=None,
             per_request=False,
-            decides_report=False,
         ),
         Flag(
             "fact_text",
@@ -280,7 +279,11 @@ STAGE = Stage(
             kind=str | None,
             decls=("--fact-text",),
             default=None,
-            decides_report=False,
+            choices=("auto", "sentence", "written"),
+            brief=(
+                "a fact's text: the sentence the model cites (sentence), the model's words "
+                "(written), or sentence on the embedded model (auto)"
+            ),
         ),
     ),
 )

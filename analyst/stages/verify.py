@@ -252,6 +252,7 @@ STAGE = Stage(
             "verify",
             "Check each fact against the article (one more call); mark it verified, uncertain "
             "or unsupported, and write the analysis without the unsupported.",
+            brief="verify each fact against the article",
         ),
     ),
 )

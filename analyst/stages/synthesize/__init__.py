@@ -43,7 +43,11 @@ STAGE = Stage(
             kind=str | None,
             decls=("--summary",),
             default=None,
-            decides_report=False,
+            choices=("auto", "sentences", "written"),
+            brief=(
+                "the summary: the article's sentences picked by number (sentences), written by "
+                "the model (written), or sentences on the embedded model (auto)"
+            ),
         ),
         Flag(
             "analysis",
@@ -53,7 +57,11 @@ STAGE = Stage(
             kind=str | None,
             decls=("--analysis",),
             default=None,
-            decides_report=False,
+            choices=("auto", "composed", "model"),
+            brief=(
+                "who writes the implications and the AI Analysis: analyst from its notes "
+                "(composed), the model (model), or composed on the embedded model (auto)"
+            ),
         ),
         Flag(
             "background",
@@ -63,7 +71,6 @@ STAGE = Stage(
             decls=("--background/--no-background",),
             default=None,
             per_request=False,
-            decides_report=False,
         ),
     ),
 )

@@ -29,6 +29,7 @@ STAGE = Stage(
             "Add who's who (people and organisations, with the roles the article gives them) "
             "and the timeline (dated events), each proved by a sentence: one more call.",
             decls=("--who",),
+            brief="add who's who and the timeline",
         ),
     ),
     view="analyst.stages.who.view",

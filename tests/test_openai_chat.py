@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from analyst.errors import AuthenticationError, ModelServerError, UnknownModelError
-from analyst.model.openai_client import OpenAIChatClient
+from analyst.model.openai import OpenAIChatClient
 from analyst.model.seam import ChatRequest, Message, OutputSchema, StructuredMode
 from tests.fakeserver import FakeOpenAIServer, error, reply
 
