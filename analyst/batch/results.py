@@ -43,6 +43,7 @@ class BatchResult:
     manifest: Path | None = None
     concurrency: int = 0  # requests in flight at most (the server's slots, or as asked)
     concurrency_why: str = ""
+    exported: int | None = None  # requests written to --export-batch's file
 
     @property
     def failed_count(self) -> int:

@@ -3,7 +3,6 @@ batches."""
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from dataclasses import replace
 from enum import StrEnum
@@ -15,9 +14,9 @@ from rich.console import Console
 from rich.markup import escape
 
 from analyst import errors
-from analyst.batch import BatchResult, asummarize_folder
+from analyst.batch import BatchResult
 from analyst.batch.items import WebOptions
-from analyst.batch.provider import ExportClient, open_client
+from analyst.batch.plan import BatchPlan, check, run_batch
 from analyst.cli.options import (
     BATCH,
     ENGINES,
@@ -32,7 +31,6 @@ from analyst.cli.options import (
 from analyst.cli.progress import BatchProgress, summary_table
 from analyst.files import printable
 from analyst.model.local import log_file
-from analyst.reading.fetch import is_url
 from analyst.settings import Settings
 
 
@@ -218,81 +216,39 @@ def batch(
         )
         if max_items is not None and max_items < 1:
             raise errors.ConfigError("--max-items must be at least 1")
-        web_input = folder == "-" or is_url(folder) or Path(folder).is_file()
-        if base_url:
-            settings = replace(settings, base_url=base_url[0])
-        if verbose and settings.uses_local:
+        plan = BatchPlan(
+            folder=folder,
+            out_dir=output,
+            settings=settings,
+            base_urls=base_url or [],
+            engine=engine.value,
+            formats=formats,
+            pattern=glob,
+            retry_failed=retry_failed,
+            force=force,
+            concurrency=concurrency,
+            budget_tokens=batch_budget_tokens,
+            workers=workers,
+            ray_address=ray_address,
+            submit=submit.value if submit else None,
+            export_batch=export_batch,
+            stage=stage.value if stage else None,
+            import_batch=import_batch or [],
+            poll_seconds=poll_seconds,
+            web_options=web_options,
+        )
+        check(plan)
+        served = replace(settings, base_url=base_url[0]) if base_url else settings
+        if verbose and served.uses_local:
             print(f"analyst: embedded server log: {log_file(settings.cache_dir)}", file=sys.stderr)
-        if len(base_url or []) > 1 and engine is not Engine.ray:
-            raise errors.ConfigError("several --base-url need --engine ray")
-        provider = bool(submit or export_batch or import_batch)
-        if engine is Engine.ray:
-            if provider:
-                raise errors.ConfigError("provider batches run with --engine local")
-            if web_input:
-                raise errors.ConfigError("URL lists and feeds run with --engine local")
-            if batch_budget_tokens is not None:
-                raise errors.ConfigError(
-                    "--batch-budget-tokens runs with --engine local (--budget-tokens, per "
-                    "article, works with both)"
-                )
-            from analyst.batch.ray_engine import run_ray
-
-            with BatchProgress(err) as progress:
-                result = run_ray(
-                    Path(folder),
-                    out_dir=output,
-                    settings=settings,
-                    base_urls=base_url or [],
-                    formats=formats,
-                    pattern=glob,
-                    retry_failed=retry_failed,
-                    force=force,
-                    workers=workers,
-                    concurrency=concurrency or 4,
-                    address=ray_address,
-                    on_event=progress,
-                )
-            _batch_exit(result, batch_budget_tokens)
-            return
-        client = None
-        if provider:
-            client = open_client(
-                settings,
-                output,
-                submit=submit.value if submit else None,
-                export=export_batch is not None,
-                stage=stage.value if stage else None,
-                imports=import_batch or [],
-                poll_seconds=poll_seconds,
+        with BatchProgress(err) as progress:
+            result = run_batch(
+                plan,
+                on_event=progress,
                 on_progress=lambda message: err.print(f"analyst: {escape(message)}"),
             )
-
-        async def run() -> BatchResult:
-            try:
-                return await asummarize_folder(
-                    folder,
-                    out_dir=output,
-                    settings=settings,
-                    client=client,
-                    concurrency=concurrency,
-                    formats=formats,
-                    pattern=glob,
-                    retry_failed=retry_failed,
-                    force=force,
-                    budget_tokens=batch_budget_tokens,
-                    on_event=progress,
-                    web_options=web_options,
-                )
-            finally:
-                if client is not None:  # on this loop: its async connections live here
-                    await client.aclose()
-
-        with BatchProgress(err) as progress:
-            result = asyncio.run(run())
-        if isinstance(client, ExportClient) and export_batch is not None:
-            written = client.write(export_batch)
-            print(f"analyst: wrote {written} requests to {export_batch}", file=sys.stderr)
+        if result.exported is not None:
+            print(f"analyst: wrote {result.exported} requests to {export_batch}", file=sys.stderr)
     except errors.AnalystError as exc:
         fail(exc, verbose)
     _batch_exit(result, batch_budget_tokens)

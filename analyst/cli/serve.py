@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from analyst import errors
-from analyst.batch.local import LOCAL_SLOTS
+from analyst.batch.run import LOCAL_SLOTS
 from analyst.cli.options import REPORT_FLAGS, exit_codes, fail, settings_from
 from analyst.settings import Settings
 
