@@ -91,7 +91,7 @@ def extractive_responder(
     """Answer analyst's prompts without a model: quote sections, cite the facts given."""
     prompt = next(m["content"] for m in messages if m["role"] == "user")
     if schema.name == "judgements":
-        from analyst.text.support import overlap
+        from analyst.text.carries import overlap
 
         judgements = [
             {"claim": cid, "verdict": "supported" if overlap(claim, ctx) >= 0.8 else "unsupported"}

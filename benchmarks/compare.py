@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from analyst.article import Article  # noqa: E402
-from analyst.evaluate import lead3, rouge  # noqa: E402
+from analyst.evaluation.articles import lead3, rouge  # noqa: E402
 from analyst.model import drive  # noqa: E402
 from analyst.model.ask import AskPolicy, Calls, ask  # noqa: E402
 from analyst.model.cache import CallCache  # noqa: E402

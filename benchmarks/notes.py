@@ -142,7 +142,7 @@ def _everything() -> list[tuple[str, str]]:
 
 def computed(articles: list[tuple[str, str]]) -> None:
     """Every computed note of ``articles``, with its sentences and whether it recomputes."""
-    from analyst.quality import recomputes
+    from analyst.evaluation.proof import recomputes
 
     count = 0
     for name, text in articles:

@@ -3,9 +3,9 @@
     analyst batch articles/ -o reports/ --format json
     python benchmarks/proof.py articles/ reports/ [--references bbc_news.jsonl]
 
-Over all the reports: the figures of ``analyst.quality`` (the ones ``analyst eval`` gives per
-article), ROUGE-1 of the summary and of lead-3 against the reference when one is given, model
-calls, prompt tokens and those read from the server's prompt cache, and seconds.
+Over all the reports: the figures of ``analyst.evaluation.proof`` (the ones ``analyst eval``
+gives per article), ROUGE-1 of the summary and of lead-3 against the reference when one is
+given, model calls, prompt tokens and those read from the server's prompt cache, and seconds.
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from analyst.quality import proof_figures  # noqa: E402
+from analyst.evaluation.proof import proof_figures  # noqa: E402
 from analyst.reading.formats import load_article  # noqa: E402
 from analyst.schema import Report  # noqa: E402
 
 
 def figures(report: Report, text: str, *, who: bool = False) -> dict[str, float | int]:
-    """The counts of one report (``analyst.quality``, as ``analyst eval`` reports them)."""
+    """The counts of one report (``analyst.evaluation.proof``, as ``analyst eval`` reports them)."""
     found = proof_figures(report, load_article(text).text, who=who)
     return {
         "facts": found.facts,
@@ -87,7 +87,7 @@ def main() -> None:
         rows.append(figures(report, text, who=args.who))
         reference = references.get(article.stem)
         if reference:
-            from analyst.evaluate import lead3, rouge
+            from analyst.evaluation.articles import lead3, rouge
 
             rouge1.append(
                 (

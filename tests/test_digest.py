@@ -18,9 +18,10 @@ import analyst
 from analyst import Report, Settings, summarize_text
 from analyst.cli import app
 from analyst.digest import load_reports
+from analyst.digest.briefing import Digest
 from analyst.digest.match import key, weigh
-from analyst.digest.merge import Given, merge, same_entity
-from analyst.digest.schema import Digest
+from analyst.digest.merge import Given, merge
+from analyst.digest.people import same_entity
 from analyst.errors import InputError
 from analyst.model.seam import Message, OutputSchema
 from analyst.output import digest as views

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from analyst.cli import app
 from analyst.errors import InputError
-from analyst.evaluate import ArticleScore, EvalResult, lead3, load_articles, rouge
+from analyst.evaluation.articles import ArticleScore, EvalResult, lead3, load_articles, rouge
 from tests.conftest import EXAMPLES
 from tests.fakeserver import FakeOpenAIServer
 

@@ -98,3 +98,17 @@ def test_a_stage_renders_only_the_prompts_it_declares() -> None:
         }
         stray = rendered - set(stage.prompts) - shared
         assert not stray, f"stage {stage.name} renders {sorted(stray)} without declaring them"
+
+
+def test_every_package_ships_in_the_wheel() -> None:
+    """A package missing from pyproject.toml's list works from a checkout and is absent from
+    a plain ``pip install .``."""
+    import tomllib
+
+    listed = set(
+        tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"][
+            "packages"
+        ]
+    )
+    found = {".".join(p.parent.relative_to(ROOT).parts) for p in PACKAGE.rglob("__init__.py")}
+    assert found <= listed, f"not in [tool.setuptools] packages: {sorted(found - listed)}"

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from analyst import Settings, summarize_text
+from analyst.evaluation.proof import proof_figures, recomputes
 from analyst.output.plain import to_markdown
-from analyst.quality import proof_figures, recomputes
 from analyst.schema import COMPUTED_KINDS, Report
 from analyst.stages.synthesize import gates
 from analyst.testing import FakeChatClient, extractive_responder

@@ -23,7 +23,7 @@ from analyst import (
     summarize_folder,
 )
 from analyst.cli import app
-from analyst.evaluate import rouge
+from analyst.evaluation.articles import rouge
 from analyst.prompts import Prompts
 from analyst.testing import FakeChatClient, extractive_responder
 from tests.conftest import EXAMPLES, ROOT

@@ -8,9 +8,9 @@ from analyst.reading.clean import read_article
 from analyst.stages.synthesize import gates
 from analyst.stages.verify import fact_context
 from analyst.text import split
+from analyst.text.carries import passage
 from analyst.text.sections import build_sections
 from analyst.text.sentences import number
-from analyst.text.support import passage
 from analyst.text.tokens import get_encoder
 
 ENC = get_encoder("gpt-4o-mini", Path("/tmp/analyst-test-cache"))

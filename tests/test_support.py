@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from analyst import summarize_text
 from analyst.testing import FakeChatClient, passing_analysis
-from analyst.text.support import check, passage
+from analyst.text.carries import check, passage
 
 ARROYO = "City finance director Miguel Arroyo told the council that the bond will add about $38"
 SYNTH = {
@@ -76,7 +76,7 @@ def test_supported_facts_cost_no_reask(bridge: str) -> None:
 
 
 def test_the_proof_figures_count_what_a_reader_would_object_to(bridge: str) -> None:
-    from analyst.quality import proof_figures
+    from analyst.evaluation.proof import proof_figures
     from analyst.reading.formats import load_article
 
     source = load_article(bridge).text

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from analyst import Settings, summarize_text
 from analyst.cli import app
-from analyst.evaluate import auroc
+from analyst.evaluation.claims import auroc
 from analyst.model import drive
 from analyst.model.ask import AskPolicy
 from analyst.model.usage import Meter

@@ -302,7 +302,7 @@ def test_the_cli_takes_who(server: FakeOpenAIServer, tmp_path: Any) -> None:
 
 
 def test_eval_figures_count_what_the_passages_do_not_give() -> None:
-    from analyst.quality import proof_figures, recall
+    from analyst.evaluation.proof import proof_figures, recall
 
     report = _report()
     clean = proof_figures(report, ARTICLE)
@@ -323,7 +323,7 @@ def test_eval_figures_count_what_the_passages_do_not_give() -> None:
 
 
 def test_recall_is_counted_by_an_independent_reader() -> None:
-    from analyst.quality import named_often, proof_figures, recall
+    from analyst.evaluation.proof import named_often, proof_figures, recall
 
     names = named_often(ARTICLE)  # spaCy's small English pipeline (the eval extra)
     assert names is not None and "Eddie Wu" in names  # "Wu" alone counts as Eddie Wu
@@ -337,7 +337,7 @@ def test_recall_is_counted_by_an_independent_reader() -> None:
 
 
 def test_recall_matches_names_written_apart_and_initials() -> None:
-    from analyst.quality import recall
+    from analyst.evaluation.proof import recall
 
     report = _report()
     ids = {e.name: e for e in report.entities}

@@ -12,13 +12,8 @@ from rich.console import Console
 
 from analyst import errors
 from analyst.cli.options import INPUT, OUTPUT, exit_codes, fail, settings_from
-from analyst.evaluate import (
-    ArticleScore,
-    evaluate_articles,
-    evaluate_claims,
-    load_articles,
-    load_claims,
-)
+from analyst.evaluation.articles import ArticleScore, evaluate_articles, load_articles
+from analyst.evaluation.claims import evaluate_claims, load_claims
 from analyst.files import printable
 from analyst.secrets import redact_text
 from analyst.settings import Settings

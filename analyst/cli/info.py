@@ -70,7 +70,7 @@ def schema(
     ] = False,
 ) -> None:
     """Print the JSON Schema of the report (or, with --digest, of the digest)."""
-    from analyst.digest.schema import digest_json_schema
+    from analyst.digest.briefing import digest_json_schema
 
     found = digest_json_schema() if digest else report_json_schema()
     sys.stdout.write(json.dumps(found, indent=2) + "\n")

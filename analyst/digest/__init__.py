@@ -15,8 +15,8 @@ from os import PathLike
 
 from pydantic import ValidationError
 
+from analyst.digest.briefing import Digest, digest_json_schema
 from analyst.digest.merge import Given, assemble, merge, prepare
-from analyst.digest.schema import Digest, digest_json_schema
 from analyst.digest.write import judge, write
 from analyst.errors import ConfigError, InputError
 from analyst.files import as_path, display, read_bytes

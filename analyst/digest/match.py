@@ -38,8 +38,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from analyst.text.carries import content_words, stem
 from analyst.text.quotes import STOP
-from analyst.text.support import content_words, stem
 
 SAME_AT = 0.6
 CONTAINED_AT = 0.4

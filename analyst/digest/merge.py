@@ -9,35 +9,28 @@ merged first). Every pair weighed is kept as a ``Decision``.
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from rapidfuzz import fuzz
-
-from analyst.digest import match
-from analyst.digest.notes import across
-from analyst.digest.schema import (
+from analyst.digest import match, people
+from analyst.digest.briefing import (
     Contradiction,
     Decision,
     Digest,
     DigestArticle,
     DigestEntity,
-    DigestEvent,
-    DigestEventSource,
     DigestFact,
-    DigestRole,
     SourceQuote,
     Version,
 )
+from analyst.digest.notes import across
+from analyst.digest.people import item_number
 from analyst.schema import Fact, Report
-from analyst.text.names import initials
 
 Verdict = Literal["same", "contradicts", "apart"]
 How = Literal["rule", "model"]
-EVENT_ALIKE = 70  # rapidfuzz token_set_ratio of two events of the same date to be one
 
 
 @dataclass(frozen=True)
@@ -191,7 +184,7 @@ def assemble(matched: Matched, judged: Mapping[tuple[str, str], Verdict] | None 
             fact_of[i] = fid
         digest_facts.append(_digest_fact(fid, [facts[i] for i in members], dated))
     contradictions = _contradictions(decided, keys, index, fact_of)
-    entities, entity_of = _entities(articles, reports)
+    entities, entity_of = people.entities(articles, reports)
     stories = _stories(articles, digest_facts, contradictions, entities)
     named = {
         (a.id, f.id): {entity_of[(a.id, e)] for e in f.entities if (a.id, e) in entity_of}
@@ -204,7 +197,7 @@ def assemble(matched: Matched, judged: Mapping[tuple[str, str], Verdict] | None 
                 "story": stories[f.sources[0].article],
                 "entities": sorted(
                     set().union(*(named.get((s.article, s.fact), set()) for s in f.sources)),
-                    key=_number,
+                    key=item_number,
                 ),
             }
         )
@@ -217,7 +210,7 @@ def assemble(matched: Matched, judged: Mapping[tuple[str, str], Verdict] | None 
         facts=digest_facts,
         contradictions=contradictions,
         entities=entities,
-        timeline=_timeline(articles, reports, entity_of),
+        timeline=people.timeline(articles, reports, entity_of),
         implications=[],
         analysis=None,
         decisions=decisions,
@@ -233,10 +226,6 @@ def assemble(matched: Matched, judged: Mapping[tuple[str, str], Verdict] | None 
 
 LISTED_APART = 0.5  # a pair kept apart by rule is listed in ``decisions`` from this score up
 MOST_DECISIONS = 5000  # decisions listed at most; the rest are counted (``decisions_unlisted``)
-
-
-def _number(item_id: str) -> int:
-    return int(item_id[1:])
 
 
 def _articles(
@@ -324,7 +313,7 @@ def _contradictions(
         members_of[fid].append(i)
     found: list[Contradiction] = []
     seen: set[str] = set()
-    for start in sorted(links, key=_number):
+    for start in sorted(links, key=item_number):
         if start in seen:
             continue
         component, todo = [], [start]
@@ -335,7 +324,7 @@ def _contradictions(
             seen.add(fid)
             component.append(fid)
             todo += links[fid] - seen
-        component.sort(key=_number)
+        component.sort(key=item_number)
         kind = Counter(k for pair, k in kinds.items() if pair <= set(component)).most_common(1)[0][
             0
         ]
@@ -361,87 +350,6 @@ def _values(kind: str, keys: Sequence[match.Key]) -> set[str]:
         else:
             out |= {f"{family} {'+' if sign > 0 else '-'}" for family, sign in k.outcomes}
     return out
-
-
-def _entities(
-    articles: Sequence[DigestArticle], reports: Sequence[Report]
-) -> tuple[list[DigestEntity], dict[tuple[str, str], str]]:
-    """Entities of every report, names unified within a type (``same_name``)."""
-    found: list[tuple[str, str, str, list[str], list[DigestRole], str]] = []
-    for article, report in zip(articles, reports, strict=True):
-        for e in report.entities:
-            roles = [
-                DigestRole(
-                    text=r.text, article=article.id, evidence=r.evidence, start=r.start, end=r.end
-                )
-                for r in e.roles
-            ]
-            found.append((article.id, e.id, e.name, e.aliases, roles, e.type))
-    # Each group keeps its distinct names, and an index finds a name seen before at once:
-    # 2,000 reports naming the same five people compared every name with every member before.
-    groups: list[list[int]] = []
-    spelled: list[set[str]] = []
-    seen: dict[tuple[str, str], int] = {}
-    for i, (_, _, name, aliases, _, kind) in enumerate(found):
-        names = [name, *aliases]
-        at = next((seen[(kind, n)] for n in names if (kind, n) in seen), None)
-        if at is None:
-            at = next(
-                (
-                    g
-                    for g, group in enumerate(groups)
-                    if found[group[0]][5] == kind
-                    and any(same_entity(n, m, kind) for n in names for m in spelled[g])
-                ),
-                None,
-            )
-        if at is None:
-            groups.append([])
-            spelled.append(set())
-            at = len(groups) - 1
-        groups[at].append(i)
-        spelled[at].update(names)
-        for written_as in names:
-            seen.setdefault((kind, written_as), at)
-    groups.sort(key=lambda g: (-len({found[i][0] for i in g}), g[0]))
-    entities: list[DigestEntity] = []
-    entity_of: dict[tuple[str, str], str] = {}
-    for n, group in enumerate(groups, start=1):
-        nid = f"n{n}"
-        written = Counter(found[i][2] for i in group)
-        name = max(written, key=lambda w: (written[w], len(w)))
-        aliases = sorted({w for i in group for w in [found[i][2], *found[i][3]]} - {name})
-        for i in group:
-            entity_of[(found[i][0], found[i][1])] = nid
-        entities.append(
-            DigestEntity(
-                id=nid,
-                name=name,
-                type=found[group[0]][5],
-                aliases=aliases,
-                articles=sorted({found[i][0] for i in group}, key=_number),
-                roles=[r for i in group for r in found[i][4]],
-            )
-        )
-    return entities, entity_of
-
-
-def same_entity(a: str, b: str, kind: str) -> bool:
-    """Whether two names in different articles name one entity: the same letters ("TimeWarner",
-    "Time Warner"), one the other's initials ("BA"), a person's surname ("Wu", "Eddie Wu"), or
-    the same first word and every word of one in the other ("Alibaba", "Alibaba Group").
-    Stricter than within one article (``text.names.same_name``): "US" is not in "Business"."""
-    x, y = (" ".join(re.sub(r"['’]s\b", "", n).casefold().split()) for n in (a, b))
-    if x.replace(" ", "") == y.replace(" ", ""):
-        return True
-    if initials(a) == b.replace(".", "") or initials(b) == a.replace(".", ""):
-        return kind == "organisation"
-    short, long = sorted((x.split(), y.split()), key=len)
-    if not short or not set(short) <= set(long):
-        return False
-    if kind == "person":
-        return short[-1] == long[-1]
-    return short[0] == long[0]
 
 
 def _stories(
@@ -474,38 +382,5 @@ def _stories(
     members: dict[str, list[str]] = defaultdict(list)
     for a in articles:
         members[find(a.id)].append(a.id)
-    ranked = sorted(members.values(), key=lambda m: (-len(m), _number(m[0])))
+    ranked = sorted(members.values(), key=lambda m: (-len(m), item_number(m[0])))
     return {a: n for n, group in enumerate(ranked, start=1) for a in group}
-
-
-def _timeline(
-    articles: Sequence[DigestArticle],
-    reports: Sequence[Report],
-    entity_of: Mapping[tuple[str, str], str],
-) -> list[DigestEvent]:
-    events: list[DigestEvent] = []
-    for article, report in zip(articles, reports, strict=True):
-        for e in report.timeline:
-            source = DigestEventSource(
-                article=article.id, evidence=e.evidence, start=e.start, end=e.end
-            )
-            ids = sorted(
-                {entity_of[(article.id, x)] for x in e.entities if (article.id, x) in entity_of},
-                key=_number,
-            )
-            same = next(
-                (
-                    x
-                    for x in events
-                    if x.date == e.date and fuzz.token_set_ratio(x.event, e.event) >= EVENT_ALIKE
-                ),
-                None,
-            )
-            if same is not None:
-                same.sources.append(source)
-                same.entities = sorted(set(same.entities) | set(ids), key=_number)
-            else:
-                events.append(
-                    DigestEvent(date=e.date, event=e.event, entities=ids, sources=[source])
-                )
-    return sorted(events, key=lambda x: x.date)

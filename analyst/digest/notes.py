@@ -24,13 +24,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from analyst.digest.schema import Difference, DigestArticle, DigestNote, NoteSource, Side
+from analyst.digest.briefing import Difference, DigestArticle, DigestNote, NoteSource, Side
 from analyst.schema import COMPUTED_KINDS, Note, Report
 from analyst.text import amounts
+from analyst.text.carries import content_words, stem
 from analyst.text.figures import amount
 from analyst.text.perspective import plain
 from analyst.text.split import spans
-from analyst.text.support import content_words, stem
 
 SHARED_WORDS = 2  # words of what two amounts measure they must share to be one thing
 BLOCK = 64  # a word more items share than this proposes no pair (it says nothing of which)

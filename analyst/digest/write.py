@@ -19,8 +19,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from analyst.digest import match
-from analyst.digest.merge import Verdict
-from analyst.digest.schema import (
+from analyst.digest.briefing import (
     CitedPoint,
     Digest,
     DigestFact,
@@ -28,6 +27,7 @@ from analyst.digest.schema import (
     DigestWriting,
     StoryNotes,
 )
+from analyst.digest.merge import Verdict
 from analyst.model.ask import AskPolicy, Calls, ask
 from analyst.model.seam import ClientInfo, Message, OutputSchema
 from analyst.model.usage import Meter

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from analyst.digest.schema import Digest, DigestFact
+from analyst.digest.briefing import Digest, DigestFact
 from analyst.output.html import render
 from analyst.text.markdown import cites, md
 

@@ -31,7 +31,8 @@ from analyst.schema import Report
 from analyst.text.markdown import cites
 
 if TYPE_CHECKING:
-    from analyst.evaluate import ClaimsResult, EvalResult
+    from analyst.evaluation.articles import EvalResult
+    from analyst.evaluation.claims import ClaimsResult
 
 
 def to_rich(report: Report) -> RenderableType:
@@ -107,8 +108,8 @@ def eval_table(result: EvalResult) -> Table:
     verified = any(a.verified is not None for a in result.articles)
     names = ["article", "R-1", "R-2", "R-L", "lead-3 R-1", "facts", "grounded", "absent"]
     names += ["verified", "unsupported"] if verified else []
-    # The proof figures (analyst.quality): facts shown ✓ their passage does not carry, invented
-    # terms in the synthesis, restating sentences, analysis words.
+    # The proof figures (analyst.evaluation.proof): facts shown ✓ their passage does not carry,
+    # invented terms in the synthesis, restating sentences, analysis words.
     names += ["not carried", "invented", "restated", "analysis words"]
     for name in [*names, "calls", "tokens", "cached", "s"]:
         table.add_column(name, justify="left" if name == "article" else "right")

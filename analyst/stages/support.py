@@ -1,6 +1,6 @@
 """Stage 2b, support: a quote must say its fact, not only exist.
 
-Each grounded fact is tested against the sentences its quote stands in (``text.support``, no
+Each grounded fact is tested against the sentences its quote stands in (``text.carries``, no
 model): most of its content words, and every number and name, must be there. The facts that fail
 are re-asked once, together, in one short call that shows each with its passage (on an article's
 shared prefix, so the model reads little more than them). A rewrite that passes the test
@@ -20,7 +20,7 @@ from analyst.schema import Fact
 from analyst.stages.context import Context, escape
 from analyst.stages.contract import Stage
 from analyst.stages.replies import Strict, strict_json_schema
-from analyst.text.support import Support, check
+from analyst.text.carries import Support, check
 
 
 class Rewrite(Strict):

@@ -34,10 +34,10 @@ from analyst.schema import Fact, Verification
 from analyst.stages.context import Context
 from analyst.stages.contract import Flag, Stage
 from analyst.stages.replies import strict_json_schema
+from analyst.text.carries import content_words
+from analyst.text.carries import overlap as overlap
 from analyst.text.quotes import absent_terms
 from analyst.text.split import spans
-from analyst.text.support import content_words
-from analyst.text.support import overlap as overlap
 
 Verdict = Literal["supported", "unsupported", "uncertain"]
 _WORD = re.compile(r"\w+", re.UNICODE)

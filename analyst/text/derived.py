@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from analyst.text.amounts import Amount, Span
-from analyst.text.support import stem
+from analyst.text.carries import stem
 
 
 @dataclass(frozen=True)

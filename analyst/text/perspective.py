@@ -29,9 +29,9 @@ import re
 from collections.abc import Sequence
 
 from analyst.text.amounts import Amount, Span
+from analyst.text.carries import stem
 from analyst.text.comparisons import changes, multiples
 from analyst.text.derived import Derived, SentenceText, plain, recompute, same_noun
-from analyst.text.support import stem
 
 __all__ = ["Derived", "derive", "plain", "recompute"]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from analyst.text.support import content_words, stem
+from analyst.text.carries import content_words, stem
 
 Span = tuple[int, int]
 YEAR = re.compile(r"^(1[5-9]\d\d|20\d\d|21\d\d)(?:s|'s|’s)?$")

@@ -8,8 +8,8 @@ from typing import Any
 import openai
 from openai.types.chat import ChatCompletion
 
+from analyst.model.completions import completion
 from analyst.model.openai.failures import Failures
-from analyst.model.replies import completion
 from analyst.model.seam import BatchState, ChatRequest, Completion, StructuredMode
 
 

@@ -18,11 +18,11 @@ from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from analyst import errors
 from analyst.model import servers
 from analyst.model.capped import ReplyTooLarge
+from analyst.model.completions import Streamed, completion, whole_completion
 from analyst.model.openai.batches import Batches
 from analyst.model.openai.core import OwnLoop
 from analyst.model.openai.failures import reply_too_large, status_of
 from analyst.model.patience import Heard, Silent, watched
-from analyst.model.replies import Streamed, completion, whole_completion
 from analyst.model.seam import (
     ChatRequest,
     Completion,

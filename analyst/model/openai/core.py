@@ -15,8 +15,8 @@ import openai
 from analyst import errors
 from analyst.model import servers
 from analyst.model.capped import AsyncCappedTransport, CappedTransport, cap_for
+from analyst.model.completions import with_schema
 from analyst.model.patience import heard_now
-from analyst.model.replies import with_schema
 from analyst.model.seam import ChatRequest, ClientInfo, Completion, StructuredMode
 from analyst.model.throttle import Throttle
 from analyst.secrets import redact_url

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from analyst.reading import byline
 from analyst.schema import COMPUTED_KINDS, Fact, Note, NoteInput, Span, Standing
 from analyst.stages.context import Context
-from analyst.text import ahead, amounts, dates, figures, perspective, speech
+from analyst.text import ahead, amounts, dates, figures, perspective, speech, stance
 from analyst.text.perspective import Derived
 
 # Most notes of one kind a report carries: an article with 60 figures is not 60 notes.
@@ -56,7 +56,7 @@ def build(ctx: Context, facts: Sequence[Fact]) -> tuple[list[Note], list[str]]:
     for c in claims[: MOST["claim"]]:
         notes.append(_claim(c, text, facts))
     sections = [(s.start, s.end) for pack in ctx.packs for s in pack]
-    for t in speech.tensions(text, spans, sections)[: MOST["tension"]]:
+    for t in stance.tensions(text, spans, sections)[: MOST["tension"]]:
         notes.append(_tension(t, text, spans, facts, claims))
     numbered = [n.model_copy(update={"id": f"n{i}"}) for i, n in enumerate(notes, start=1)]
     kinds = {n.kind for n in numbered}
@@ -90,7 +90,7 @@ def standing(ctx: Context, facts: Sequence[Fact]) -> list[Fact]:
                 (q.speaker for q in quoted if q.speaker and q.start < end and start < q.end), None
             )
         sentence = " ".join(text[a:b] for a, b in spans if a < end and start < b) or f.text
-        kind: Standing = speech.standing(sentence, who)  # type: ignore[assignment]
+        kind: Standing = stance.standing(sentence, who)  # type: ignore[assignment]
         update: dict[str, object] = {"standing": kind, "attributed_to": who}
         if f.cited and who:
             # The fact is its sentence: who said it is shown beside it (attributed_to), so a
@@ -199,7 +199,7 @@ def _claim(c: speech.Attribution, text: str, facts: Sequence[Fact]) -> Note:
 
 
 def _tension(
-    t: speech.Tension,
+    t: stance.Tension,
     text: str,
     spans: Sequence[tuple[int, int]],
     facts: Sequence[Fact],

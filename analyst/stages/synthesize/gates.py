@@ -30,8 +30,8 @@ from rapidfuzz import fuzz
 from analyst.schema import Fact
 from analyst.stages.synthesize.replies import Synthesis
 from analyst.text import split
+from analyst.text.carries import content_words, stemmed_overlap
 from analyst.text.quotes import absent_names
-from analyst.text.support import content_words, stemmed_overlap
 
 RESTATE_AT = 0.8
 RESTATES = "restates a fact or a sentence of the article instead of interpreting it"

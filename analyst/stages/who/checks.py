@@ -21,12 +21,12 @@ from analyst.schema import Entity, Event, Relation, RelationKind, Role
 from analyst.stages.context import Context
 from analyst.stages.who.replies import WhoWhen
 from analyst.text import dates
+from analyst.text.carries import content_words, overlap, stemmed_overlap
 from analyst.text.quotes import absent_names
 from analyst.text.sentences import Sentence
-from analyst.text.support import content_words, overlap, stemmed_overlap
 
 ROLE_SUPPORT = 0.6
-PLAIN_SUPPORT = 0.5  # analyst.quality's own test of a role
+PLAIN_SUPPORT = 0.5  # analyst.evaluation.proof's own test of a role
 NEAR = 60  # characters between a role's words and its holder's name, at most
 LINK = 100  # characters between the two names a relation joins, at most
 

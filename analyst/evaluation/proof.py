@@ -4,7 +4,7 @@
 of reports. Each is measured against the text the report's offsets refer to:
 
 - **unsupported**: facts shown with ✓ whose content words are mostly (over half) absent from the
-  sentences their quote stands in (``text.support.overlap`` < 0.5, no stemming: the plain test,
+  sentences their quote stands in (``text.carries.overlap`` < 0.5, no stemming: the plain test,
   stricter than nothing and looser than the pipeline's own gate);
 - **misattributed**: facts shown with ✓ naming a number or name absent from that passage;
 - **extractive**: facts that state their passage because the model's wording failed the gate;
@@ -38,9 +38,9 @@ from rapidfuzz import fuzz
 from analyst.schema import COMPUTED_KINDS, Note, Report
 from analyst.stages.synthesize import gates
 from analyst.text import amounts, dates, perspective
+from analyst.text.carries import overlap, passage
 from analyst.text.names import same_name
 from analyst.text.quotes import absent_names
-from analyst.text.support import overlap, passage
 
 
 @dataclass(frozen=True)

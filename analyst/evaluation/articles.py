@@ -8,7 +8,7 @@ report is scored:
   the lead-3 baseline — the article's first three sentences — scored the same way beside it;
 - facts kept, and the share of the model's proposed facts whose quote was found (grounded rate);
 - facts that mention a number or name the article never does;
-- whether the proof proves and the analysis interprets (``analyst.quality``): facts shown as
+- whether the proof proves and the analysis interprets (``evaluation.proof``): facts shown as
   supported that their passage does not carry (unsupported, misattributed), invented numbers and
   names in the synthesis, repeated summary sentences, restating sentences, analysis length;
 - with ``--verify``, the facts the verifier judged supported and unsupported;
@@ -21,22 +21,21 @@ import functools
 import json
 import statistics
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from analyst.article import Kind
 from analyst.errors import AnalystError, ConfigError, InputError
-from analyst.files import display
+from analyst.evaluation.jsonl import optional_field, read_rows, text_field
+from analyst.evaluation.proof import ProofFigures, proof_figures
 from analyst.model.seam import Client
-from analyst.quality import ProofFigures, proof_figures
-from analyst.reading.clean import no_surrogates, read_article
+from analyst.reading.clean import read_article
 from analyst.session import Session
 from analyst.settings import Settings
 from analyst.text.split import sentences
 
-MAX_LINE = 64 * 2**20  # characters in one JSONL row
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL")
 if TYPE_CHECKING:
     from analyst.schema import Report
@@ -179,15 +178,15 @@ def _rouge_of(score: ArticleScore, *, kind: str, lead: bool) -> float | None:
 def load_articles(path: Path) -> list[EvalArticle]:
     """Read the evaluation JSONL; a bad line is an ``InputError`` naming it."""
     rows: list[EvalArticle] = []
-    for number, line in enumerate(_lines(path), start=1):
+    for number, line in enumerate(read_rows(path), start=1):
         try:
             data = json.loads(line)
             rows.append(
                 EvalArticle(
                     id=str(data["id"]),
-                    text=_text(data, "text"),
-                    reference_summary=_optional(data, "reference_summary"),
-                    title=_optional(data, "title"),
+                    text=text_field(data, "text"),
+                    reference_summary=optional_field(data, "reference_summary"),
+                    title=optional_field(data, "title"),
                 )
             )
         except (ValueError, KeyError, TypeError) as exc:
@@ -195,38 +194,6 @@ def load_articles(path: Path) -> list[EvalArticle]:
     if not rows:
         raise InputError(f"{path} has no rows")
     return rows
-
-
-def _lines(path: Path) -> Iterator[str]:
-    number = 0
-    try:
-        with path.open(encoding="utf-8") as f:
-            # A line at a time, each capped: /dev/zero or a file with no newline must not
-            # become one line as large as memory.
-            for number, line in enumerate(iter(lambda: f.readline(MAX_LINE + 1), ""), start=1):
-                if len(line) > MAX_LINE:
-                    raise InputError(
-                        f"{display(path)}:{number}: a row over {MAX_LINE:,} characters"
-                    )
-                if line.strip():
-                    yield line
-    except UnicodeDecodeError:
-        raise InputError(f"{display(path)}:{number + 1}: not UTF-8 (JSONL is UTF-8)") from None
-    except OSError as exc:
-        raise InputError(f"cannot read {display(path)}: {exc.strerror}") from None
-
-
-def _text(data: dict[str, Any], name: str) -> str:
-    """A text field of a row, as a string; lone surrogates (which ``json`` lets through, and no
-    output can write) become U+FFFD."""
-    value = data[name]
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be a string, not {type(value).__name__}")
-    return no_surrogates(value)
-
-
-def _optional(data: dict[str, Any], name: str) -> str | None:
-    return None if data.get(name) is None else _text(data, name)
 
 
 def lead3(text: str) -> str:
@@ -303,152 +270,3 @@ def _score(row: EvalArticle, text: str, report: Report, *, verify: bool) -> Arti
         score.verified = verdicts.count("supported")
         score.unsupported = verdicts.count("unsupported")
     return score
-
-
-# ---- claims: the fact verifier against human labels ----------------------------------------
-
-
-@dataclass(frozen=True)
-class EvalClaim:
-    """A claim about a text, labelled by people as supported or not."""
-
-    id: str
-    text: str
-    claim: str
-    label_supported: bool
-
-
-@dataclass
-class ClaimScore:
-    """The verifier's view of one claim beside its label."""
-
-    id: str
-    label_supported: bool
-    verdict: str | None
-    support: float | None
-    lexical: float | None = None
-    model_verdict: str | None = None  # the model's own vote, before the cheap signals
-    error: str | None = None
-    exit_code: int = 0  # of the error, when the claim could not be judged
-
-
-@dataclass
-class ClaimsResult:
-    """Per-claim verdicts and accuracy, balanced accuracy and AUROC against the labels."""
-
-    claims: list[ClaimScore] = field(default_factory=list)
-
-    def overall(self) -> dict[str, Any]:
-        """The figures: a claim counts as judged supported when its verdict says so."""
-        done = [c for c in self.claims if c.support is not None]
-        positives = [c for c in done if c.label_supported]
-        negatives = [c for c in done if not c.label_supported]
-
-        def rate(group: list[ClaimScore], want: bool) -> float | None:
-            if not group:
-                return None
-            return sum((c.verdict == "supported") == want for c in group) / len(group)
-
-        tpr, tnr = rate(positives, True), rate(negatives, False)
-        correct = sum((c.verdict == "supported") == c.label_supported for c in done)
-        return {
-            "claims": len(self.claims),
-            "failed": len(self.claims) - len(done),
-            "supported_labels": len(positives),
-            "accuracy": round(correct / len(done), 4) if done else None,
-            "balanced_accuracy": round((tpr + tnr) / 2, 4)
-            if tpr is not None and tnr is not None
-            else None,
-            "auroc": auroc(
-                [c.support for c in positives if c.support is not None],
-                [c.support for c in negatives if c.support is not None],
-            ),
-        }
-
-    def to_json(self) -> str:
-        """Per-claim verdicts and the overall figures, as JSON."""
-        body = {"overall": self.overall(), "claims": [asdict(c) for c in self.claims]}
-        return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
-
-
-def auroc(positives: list[float], negatives: list[float]) -> float | None:
-    """Area under the ROC curve: the chance that a random supported claim scores above a random
-    unsupported one, ties counting half (the Mann-Whitney U statistic, normalised)."""
-    if not positives or not negatives:
-        return None
-    wins = 0.0
-    for p in positives:
-        for n in negatives:
-            wins += 1.0 if p > n else 0.5 if p == n else 0.0
-    return round(wins / (len(positives) * len(negatives)), 4)
-
-
-def load_claims(path: Path) -> list[EvalClaim]:
-    """Read a claims JSONL (id, text, claim, label_supported); a bad line names itself."""
-    rows: list[EvalClaim] = []
-    for number, line in enumerate(_lines(path), start=1):
-        try:
-            data = json.loads(line)
-            rows.append(
-                EvalClaim(
-                    str(data["id"]),
-                    _text(data, "text"),
-                    _text(data, "claim"),
-                    bool(data["label_supported"]),
-                )
-            )
-        except (ValueError, KeyError, TypeError) as exc:
-            raise InputError(f"{path}:{number}: not a claim row ({exc})") from None
-    if not rows:
-        raise InputError(f"{path} has no rows")
-    return rows
-
-
-def evaluate_claims(
-    rows: list[EvalClaim],
-    *,
-    settings: Settings,
-    client: Client | None = None,
-    on_claim: Callable[[ClaimScore], None] | None = None,
-) -> ClaimsResult:
-    """Judge every claim with the fact verifier (one call each, cached) and compare to labels."""
-    from analyst.model.ask import AskPolicy
-    from analyst.model.usage import Meter
-    from analyst.stages.verify import check_claims
-    from analyst.text.tokens import get_encoder
-
-    result = ClaimsResult()
-    with Session(settings, client=client) as session:
-        encoder = get_encoder(session.info.model, settings.cache_dir)
-        reask = functools.partial(session.prompts.render, "reask")
-        for row in rows:
-            policy = AskPolicy.of(settings, encoder, Meter(), lambda e: reask(error=e))
-            calls = check_claims(
-                [row.claim], row.text, policy=policy, prompts=session.prompts, max_tokens=200
-            )
-            try:
-                (check,) = session.run(calls)
-            except AnalystError as exc:
-                if exc.stops_batch:
-                    raise
-                score = ClaimScore(
-                    row.id,
-                    row.label_supported,
-                    None,
-                    None,
-                    error=str(exc),
-                    exit_code=exc.exit_code,
-                )
-            else:
-                score = ClaimScore(
-                    row.id,
-                    row.label_supported,
-                    check.verdict,
-                    check.support,
-                    check.lexical,
-                    check.model,
-                )
-            result.claims.append(score)
-            if on_claim is not None:
-                on_claim(score)
-    return result

@@ -2,7 +2,8 @@
 
 The shapes the model is asked to reply in belong to the stages that ask (``Extraction`` in
 ``stages/extract.py``, ``Synthesis`` in ``stages/synthesize/replies.py``...): a stage owns its
-replies; the report is the one versioned contract they all feed.
+replies; the report is the one versioned contract they all feed. Its parts that a stage adds
+are in this package's modules named for it (``notes``, ``who``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,35 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from analyst.schema.notes import COMPUTED_KINDS, Note, NoteInput, NoteKind, Span
+from analyst.schema.who import Entity, Event, Relation, RelationKind, Role
 from analyst.text.quotes import MatchKind
+
+__all__ = [
+    "COMPUTED_KINDS",
+    "SCHEMA_VERSION",
+    "Analysis",
+    "Entity",
+    "Event",
+    "Fact",
+    "Implication",
+    "Metadata",
+    "ModelInfo",
+    "Note",
+    "NoteInput",
+    "NoteKind",
+    "Relation",
+    "RelationKind",
+    "Report",
+    "Role",
+    "SectionInfo",
+    "SourceInfo",
+    "Span",
+    "Standing",
+    "Usage",
+    "Verification",
+    "report_json_schema",
+]
 
 # 2: who's who (``entities``) and ``timeline``; reports of version 1 load, with both empty.
 # 3: ``relations``, and the entity ids a fact or an implication names (``entities``);
@@ -22,11 +51,6 @@ from analyst.text.quotes import MatchKind
 # 5: a fact whose text is the article's sentence, cited by number (``cited``), and the
 #    article's sentences a summary is made of (``summary_spans``).
 SCHEMA_VERSION: Literal["5"] = "5"
-
-
-RelationKind = Literal[
-    "leads", "works for", "joins", "leaves", "owns", "competes with", "partners with"
-]
 
 
 # ---- what users get ---------------------------------------------------------------------------
@@ -148,114 +172,6 @@ class Fact(BaseModel):
 
 
 Standing = Literal["stated", "attributed", "forecast", "estimate"]
-NoteKind = Literal[
-    "sum", "discrepancy", "share", "multiple", "rate", "total", "change", "before", "whole",
-    "watch", "pending", "quote", "claim", "tension",
-]  # fmt: skip
-COMPUTED_KINDS = (
-    "sum", "discrepancy", "share", "multiple", "rate", "total", "change", "before", "whole",
-)  # fmt: skip
-
-
-class Span(BaseModel):
-    """A span of the article's text: ``source.text[start:end]``."""
-
-    start: int
-    end: int
-
-
-class NoteInput(BaseModel):
-    """An amount a computed note starts from, as the article states it."""
-
-    value: float = Field(description="in the unit's base: dollars, watts, a count")
-    unit: str = Field(description='"dollar", "watt hour", "percent", "" for a count')
-    text: str = Field(description="as written, source.text[start:end]")
-    start: int
-    end: int
-
-
-class Note(BaseModel):
-    """What code derives from the article, tied to the sentences it rests on (no model).
-
-    Computed notes (sum, share, multiple, rate, total, change, before, discrepancy) carry the
-    ``operation`` that recomputes ``result`` from their ``inputs`` and a readable ``formula``;
-    ``watch`` and ``pending`` notes look ahead (``date`` is ISO 8601 when the article's date
-    allows); ``quote`` and ``claim`` notes say who says what; ``tension`` notes hold both sides.
-    """
-
-    id: str = Field(description="n1, n2, ...")
-    kind: NoteKind
-    text: str = Field(description="the note in one short line")
-    spans: list[Span] = Field(description="the sentences (or quotation) it rests on")
-    facts: list[str] = Field(
-        default_factory=list, description="ids of the facts whose quotes stand in those spans"
-    )
-    operation: str | None = Field(
-        default=None,
-        description="sum | share | ratio | relative | difference | product | before_rise | "
-        "before_fall | implied_whole: recompute result from the inputs' values "
-        "(analyst.text.perspective.recompute)",
-    )
-    formula: str | None = None
-    inputs: list[NoteInput] = Field(default_factory=list)
-    result: float | None = None
-    unit: str | None = Field(default=None, description="of the result")
-    approx: bool = Field(default=False, description="an input is approximate (about, up to...)")
-    date: str | None = Field(default=None, description="what to watch: ISO 8601, or null")
-    date_text: str | None = None
-    speaker: str | None = Field(default=None, description="who says it, as the article names")
-    role: str | None = Field(default=None, description="the speaker's role, as written")
-
-
-class Role(BaseModel):
-    """A role the article gives an entity, with the sentence that states it."""
-
-    text: str
-    evidence: str
-    start: int
-    end: int
-    match: MatchKind = MatchKind.EXACT
-
-
-class Entity(BaseModel):
-    """A person, organisation, product or place of the story, and its roles as stated."""
-
-    id: str
-    name: str
-    type: Literal["person", "organisation", "product", "place"]
-    aliases: list[str] = Field(
-        default_factory=list, description="other names the article uses for it (each found)"
-    )
-    mentions: int = Field(description="how often the name or an alias occurs in the article")
-    roles: list[Role] = Field(default_factory=list)
-
-
-class Relation(BaseModel):
-    """A relation between two entities of the story, with the sentence that states it."""
-
-    subject: str = Field(description="the id of the entity the relation starts from")
-    relation: RelationKind
-    object: str = Field(description="the id of the entity it points to")
-    evidence: str
-    start: int
-    end: int
-
-
-class Event(BaseModel):
-    """A dated event of the story, with the sentence that states it."""
-
-    id: str
-    date: str = Field(description="ISO 8601 at the precision the article gives: 2023, 2023-09, ...")
-    date_text: str = Field(description="the date as the article writes it")
-    date_source: Literal["stated", "relative"] = Field(
-        description="stated in the sentence, or resolved from a relative expression ('on "
-        "Tuesday', 'last month') against the article's own date"
-    )
-    event: str
-    entities: list[str] = Field(default_factory=list, description="ids of the entities involved")
-    evidence: str
-    start: int
-    end: int
 
 
 class Implication(BaseModel):
