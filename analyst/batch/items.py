@@ -15,7 +15,7 @@ from pathlib import Path, PurePath
 from analyst.batch import web
 from analyst.batch.folders import ARTICLE_SUFFIXES, find_articles
 from analyst.batch.manifest import Manifest
-from analyst.errors import InputError
+from analyst.errors import ConfigError, InputError
 from analyst.files import display, read_bytes, read_capped
 from analyst.reading.fetch import is_url
 from analyst.settings import Settings
@@ -139,3 +139,15 @@ def _decode(data: bytes, where: str) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError(f"{where} is not a UTF-8 list of URLs (nor a feed)") from None
+
+
+def day(text: str | None) -> str | None:
+    """``--since`` as an ISO day (any date dateparser reads: "2026-03-01", "1 March 2026")."""
+    if text is None:
+        return None
+    from analyst.text.dates import resolve  # dateparser: a moment to import
+
+    dated = resolve(text, base=None)
+    if dated is None or len(dated.iso) != 10:
+        raise ConfigError(f"--since {text!r} is not a day (give 2026-03-01)")
+    return dated.iso

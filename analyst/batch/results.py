@@ -13,7 +13,7 @@ from typing import Literal
 from analyst.batch.folders import mirror
 from analyst.batch.manifest import Row
 from analyst.files import display, write_atomic
-from analyst.output import FORMATS
+from analyst.output.formats import Format, render
 from analyst.pipeline import STAGES
 from analyst.prompts import Prompts
 from analyst.schema import SCHEMA_VERSION, Report, Usage
@@ -138,7 +138,7 @@ def is_done(
     # Done, unless a format asked for now was not written then (or was deleted since). Looked
     # up by the article's own path, not the manifest's text of it: a name that is not UTF-8 is
     # stored with \\xNN escapes, which name no file.
-    suffixes = {FORMATS[f][0] for f in formats}
+    suffixes = {Format(f).suffix for f in formats}
     return all((out / relative.parent / (relative.name + s)).is_file() for s in suffixes)
 
 
@@ -148,8 +148,7 @@ def write_outputs(
     """Write the report in each format under ``out``, mirroring ``relative``, atomically."""
     outputs = []
     for fmt in formats:
-        suffix, render = FORMATS[fmt]
-        target = mirror(out, relative, suffix)
-        write_atomic(target, render(report))
+        target = mirror(out, relative, Format(fmt).suffix)
+        write_atomic(target, render(report, Format(fmt)))
         outputs.append(display(target.relative_to(out)))
     return outputs

@@ -33,7 +33,7 @@ from analyst.batch.results import (
 from analyst.errors import AnalystError, ConfigError, InputError
 from analyst.files import as_path
 from analyst.model.seam import Client
-from analyst.output import FORMATS
+from analyst.output.formats import FILE_FORMATS
 from analyst.reading.fetch import is_url
 from analyst.session import Session
 from analyst.settings import Settings
@@ -119,9 +119,9 @@ async def asummarize_folder(
     settings = Settings.given(settings)
     if retry_failed and force:
         raise ConfigError("--retry-failed and --force contradict each other; choose one")
-    unknown = sorted(set(formats) - set(FORMATS))
+    unknown = sorted(set(formats) - set(FILE_FORMATS))
     if unknown or not formats:
-        known = ", ".join(FORMATS)
+        known = ", ".join(FILE_FORMATS)
         raise ConfigError(f"batch formats are {known}, not {', '.join(unknown) or 'none'}")
     if "html" in formats:
         settings = replace(settings, include_text=True)  # the page shows the article

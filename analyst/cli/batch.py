@@ -15,7 +15,7 @@ from rich.markup import escape
 
 from analyst import errors
 from analyst.batch import BatchResult
-from analyst.batch.items import WebOptions
+from analyst.batch.items import WebOptions, day
 from analyst.batch.plan import BatchPlan, check, run_batch
 from analyst.cli.options import (
     BATCH,
@@ -288,18 +288,6 @@ def _batch_exit(result: BatchResult, batch_budget_tokens: int | None) -> None:
             file=sys.stderr,
         )
         raise typer.Exit(errors.EXIT_BATCH_FAILURES)
-
-
-def day(text: str | None) -> str | None:
-    """``--since`` as an ISO day (any date dateparser reads: "2026-03-01", "1 March 2026")."""
-    if text is None:
-        return None
-    from analyst.text.dates import resolve
-
-    dated = resolve(text, base=None)
-    if dated is None or len(dated.iso) != 10:
-        raise errors.ConfigError(f"--since {text!r} is not a day (give 2026-03-01)")
-    return dated.iso
 
 
 def register(app: typer.Typer) -> None:

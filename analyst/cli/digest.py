@@ -15,17 +15,15 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markdown import Markdown
 
 from analyst import errors
 from analyst.batch import asummarize_folder
-from analyst.batch.items import WebOptions
-from analyst.cli.batch import day
+from analyst.batch.items import WebOptions, day
 from analyst.cli.options import INPUT, OUTPUT, REPORT_FLAGS, exit_codes, fail, settings_from
 from analyst.cli.progress import BatchProgress
-from analyst.cli.summarize import Format, deliver
-from analyst.digest import Digest, digest
-from analyst.output import digest as views
+from analyst.cli.show import emit
+from analyst.digest import digest
+from analyst.output.formats import Format
 from analyst.reading.fetch import is_url
 from analyst.settings import Settings
 
@@ -118,7 +116,7 @@ def digest_command(
         )
     except errors.AnalystError as exc:
         fail(exc, verbose)
-    _emit(result, fmt, output)
+    emit(result, fmt, output)
 
 
 def _report_first(
@@ -175,19 +173,6 @@ def _remove_if_bare(folder: Path) -> None:
                 path.rmdir()
     with contextlib.suppress(OSError):
         folder.rmdir()
-
-
-def _emit(result: Digest, fmt: Format, output: Path | None) -> None:
-    if fmt is Format.json:
-        text = views.to_json(result)
-    elif fmt is Format.html:
-        text = views.to_html(result)
-    elif fmt is Format.md or output is not None:
-        text = views.to_markdown(result)
-    else:
-        Console().print(Markdown(views.to_markdown(result)))
-        return
-    deliver(text, output)
 
 
 def register(app: typer.Typer) -> None:

@@ -12,8 +12,9 @@ from pydantic import ValidationError
 
 from analyst import errors
 from analyst.cli.options import exit_codes, fail
-from analyst.cli.summarize import Format, emit
+from analyst.cli.show import emit
 from analyst.files import read_bytes
+from analyst.output.formats import Format
 from analyst.reading.formats import load_article
 from analyst.schema import Report
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import io
 import os
 import sys
 from dataclasses import replace
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -16,32 +14,15 @@ from rich.console import Console
 from analyst import errors
 from analyst.api import summarize_file, summarize_text, summarize_url
 from analyst.cli.options import INPUT, OUTPUT, REPORT_FLAGS, exit_codes, fail, settings_from
-from analyst.files import printable, read_capped, write_atomic
+from analyst.cli.show import emit
+from analyst.files import read_capped
 from analyst.model.local import log_file
 from analyst.model.seam import progress_listener
-from analyst.output.html import to_html
+from analyst.output.formats import Format
 from analyst.output.live import LiveView
-from analyst.output.plain import to_json, to_markdown
 from analyst.reading.fetch import is_url
-from analyst.schema import Report
 from analyst.settings import Settings
 from analyst.stages.context import report_listener
-
-
-class Format(StrEnum):
-    """Output formats of ``summarize``."""
-
-    rich = "rich"
-    json = "json"
-    md = "md"
-    html = "html"
-
-    @classmethod
-    def of(cls, output: Path | None) -> Format:
-        """The format an output file's suffix implies (``-o report.html``); else the terminal's."""
-        suffix = output.suffix.lower() if output else ""
-        known = {".json": cls.json, ".md": cls.md, ".html": cls.html, ".htm": cls.html}
-        return known.get(suffix, cls.rich)
 
 
 @settings_from(*REPORT_FLAGS)
@@ -114,41 +95,6 @@ def summarize(
     if report.no_synthesis:
         print(f"analyst: no summary or analysis: {report.no_synthesis}", file=sys.stderr)
         raise typer.Exit(errors.EXIT_NO_FACTS)
-
-
-def emit(report: Report, fmt: Format, output: Path | None) -> None:
-    """Show ``report`` in ``fmt``, on stdout or atomically in ``output``."""
-    from analyst.output.terminal import to_rich
-
-    if fmt is Format.json:
-        text = to_json(report)
-    elif fmt is Format.html:
-        text = to_html(report)
-    elif fmt is Format.md:
-        text = to_markdown(report)
-    elif output is None:
-        Console().print(to_rich(report))
-        return
-    else:
-        buffer = io.StringIO()
-        Console(file=buffer, width=100, force_terminal=False).print(to_rich(report))
-        text = "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
-    deliver(text, output)
-
-
-def deliver(text: str, output: Path | None) -> None:
-    """``text`` on stdout, or atomically in ``output`` (on stdout too if that fails)."""
-    if output is None:
-        sys.stdout.write(text)
-        return
-    try:
-        write_atomic(output, text)
-    except OSError as exc:
-        # Checked before any model call, so this is rare (a full disk); keep what was made.
-        print(f"analyst: error: cannot write {output}: {exc.strerror}", file=sys.stderr)
-        sys.stdout.write(text)
-        raise typer.Exit(2) from None
-    print(f"analyst: wrote {printable(str(output))}", file=sys.stderr)
 
 
 def register(app: typer.Typer) -> None:
