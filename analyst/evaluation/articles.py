@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from analyst.article import Kind
-from analyst.errors import AnalystError, ConfigError, InputError
-from analyst.evaluation.jsonl import optional_field, read_rows, text_field
+from analyst.errors import AnalystError, ConfigError
+from analyst.evaluation.jsonl import load, optional_field, text_field
 from analyst.evaluation.proof import ProofFigures, proof_figures
 from analyst.model.seam import Client
 from analyst.reading.clean import read_article
@@ -177,23 +177,16 @@ def _rouge_of(score: ArticleScore, *, kind: str, lead: bool) -> float | None:
 
 def load_articles(path: Path) -> list[EvalArticle]:
     """Read the evaluation JSONL; a bad line is an ``InputError`` naming it."""
-    rows: list[EvalArticle] = []
-    for number, line in enumerate(read_rows(path), start=1):
-        try:
-            data = json.loads(line)
-            rows.append(
-                EvalArticle(
-                    id=str(data["id"]),
-                    text=text_field(data, "text"),
-                    reference_summary=optional_field(data, "reference_summary"),
-                    title=optional_field(data, "title"),
-                )
-            )
-        except (ValueError, KeyError, TypeError) as exc:
-            raise InputError(f"{path}:{number}: not an article row ({exc})") from None
-    if not rows:
-        raise InputError(f"{path} has no rows")
-    return rows
+    return load(path, _article, "an article row")
+
+
+def _article(data: dict[str, Any]) -> EvalArticle:
+    return EvalArticle(
+        id=str(data["id"]),
+        text=text_field(data, "text"),
+        reference_summary=optional_field(data, "reference_summary"),
+        title=optional_field(data, "title"),
+    )
 
 
 def lead3(text: str) -> str:

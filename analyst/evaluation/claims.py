@@ -10,8 +10,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from analyst.errors import AnalystError, InputError
-from analyst.evaluation.jsonl import read_rows, text_field
+from analyst.errors import AnalystError
+from analyst.evaluation.jsonl import load, text_field
 from analyst.model.seam import Client
 from analyst.session import Session
 from analyst.settings import Settings
@@ -94,23 +94,16 @@ def auroc(positives: list[float], negatives: list[float]) -> float | None:
 
 def load_claims(path: Path) -> list[EvalClaim]:
     """Read a claims JSONL (id, text, claim, label_supported); a bad line names itself."""
-    rows: list[EvalClaim] = []
-    for number, line in enumerate(read_rows(path), start=1):
-        try:
-            data = json.loads(line)
-            rows.append(
-                EvalClaim(
-                    str(data["id"]),
-                    text_field(data, "text"),
-                    text_field(data, "claim"),
-                    bool(data["label_supported"]),
-                )
-            )
-        except (ValueError, KeyError, TypeError) as exc:
-            raise InputError(f"{path}:{number}: not a claim row ({exc})") from None
-    if not rows:
-        raise InputError(f"{path} has no rows")
-    return rows
+    return load(path, _claim, "a claim row")
+
+
+def _claim(data: dict[str, Any]) -> EvalClaim:
+    return EvalClaim(
+        str(data["id"]),
+        text_field(data, "text"),
+        text_field(data, "claim"),
+        bool(data["label_supported"]),
+    )
 
 
 def evaluate_claims(

@@ -3,15 +3,17 @@ named by its line number."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from analyst.errors import InputError
 from analyst.files import display
 from analyst.reading.clean import no_surrogates
 
 MAX_LINE = 64 * 2**20  # characters in one JSONL row
+T = TypeVar("T")
 
 
 def read_rows(path: Path) -> Iterator[str]:
@@ -45,3 +47,17 @@ def text_field(data: dict[str, Any], name: str) -> str:
 
 def optional_field(data: dict[str, Any], name: str) -> str | None:
     return None if data.get(name) is None else text_field(data, name)
+
+
+def load(path: Path, row: Callable[[dict[str, Any]], T], what: str) -> list[T]:
+    """Every row of the JSONL at ``path`` made into ``row(data)``; a line that is not JSON or
+    lacks a field is an ``InputError`` naming the line, an empty file one saying so."""
+    rows: list[T] = []
+    for number, line in enumerate(read_rows(path), start=1):
+        try:
+            rows.append(row(json.loads(line)))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InputError(f"{path}:{number}: not {what} ({exc})") from None
+    if not rows:
+        raise InputError(f"{path} has no rows")
+    return rows

@@ -13,19 +13,7 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from analyst.output.pieces import (
-    BACKGROUND,
-    EXTRACTIVE_NOTE,
-    LEGEND,
-    analysis_pieces,
-    facts_by_section,
-    footer,
-    header_line,
-    no_synthesis_note,
-    quote_shown,
-    standing_note,
-    verdict_note,
-)
+from analyst.output import pieces
 from analyst.pipeline import STAGES
 from analyst.schema import Report
 from analyst.text.markdown import cites
@@ -39,14 +27,16 @@ def to_rich(report: Report) -> RenderableType:
     """The report as a rich renderable for the terminal."""
     parts: list[RenderableType] = []
     parts.append(Text(report.title or "Untitled article", style="bold"))
-    meta = header_line(report)
+    meta = pieces.header_line(report)
     if meta:
         parts.append(Text(meta, style="dim"))
-    summary = Text(report.summary) if report.summary else Text(no_synthesis_note(report), "yellow")
+    summary = (
+        Text(report.summary) if report.summary else Text(pieces.no_synthesis_note(report), "yellow")
+    )
     parts += [Text(""), Rule("Summary", align="left"), summary, Text("")]
     parts.append(Rule("Key facts", align="left"))
-    parts.append(Text(LEGEND, style="dim"))
-    for heading, facts in facts_by_section(report):
+    parts.append(Text(pieces.LEGEND, style="dim"))
+    for heading, facts in pieces.facts_by_section(report):
         if heading:
             parts.append(Text(heading, style="bold cyan"))
         # A grid gives each fact a hanging indent under its mark and id.
@@ -60,17 +50,17 @@ def to_rich(report: Report) -> RenderableType:
             if not fact.grounded:
                 body.append(" (quote not found in the article)", "red")
             if fact.extractive:
-                body.append(f" ({EXTRACTIVE_NOTE})", "dim")
-            note = verdict_note(fact)
+                body.append(f" ({pieces.EXTRACTIVE_NOTE})", "dim")
+            note = pieces.verdict_note(fact)
             if note and fact.verification:
                 style = {"supported": "green", "uncertain": "yellow"}.get(
                     fact.verification.verdict, "red"
                 )
                 body.append(f" ({note})", style)
-            how = standing_note(fact)
+            how = pieces.standing_note(fact)
             if how:
                 body.append(f" ({how})", "yellow" if fact.standing == "attributed" else "dim")
-            if quote_shown(fact):
+            if pieces.quote_shown(fact):
                 quote = Text(f'"{fact.evidence}"', style="dim italic")
                 grid.add_row(mark, fact.id, Group(body, quote))
             else:
@@ -84,12 +74,12 @@ def to_rich(report: Report) -> RenderableType:
         for n, imp in enumerate(report.implications, start=1):
             line = Text(f"{n}. {imp.text} ")
             if imp.background:
-                line.append(f"({BACKGROUND}) ", "yellow")
+                line.append(f"({pieces.BACKGROUND}) ", "yellow")
             line.append(cites([*imp.facts, *imp.notes]), "dim")
             parts.append(line)
         parts.append(Text(""))
         analysis = Text()
-        for text, ids in analysis_pieces(report):
+        for text, ids in pieces.analysis_pieces(report):
             analysis.append(("" if not analysis.plain else " ") + text)
             if ids:
                 analysis.append(" " + cites(ids), "dim")
@@ -98,7 +88,7 @@ def to_rich(report: Report) -> RenderableType:
         parts.append(panel)
     for warning in report.warnings:
         parts.append(Text.from_markup(f"[yellow]warning:[/] {escape(warning)}"))
-    parts.append(Text(footer(report), style="dim"))
+    parts.append(Text(pieces.footer(report), style="dim"))
     return Group(*parts)
 
 

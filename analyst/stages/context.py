@@ -8,10 +8,13 @@ import re
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from analyst.article import Article
-from analyst.model.ask import AskPolicy
+from analyst.errors import ModelOutputError
+from analyst.model.ask import AskPolicy, Calls, ask
 from analyst.model.seam import ClientInfo, Message, OutputSchema
 from analyst.model.usage import Meter
 from analyst.prompts import Prompts
@@ -21,6 +24,8 @@ from analyst.stages.contract import Stage
 from analyst.text import sentences as numbered
 from analyst.text.sections import Section
 from analyst.text.tokens import Encoder
+
+R = TypeVar("R", bound=BaseModel)
 
 StageCallback = Callable[[str], None]
 
@@ -172,6 +177,37 @@ class Context:
             {"role": "system", "content": system},
             {"role": "user", "content": f"{lead}\n\n{inputs}"},
         ]
+
+    def follow_up(
+        self,
+        reply: type[R],
+        inputs: str,
+        held: dict[str, Any],
+        *,
+        name: str,
+        max_tokens: int,
+        repair: bool = True,
+        shared: str = "",
+    ) -> Calls[R | None]:
+        """One short call after a stage's main one, on the article prefix every call shares: a
+        re-ask of what failed a check (``repair``, counted in the report's re-asks), or a
+        question on the side. ``held`` is the reply's JSON Schema narrowed to what was asked
+        (``stages.replies.hold``). ``None`` when the model's reply stays invalid: the stage
+        keeps what it had."""
+        if repair:
+            self.meter.repairs += 1
+        try:
+            return (
+                yield from ask(
+                    self.policy,
+                    self.messages(inputs, shared=shared),
+                    reply,
+                    schema=self.schema(name, held),
+                    max_tokens=max_tokens,
+                )
+            )
+        except ModelOutputError:
+            return None
 
     def tell(self, event: ReportEvent) -> None:
         """Tell the live view, if one listens (``report_listener``)."""

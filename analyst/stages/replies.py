@@ -3,6 +3,7 @@ ids the call offered (the validation context's "fact_ids", "note_ids")."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo
@@ -45,3 +46,26 @@ def strict_json_schema(model: type[BaseModel]) -> dict[str, Any]:
     drops them for OpenAI's own API, which rejects them (``openai_strict``).
     """
     return model.model_json_schema()
+
+
+def hold(
+    model: type[BaseModel],
+    listed: str,
+    count: int,
+    *,
+    one_of: Mapping[str, Sequence[str]] | None = None,
+    also: Mapping[str, Sequence[object]] | None = None,
+) -> dict[str, Any]:
+    """``model``'s JSON Schema for a reply about ``count`` listed things, so that a server that
+    enforces the schema can answer nothing else: the list ``listed`` at most ``count`` long; each
+    field of ``one_of`` of the listed objects a string among those given (the ids or names asked
+    about), each field of ``also`` held to the values given besides its own type."""
+    held = strict_json_schema(model)
+    array = held["properties"][listed]
+    fields = held["$defs"][array["items"]["$ref"].rsplit("/", 1)[-1]]["properties"]
+    for name, values in (one_of or {}).items():
+        fields[name] = {"type": "string", "enum": list(values)}
+    for name, allowed in (also or {}).items():
+        fields[name]["enum"] = list(allowed)
+    array["maxItems"] = count
+    return held

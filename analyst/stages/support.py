@@ -14,12 +14,11 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from analyst.errors import ModelOutputError
-from analyst.model.ask import Calls, ask
+from analyst.model.ask import Calls
 from analyst.schema import Fact
 from analyst.stages.context import Context, escape
 from analyst.stages.contract import Stage
-from analyst.stages.replies import Strict, strict_json_schema
+from analyst.stages.replies import Strict, hold
 from analyst.text.carries import Support, check
 
 
@@ -94,23 +93,12 @@ def _reask(ctx: Context, failing: list[Fact], checks: dict[str, Support]) -> Cal
         f'{f.id}: "{escape(f.text)}"\n   passage: "{escape(checks[f.id].passage)}"' for f in failing
     )
     inputs = ctx.prompts.render("fact_support_input", items=items, language=ctx.language())
-    held = strict_json_schema(Rewrites)
-    held["$defs"]["Rewrite"]["properties"]["id"] = {
-        "type": "string",
-        "enum": [f.id for f in failing],
-    }
-    held["properties"]["facts"]["maxItems"] = len(failing)
-    ctx.meter.repairs += 1
-    try:
-        reply = yield from ask(
-            ctx.policy,
-            ctx.messages(inputs),
-            Rewrites,
-            schema=ctx.schema("rewrites", held),
-            # About 40 tokens a sentence, with the JSON around it.
-            max_tokens=48 + 64 * len(failing),
-        )
-    except ModelOutputError:
+    held = hold(Rewrites, "facts", len(failing), one_of={"id": [f.id for f in failing]})
+    # About 40 tokens a sentence, with the JSON around it.
+    reply = yield from ctx.follow_up(
+        Rewrites, inputs, held, name="rewrites", max_tokens=48 + 64 * len(failing)
+    )
+    if reply is None:
         return {}
     return {r.id: r.text.strip() for r in reply.facts}
 

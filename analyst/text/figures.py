@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import replace
 
 from analyst.text.amounts import Amount
@@ -174,22 +175,20 @@ def formula(d: Derived) -> str:
     def n(x: float) -> str:
         return f"{x:,.6g}" if abs(x) < 1e6 else f"{x:,.0f}"
 
-    if d.operation == "sum":
-        return f"{' + '.join(n(x) for x in v[:-1])} = {n(r)} (whole: {n(v[-1])})"
-    if d.operation == "share":
-        return f"100 × {n(v[0])} / {n(v[1])} = {r:.1f}"
-    if d.operation == "ratio":
-        return f"{n(v[0])} / {n(v[1])} = {n(r)}"
-    if d.operation == "relative":
-        return f"100 × ({n(v[1])} − {n(v[0])}) / {n(v[0])} = {r:.1f}"
-    if d.operation == "difference":
-        return f"{n(v[1])} − {n(v[0])} = {n(r)}"
-    if d.operation == "product":
-        return f"{n(v[0])} × {n(v[1])} = {n(r)}"
-    if d.operation == "implied_whole":
-        return f"{n(v[0])} / ({n(v[1])}/100) = {n(r)}"
-    if d.operation == "before_rise":
-        return f"{n(v[1])} / (1 + {n(v[0])}/100) = {n(r)}"
-    if d.operation == "before_fall":
-        return f"{n(v[1])} / (1 − {n(v[0])}/100) = {n(r)}"
-    return ""
+    shown = _FORMULAS.get(d.operation)
+    return shown(v, r, n) if shown else ""
+
+
+Show = Callable[[float], str]
+# Each operation's computation written out: (values, result, how a number is written) → text.
+_FORMULAS: dict[str, Callable[[list[float], float, Show], str]] = {
+    "sum": lambda v, r, n: f"{' + '.join(n(x) for x in v[:-1])} = {n(r)} (whole: {n(v[-1])})",
+    "share": lambda v, r, n: f"100 × {n(v[0])} / {n(v[1])} = {r:.1f}",
+    "ratio": lambda v, r, n: f"{n(v[0])} / {n(v[1])} = {n(r)}",
+    "relative": lambda v, r, n: f"100 × ({n(v[1])} − {n(v[0])}) / {n(v[0])} = {r:.1f}",
+    "difference": lambda v, r, n: f"{n(v[1])} − {n(v[0])} = {n(r)}",
+    "product": lambda v, r, n: f"{n(v[0])} × {n(v[1])} = {n(r)}",
+    "implied_whole": lambda v, r, n: f"{n(v[0])} / ({n(v[1])}/100) = {n(r)}",
+    "before_rise": lambda v, r, n: f"{n(v[1])} / (1 + {n(v[0])}/100) = {n(r)}",
+    "before_fall": lambda v, r, n: f"{n(v[1])} / (1 − {n(v[0])}/100) = {n(r)}",
+}

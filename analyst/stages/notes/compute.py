@@ -20,7 +20,7 @@ import functools
 from collections.abc import Sequence
 
 from analyst.reading import byline
-from analyst.schema import COMPUTED_KINDS, Fact, Note, NoteInput, Span, Standing
+from analyst.schema import COMPUTED_KINDS, Fact, Note, NoteInput, NoteKind, Span, Standing
 from analyst.stages.context import Context
 from analyst.text import ahead, amounts, dates, figures, perspective, speech, stance
 from analyst.text.perspective import Derived
@@ -173,28 +173,33 @@ def _quote(q: speech.Quotation, spans: Sequence[tuple[int, int]], facts: Sequenc
     who = q.speaker or "unnamed"
     said = q.text if len(q.text) <= 200 else q.text[:197].rsplit(" ", 1)[0] + "…"
     role = f" ({q.role})" if q.role else ""
-    return Note(
-        id="n0",
-        kind="quote",
-        text=f"{who}{role}: “{said}”",
-        spans=[Span(start=q.start, end=q.end)],
-        facts=_facts_in([(q.start, q.end)], facts),
-        speaker=q.speaker,
-        role=q.role,
-    )
+    return _spoken("quote", f"{who}{role}: “{said}”", (q.start, q.end), facts, q.speaker, q.role)
 
 
 def _claim(c: speech.Attribution, text: str, facts: Sequence[Fact]) -> Note:
     role = f" ({c.role})" if c.role else ""
     sentence = _short(text[c.start : c.end], 30)
+    text = f"according to {c.speaker}{role}: {sentence}"
+    return _spoken("claim", text, (c.start, c.end), facts, c.speaker, c.role)
+
+
+def _spoken(
+    kind: NoteKind,
+    text: str,
+    span: tuple[int, int],
+    facts: Sequence[Fact],
+    speaker: str | None,
+    role: str | None,
+) -> Note:
+    """A note of what someone says: its words and the span they stand at."""
     return Note(
         id="n0",
-        kind="claim",
-        text=f"according to {c.speaker}{role}: {sentence}",
-        spans=[Span(start=c.start, end=c.end)],
-        facts=_facts_in([(c.start, c.end)], facts),
-        speaker=c.speaker,
-        role=c.role,
+        kind=kind,
+        text=text,
+        spans=[Span(start=span[0], end=span[1])],
+        facts=_facts_in([span], facts),
+        speaker=speaker,
+        role=role,
     )
 
 

@@ -3,7 +3,7 @@ analysis in parts, each citing the facts and notes it rests on; the gates' fixes
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, ValidationInfo, field_validator
 
@@ -23,7 +23,39 @@ class Fixes(Strict):
     fixes: list[Fix]
 
 
-class CitedText(Strict):
+# What a piece of the synthesis cites, and whether it is the model's own knowledge.
+FactIds = Annotated[
+    list[str], Field(description="ids of the facts this rests on, e.g. ['f1', 'f3']")
+]
+NoteIds = Annotated[
+    list[str],
+    Field(default_factory=list, description="ids of the notes this rests on, e.g. ['n2']"),
+]
+Background = Annotated[
+    bool,
+    Field(
+        default=False,
+        description="true when this says what the article does not: your own knowledge",
+    ),
+]
+
+
+class _Cites(Strict):
+    """A piece of the synthesis that cites facts and notes: each id must be one the call
+    offered (the validation context's)."""
+
+    @field_validator("facts", check_fields=False)
+    @classmethod
+    def _known(cls, ids: list[str], info: ValidationInfo) -> list[str]:
+        return check_citations(ids, info)
+
+    @field_validator("notes", check_fields=False)
+    @classmethod
+    def _known_notes(cls, ids: list[str], info: ValidationInfo) -> list[str]:
+        return check_notes(ids, info)
+
+
+class CitedText(_Cites):
     """An implication: a consequence for a party the article names, citing the facts it rests
     on. Naming the party first keeps a small model from restating a fact as a consequence."""
 
@@ -33,24 +65,9 @@ class CitedText(Strict):
         description="what follows for them, as words that continue the party's name: "
         "'must now ...', 'stands to ...', 'may ...'",
     )
-    facts: list[str] = Field(description="ids of the facts this rests on, e.g. ['f1', 'f3']")
-    notes: list[str] = Field(
-        default_factory=list, description="ids of the notes this rests on, e.g. ['n2']"
-    )
-    background: bool = Field(
-        default=False,
-        description="true when this says what the article does not: your own knowledge",
-    )
-
-    @field_validator("facts")
-    @classmethod
-    def _known(cls, ids: list[str], info: ValidationInfo) -> list[str]:
-        return check_citations(ids, info)
-
-    @field_validator("notes")
-    @classmethod
-    def _known_notes(cls, ids: list[str], info: ValidationInfo) -> list[str]:
-        return check_notes(ids, info)
+    facts: FactIds
+    notes: NoteIds
+    background: Background
 
     @property
     def sentence(self) -> str:
@@ -70,31 +87,16 @@ class CitedText(Strict):
 PART_CHARS = (70, 800)
 
 
-class Part(Strict):
+class Part(_Cites):
     """One part of the analysis, citing the facts it rests on."""
 
     text: str = Field(
         min_length=1,
         json_schema_extra={"minLength": PART_CHARS[0], "maxLength": PART_CHARS[1]},
     )
-    facts: list[str] = Field(description="ids of the facts this rests on, e.g. ['f1', 'f3']")
-    notes: list[str] = Field(
-        default_factory=list, description="ids of the notes this rests on, e.g. ['n2']"
-    )
-    background: bool = Field(
-        default=False,
-        description="true when this says what the article does not: your own knowledge",
-    )
-
-    @field_validator("facts")
-    @classmethod
-    def _known(cls, ids: list[str], info: ValidationInfo) -> list[str]:
-        return check_citations(ids, info)
-
-    @field_validator("notes")
-    @classmethod
-    def _known_notes(cls, ids: list[str], info: ValidationInfo) -> list[str]:
-        return check_notes(ids, info)
+    facts: FactIds
+    notes: NoteIds
+    background: Background
 
 
 class AnalysisParts(Strict):

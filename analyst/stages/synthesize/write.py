@@ -8,14 +8,13 @@ import copy
 import re
 from collections.abc import Sequence
 
-from analyst.errors import ModelOutputError
 from analyst.model.ask import Calls, ask
 from analyst.model.seam import OutputSchema
 from analyst.schema import Fact, Note
 from analyst.stages import extract
 from analyst.stages.context import Context, escape
 from analyst.stages.extract import SentenceChoice
-from analyst.stages.replies import strict_json_schema
+from analyst.stages.replies import hold, strict_json_schema
 from analyst.stages.synthesize import compose, gates
 from analyst.stages.synthesize.replies import Fixes, Interpretation, Summary, Synthesis
 from analyst.text.sentences import Sentence
@@ -303,20 +302,12 @@ def _fix(
         for where, messages in failing.items()
     )
     inputs = ctx.prompts.render("synthesis_gate_input", items=items, language=ctx.language())
-    held = strict_json_schema(Fixes)
-    held["$defs"]["Fix"]["properties"]["where"] = {"type": "string", "enum": list(failing)}
-    held["properties"]["fixes"]["maxItems"] = len(failing)
-    ctx.meter.repairs += 1
-    try:
-        reply = yield from ask(
-            ctx.policy,
-            ctx.messages(inputs, shared=shared),
-            Fixes,
-            schema=ctx.schema("fixes", held),
-            # Two sentences a piece at most, with the JSON around them.
-            max_tokens=64 + 96 * len(failing),
-        )
-    except ModelOutputError:
+    held = hold(Fixes, "fixes", len(failing), one_of={"where": list(failing)})
+    # Two sentences a piece at most, with the JSON around them.
+    reply = yield from ctx.follow_up(
+        Fixes, inputs, held, name="fixes", max_tokens=64 + 96 * len(failing), shared=shared
+    )
+    if reply is None:
         return synthesis
     article, names = ctx.article.text, ctx.names_comparable()
     # All problems, not only those asked about.

@@ -38,7 +38,7 @@ from analyst.errors import ModelOutputError
 from analyst.model.ask import Calls, ask
 from analyst.schema import Entity, Event, Relation, Report
 from analyst.stages.context import Context, escape
-from analyst.stages.replies import strict_json_schema
+from analyst.stages.replies import hold, strict_json_schema
 from analyst.stages.who.checks import (
     PERSON_TITLE,
     events_in,
@@ -239,21 +239,11 @@ def _sort_names(ctx: Context, names: list[str]) -> Calls[NameKinds]:
     """One short call: what each left-out name is (a person, an organisation, or neither)."""
     items = "\n".join(f"- {escape(n)}" for n in names)
     inputs = ctx.prompts.render("who_more_input", items=items)
-    held = strict_json_schema(NameKinds)
-    held["$defs"]["NameKind"]["properties"]["name"] = {"type": "string", "enum": names}
-    held["properties"]["names"]["maxItems"] = len(names)
-    try:
-        return (
-            yield from ask(
-                ctx.policy,
-                ctx.messages(inputs),
-                NameKinds,
-                schema=ctx.schema("who_more", held),
-                max_tokens=32 + 24 * len(names),
-            )
-        )
-    except ModelOutputError:
-        return NameKinds(names=[])
+    held = hold(NameKinds, "names", len(names), one_of={"name": names})
+    reply = yield from ctx.follow_up(
+        NameKinds, inputs, held, name="who_more", max_tokens=32 + 24 * len(names), repair=False
+    )
+    return reply or NameKinds(names=[])
 
 
 def _reask(ctx: Context, found: _Found) -> Calls[RolesAgain]:
@@ -263,26 +253,17 @@ def _reask(ctx: Context, found: _Found) -> Calls[RolesAgain]:
         for i, role, cited in found.dropped
     )
     inputs = ctx.prompts.render("who_roles_input", items=items, language=ctx.language())
-    held = strict_json_schema(RolesAgain)
-    held["$defs"]["RoleAgain"]["properties"]["name"] = {
-        "type": "string",
-        "enum": [e.name for e in found.entities],
-    }
-    held["$defs"]["RoleAgain"]["properties"]["sentence"]["enum"] = [s.n for s in ctx.sentences]
-    held["properties"]["roles"]["maxItems"] = len(found.dropped)
-    ctx.meter.repairs += 1
-    try:
-        return (
-            yield from ask(
-                ctx.policy,
-                ctx.messages(inputs),
-                RolesAgain,
-                schema=ctx.schema("who_roles", held),
-                max_tokens=48 + 64 * len(found.dropped),
-            )
-        )
-    except ModelOutputError:
-        return RolesAgain(roles=[])
+    held = hold(
+        RolesAgain,
+        "roles",
+        len(found.dropped),
+        one_of={"name": [e.name for e in found.entities]},
+        also={"sentence": [s.n for s in ctx.sentences]},
+    )
+    reply = yield from ctx.follow_up(
+        RolesAgain, inputs, held, name="who_roles", max_tokens=48 + 64 * len(found.dropped)
+    )
+    return reply or RolesAgain(roles=[])
 
 
 def cite(report: Report) -> Report:
