@@ -55,7 +55,7 @@ class Stage(StrEnum):
     synthesis = "synthesis"
 
 
-@settings_from(*(n for n in REPORT_FLAGS if n != "base_url"))
+@settings_from(*(n for n in REPORT_FLAGS if n != "base_url"), "since", "max_items")
 def batch(
     folder: Annotated[
         str,
@@ -181,18 +181,6 @@ def batch(
             "--feeds", help="The input file lists feeds, not articles.", rich_help_panel=INPUT
         ),
     ] = False,
-    since: Annotated[
-        str | None,
-        typer.Option(
-            help="Feeds: only items dated this day or later (2026-03-01).", rich_help_panel=INPUT
-        ),
-    ] = None,
-    max_items: Annotated[
-        int | None,
-        typer.Option(
-            help="Feeds: the newest N items of each (default: 200).", rich_help_panel=INPUT
-        ),
-    ] = None,
     ignore_robots: Annotated[
         bool,
         typer.Option(
@@ -200,6 +188,8 @@ def batch(
         ),
     ] = False,
     *,
+    since: str | None,
+    max_items: int | None,
     settings: Settings,
     verbose: bool,
 ) -> None:

@@ -34,7 +34,7 @@ def _reports_in(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*.json") if p.is_file())
 
 
-@settings_from(*(n for n in REPORT_FLAGS))
+@settings_from(*REPORT_FLAGS, "fmt", "output", "since", "max_items")
 def digest_command(
     inputs: Annotated[
         list[str],
@@ -44,35 +44,12 @@ def digest_command(
             rich_help_panel=INPUT,
         ),
     ],
-    fmt: Annotated[
-        Format | None,
-        typer.Option(
-            "--format",
-            "-f",
-            help="The view (default: rich; -o FILE.md / .json / .html implies it).",
-            rich_help_panel=OUTPUT,
-        ),
-    ] = None,
-    output: Annotated[
-        Path | None,
-        typer.Option("--output", "-o", help="Write the digest here.", rich_help_panel=OUTPUT),
-    ] = None,
     reports: Annotated[
         Path | None,
         typer.Option(
             help="Where the reports of articles, URL lists and feeds go (default: "
             "NAME.reports/ beside the current folder's input).",
             rich_help_panel=OUTPUT,
-        ),
-    ] = None,
-    since: Annotated[
-        str | None,
-        typer.Option(help="Feeds: only items dated this day or later.", rich_help_panel=INPUT),
-    ] = None,
-    max_items: Annotated[
-        int | None,
-        typer.Option(
-            help="Feeds: the newest N items of each (default: 200).", rich_help_panel=INPUT
         ),
     ] = None,
     facts_only: Annotated[
@@ -84,6 +61,10 @@ def digest_command(
         ),
     ] = False,
     *,
+    fmt: Format | None,
+    output: Path | None,
+    since: str | None,
+    max_items: int | None,
     settings: Settings,
     verbose: bool,
 ) -> None:

@@ -21,6 +21,7 @@ import typer
 
 from analyst import errors
 from analyst.files import printable
+from analyst.output.formats import Format
 from analyst.pipeline import STAGES
 from analyst.secrets import redact_text
 from analyst.settings import Settings
@@ -202,6 +203,23 @@ SHARED: dict[str, tuple[inspect.Parameter, str | None]] = {
 # What `summarize` and `batch` take; `eval` takes fewer.
 REPORT_FLAGS = tuple(SHARED)
 
+# Flags a command reads itself (no Settings field), declared once for the commands that share
+# them; ``settings_from`` hands them to the command as keyword arguments of the same name.
+PASSED: dict[str, tuple[inspect.Parameter, str | None]] = {
+    "fmt": _flag(
+        None,
+        Format | None,
+        "The view (default: rich; -o FILE.md / .json / .html implies md / json / html).",
+        OUTPUT,
+        "--format",
+        "-f",
+    ),
+    "output": _flag(None, OptPath, "Write it here (atomically).", OUTPUT, "--output", "-o"),
+    "since": _flag(None, OptStr, "Feeds: only items dated this day or later (2026-03-01).", INPUT),
+    "max_items": _flag(None, OptInt, "Feeds: the newest N items of each (default: 200).", INPUT),
+}
+SHARED.update(PASSED)
+
 
 def settings_from(*names: str) -> Callable[[F], F]:
     """Give a command the shared flags ``names`` and a ``settings`` argument built from them.
@@ -212,7 +230,9 @@ def settings_from(*names: str) -> Callable[[F], F]:
 
     def decorate(command: F) -> F:
         own = inspect.signature(command, eval_str=True)
-        kept = [p for p in own.parameters.values() if p.name not in ("settings", "verbose")]
+        passed = [n for n in names if n in PASSED]
+        skip = ("settings", "verbose", *passed)
+        kept = [p for p in own.parameters.values() if p.name not in skip]
         added = [SHARED[n][0].replace(name=n) for n in names]
         wants_verbose = "verbose" in own.parameters
 
@@ -226,6 +246,7 @@ def settings_from(*names: str) -> Callable[[F], F]:
                 fail(exc, verbose)
             if wants_verbose:
                 kwargs["verbose"] = verbose
+            kwargs.update({n: flags.pop(n) for n in passed})
             return command(settings=settings, **kwargs)
 
         parameters = sorted(kept + added, key=lambda p: p.kind)

@@ -13,7 +13,7 @@ from rich.console import Console
 
 from analyst import errors
 from analyst.api import summarize_file, summarize_text, summarize_url
-from analyst.cli.options import INPUT, OUTPUT, REPORT_FLAGS, exit_codes, fail, settings_from
+from analyst.cli.options import INPUT, REPORT_FLAGS, exit_codes, fail, settings_from
 from analyst.cli.show import emit
 from analyst.files import read_capped
 from analyst.model.local import log_file
@@ -25,7 +25,7 @@ from analyst.settings import Settings
 from analyst.stages.context import report_listener
 
 
-@settings_from(*REPORT_FLAGS)
+@settings_from(*REPORT_FLAGS, "fmt", "output")
 def summarize(
     article: Annotated[
         str,
@@ -35,22 +35,9 @@ def summarize(
             rich_help_panel=INPUT,
         ),
     ],
-    fmt: Annotated[
-        Format | None,
-        typer.Option(
-            "--format",
-            "-f",
-            help="The view (default: rich; -o FILE.md / .json / .html implies md / json / html).",
-            rich_help_panel=OUTPUT,
-        ),
-    ] = None,
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "--output", "-o", help="Write the report here (atomically).", rich_help_panel=OUTPUT
-        ),
-    ] = None,
     *,
+    fmt: Format | None,
+    output: Path | None,
     settings: Settings,
     verbose: bool,
 ) -> None:
