@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypedDict
 
 from analyst.batch.items import WebOptions
 from analyst.batch.provider import ExportClient, open_client
@@ -65,6 +65,16 @@ class BatchPlan:
         return f == "-" or is_url(f) or Path(f).is_file()
 
 
+class _Common(TypedDict):
+    out_dir: Path
+    settings: Settings
+    formats: Sequence[str]
+    pattern: str | None
+    retry_failed: bool
+    force: bool
+    on_event: EventCallback | None
+
+
 def check(plan: BatchPlan) -> None:
     """Refuse options that do not go together (a ``ConfigError`` naming them)."""
     if len(plan.base_urls) > 1 and plan.engine != "ray":
@@ -93,22 +103,27 @@ def run_batch(
     settings = plan.settings
     if plan.base_urls:
         settings = replace(settings, base_url=plan.base_urls[0])
+    # What every engine is given alike.
+    common: _Common = {
+        "out_dir": plan.out_dir,
+        "settings": settings,
+        "formats": plan.formats,
+        "pattern": plan.pattern,
+        "retry_failed": plan.retry_failed,
+        "force": plan.force,
+        "on_event": on_event,
+    }
     if plan.engine == "ray":
         from analyst.batch.ray_engine import run_ray
 
+        concurrency = plan.concurrency or DEFAULT_CONCURRENCY
         return run_ray(
             Path(plan.folder),
-            out_dir=plan.out_dir,
-            settings=settings,
             base_urls=plan.base_urls,
-            formats=plan.formats,
-            pattern=plan.pattern,
-            retry_failed=plan.retry_failed,
-            force=plan.force,
             workers=plan.workers,
-            concurrency=plan.concurrency or DEFAULT_CONCURRENCY,
+            concurrency=concurrency,
             address=plan.ray_address,
-            on_event=on_event,
+            **common,
         )
     client = None
     if plan.provider:
@@ -127,17 +142,11 @@ def run_batch(
         try:
             return await asummarize_folder(
                 plan.folder,
-                out_dir=plan.out_dir,
-                settings=settings,
                 client=client,
                 concurrency=plan.concurrency,
-                formats=plan.formats,
-                pattern=plan.pattern,
-                retry_failed=plan.retry_failed,
-                force=plan.force,
                 budget_tokens=plan.budget_tokens,
-                on_event=on_event,
                 web_options=plan.web_options,
+                **common,
             )
         finally:
             if client is not None:  # on this loop: its async connections live here

@@ -42,6 +42,12 @@ def _n(count: int, one: str, many: str | None = None) -> str:
     return f"{count} {one if count == 1 else many or one + 's'}"
 
 
+def _side(digest: Digest, value: str, said: str, article: str, tail: str = "") -> str:
+    """One side of a disagreement: the value, the sentence that gives it, the outlet."""
+    title = digest.article(article).title or article
+    return f"  - {md(value)}: “{md(said)}” — {md(title)}{tail}"
+
+
 def to_markdown(digest: Digest) -> str:
     """The digest as Markdown: the briefing, then its proof."""
     total = len(digest.articles)
@@ -57,20 +63,18 @@ def to_markdown(digest: Digest) -> str:
         out += ["## Where sources disagree", ""]
         for c in digest.contradictions:
             out.append(f"- **{c.id}** ({c.kind})")
-            for v in c.versions:
-                for fid in v.facts:
-                    fact = digest.fact(fid)
-                    for s in fact.sources:
-                        title = digest.article(s.article).title or s.article
-                        out.append(f"  - {md(v.value)}: “{md(s.evidence)}” — {md(title)} ({fid})")
+            out += [
+                _side(digest, v.value, s.evidence, s.article, f" ({fid})")
+                for v in c.versions
+                for fid in v.facts
+                for s in digest.fact(fid).sources
+            ]
         out.append("")
     if digest.differences:
         out += ["## Figures and dates that differ", ""]
         for d in digest.differences:
             out.append(f"- **{d.id}** ({d.kind})")
-            for side in d.sides:
-                title = digest.article(side.article).title or side.article
-                out.append(f"  - {md(side.value)}: “{md(side.text)}” — {md(title)}")
+            out += [_side(digest, x.value, x.text, x.article) for x in d.sides]
         out.append("")
     if digest.notes:
         out += ["## Notes several articles share", ""]

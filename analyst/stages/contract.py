@@ -38,6 +38,11 @@ class Flag:
     choices: tuple[str, ...] = ()
     brief: str = ""
 
+    @classmethod
+    def choice(cls, setting: str, help: str, *choices: str, brief: str = "") -> Flag:
+        """A setting chosen by name (``--fact-text sentence``); left off, the default."""
+        return cls(setting, help, kind=str | None, default=None, choices=choices, brief=brief)
+
     @property
     def switch(self) -> bool:
         """Whether it is on or off (a request's option is then a boolean)."""

@@ -267,19 +267,17 @@ STAGE = Stage(
             "How facts show their evidence: sentence (the model cites a numbered sentence; "
             "default) or quote (it copies a passage, which analyst locates).",
             kind=str | None,
-            decls=("--evidence",),
             default=None,
             per_request=False,
         ),
-        Flag(
+        Flag.choice(
             "fact_text",
             "What a fact's text is: sentence (the sentence the model cites by number: a few "
             "tokens a fact), written (the model writes it), auto (sentence on the embedded "
             "model; default).",
-            kind=str | None,
-            decls=("--fact-text",),
-            default=None,
-            choices=("auto", "sentence", "written"),
+            "auto",
+            "sentence",
+            "written",
             brief=(
                 "a fact's text: the sentence the model cites (sentence), the model's words "
                 "(written), or sentence on the embedded model (auto)"

@@ -36,28 +36,26 @@ STAGE = Stage(
     ),
     system=_system,
     flags=(
-        Flag(
+        Flag.choice(
             "summary",
             "The summary: sentences (the article's own, picked by number), written (by the "
             "model), auto (sentences on the embedded model; default).",
-            kind=str | None,
-            decls=("--summary",),
-            default=None,
-            choices=("auto", "sentences", "written"),
+            "auto",
+            "sentences",
+            "written",
             brief=(
                 "the summary: the article's sentences picked by number (sentences), written by "
                 "the model (written), or sentences on the embedded model (auto)"
             ),
         ),
-        Flag(
+        Flag.choice(
             "analysis",
             "Who writes the implications and the AI Analysis: composed (analyst, from the "
             "notes it computes and the facts), model (the model, citing them), auto (composed "
             "on the embedded model; default).",
-            kind=str | None,
-            decls=("--analysis",),
-            default=None,
-            choices=("auto", "composed", "model"),
+            "auto",
+            "composed",
+            "model",
             brief=(
                 "who writes the implications and the AI Analysis: analyst from its notes "
                 "(composed), the model (model), or composed on the embedded model (auto)"
