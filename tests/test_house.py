@@ -58,7 +58,7 @@ def test_no_module_is_over_400_lines() -> None:
 def _owners() -> dict[str, list[str]]:
     from analyst.digest.write import STAGE as DIGEST
     from analyst.pipeline import STAGES
-    from analyst.stages.context import CALLS
+    from analyst.stages.calls import CALLS
 
     owners: dict[str, list[str]] = {}
     for stage in (CALLS, *STAGES, DIGEST):
@@ -87,7 +87,7 @@ def test_a_stage_renders_only_the_prompts_it_declares() -> None:
     import re
 
     from analyst.pipeline import STAGES
-    from analyst.stages.context import CALLS
+    from analyst.stages.calls import CALLS
 
     shared = set(CALLS.prompts)
     for stage in STAGES:

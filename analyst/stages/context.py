@@ -20,7 +20,6 @@ from analyst.model.usage import Meter
 from analyst.prompts import Prompts
 from analyst.reading.language import language_name
 from analyst.settings import Settings
-from analyst.stages.contract import Stage
 from analyst.text import sentences as numbered
 from analyst.text.sections import Section
 from analyst.text.tokens import Encoder
@@ -28,15 +27,6 @@ from analyst.text.tokens import Encoder
 R = TypeVar("R", bound=BaseModel)
 
 StageCallback = Callable[[str], None]
-
-
-# The prompts every call of a report shares, rendered here and by the model layer's re-ask
-# (``model/ask.py``): the rules and the numbered article that open each call, the schema note
-# for servers that do not enforce schemas, the language line, the re-ask after a bad reply.
-CALLS = Stage(
-    "every call",
-    prompts=("system", "article", "schema_in_prompt", "article_language", "reask"),
-)
 
 
 @dataclass(frozen=True)
