@@ -14,9 +14,8 @@ from analyst import Settings, summarize_text
 from analyst.evaluation.proof import proof_figures, recomputes
 from analyst.output.plain import to_markdown
 from analyst.schema import COMPUTED_KINDS, Report
-from analyst.stages.synthesize import gates
 from analyst.testing import FakeChatClient, extractive_responder
-from analyst.text import ahead, amounts, perspective, speech
+from analyst.text import ahead, amounts, perspective, prose, speech
 from analyst.text.split import spans
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -310,10 +309,10 @@ def test_quotations_and_their_speakers() -> None:
 
 def test_an_amount_with_its_scale_is_one_term_for_the_gates() -> None:
     article = "Each ticket was $1 cheaper. The plan costs $3.2bn."
-    assert gates.invented("The airline was fined $1 million.", article, names=False) == [
+    assert prose.invented("The airline was fined $1 million.", article, names=False) == [
         "1 million"
     ]
-    assert gates.invented("The plan costs $3.2 billion.", article, names=False) == []
+    assert prose.invented("The plan costs $3.2 billion.", article, names=False) == []
 
 
 def test_a_version_3_report_still_loads(bridge: Report) -> None:

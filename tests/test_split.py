@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from analyst.reading.clean import read_article
-from analyst.stages.synthesize import gates
 from analyst.stages.verify import fact_context
-from analyst.text import split
+from analyst.text import prose, split
 from analyst.text.carries import passage
 from analyst.text.sections import build_sections
 from analyst.text.sentences import number
@@ -75,7 +74,7 @@ def test_the_prompts_sentences_the_support_test_and_the_verifier_agree() -> None
     first = numbered[0]
     context = fact_context(first.start, first.end, "The state approved $1.5 bn.", article.text)
     assert said[0] in context and "$1." not in context.replace("$1.5", "")
-    assert gates.sentences(" ".join(said)) == said
+    assert prose.sentences(" ".join(said)) == said
 
 
 def test_an_oversized_paragraph_splits_at_the_same_sentences() -> None:

@@ -36,7 +36,7 @@ from analyst.schema import ModelInfo
 from analyst.settings import Settings
 from analyst.stages.contract import Stage
 from analyst.stages.replies import strict_json_schema
-from analyst.stages.synthesize import gates
+from analyst.text import prose
 from analyst.text.tokens import Encoder, count
 
 # The digest's calls: judging pairs of facts, the story's notes, the briefing written.
@@ -216,8 +216,8 @@ def _checked(
 
     def clean(text: str) -> str:
         kept = []
-        for sentence in gates.sentences(text) or [text]:
-            if gates.invented(sentence, corpus, names=True):
+        for sentence in prose.sentences(text) or [text]:
+            if prose.invented(sentence, corpus, names=True):
                 left_out.append(sentence)
             else:
                 kept.append(sentence)
@@ -237,8 +237,8 @@ def _checked(
         warnings.append(
             f"{len(left_out)} sentence(s) naming a number or name no source gives were left out"
         )
-    interpret = [x for p in [*implications, analysis] if p for x in gates.sentences(p.text)]
-    restating = sum(1 for x in interpret if gates.restates(x, [], quotes))
+    interpret = [x for p in [*implications, analysis] if p for x in prose.sentences(p.text)]
+    restating = sum(1 for x in interpret if prose.restates(x, quotes))
     if restating:
         # Measured, not removed (as in a report): deleting them would hide how the model wrote.
         warnings.append(

@@ -14,7 +14,7 @@ of reports. Each is measured against the text the report's offsets refer to:
 - **invented**: numbers and names in the summary, implications and analysis the article never has;
 - **repeated** summary sentences;
 - **restated**: sentences of the implications and the analysis that restate a fact or a sentence
-  of the article (``stages.gates.restates``: 0.8 of their content words, 5 or more, in one);
+  of the article (``text.prose.restates``: 0.8 of their content words, 5 or more, in one);
 - **analysis words**, and whether the analysis has at least 3 sentences and 50 words;
 - with ``--who``: **roles** shown and those whose words are mostly absent from their passage
   (the sentence and the one before it; ``overlap`` < 0.5) or that name a name or number the
@@ -37,7 +37,7 @@ from rapidfuzz import fuzz
 
 from analyst.schema import COMPUTED_KINDS, Note, Report
 from analyst.stages.synthesize import gates
-from analyst.text import amounts, dates, perspective
+from analyst.text import amounts, dates, perspective, prose
 from analyst.text.carries import overlap, passage
 from analyst.text.names import same_name
 from analyst.text.quotes import absent_names
@@ -87,14 +87,15 @@ def proof_figures(report: Report, source: str, *, who: bool = False) -> ProofFig
         misattributed += bool(absent_names(f.text, around))
         plain = " ".join(f.text.lower().split()), " ".join(around.lower().split())
         copied += not (f.extractive or f.cited) and fuzz.ratio(*plain) >= 90
-    summary = gates.sentences(report.summary)
-    interpret = [s for i in report.implications for s in gates.sentences(i.text)]
-    interpret += gates.sentences(report.analysis.text)
+    summary = prose.sentences(report.summary)
+    interpret = [s for i in report.implications for s in prose.sentences(i.text)]
+    interpret += prose.sentences(report.analysis.text)
     # A number the notes computed from the article is not invented.
     known = "\n".join([source, *(n.text for n in report.notes)])
-    invented = sum(len(gates.invented(s, known, names=True)) for s in summary + interpret)
-    article_sentences = gates.sentences(source)
-    restated = sum(1 for s in interpret if gates.restates(s, report.facts, article_sentences))
+    invented = sum(len(prose.invented(s, known, names=True)) for s in summary + interpret)
+    article_sentences = prose.sentences(source)
+    against = [f.text for f in report.facts] + article_sentences
+    restated = sum(1 for s in interpret if prose.restates(s, against))
     words = len(report.analysis.text.split())
     roles_unsupported = events_underived = 0
     for entity in report.entities:
@@ -121,11 +122,11 @@ def proof_figures(report: Report, source: str, *, who: bool = False) -> ProofFig
         copied=copied,
         cited=sum(1 for f in shown if f.cited),
         invented=invented,
-        repeated=len(gates.repeats(summary)),
+        repeated=len(prose.repeats(summary)),
         interpretive=len(interpret),
         restated=restated,
         analysis_words=words,
-        full_analysis=len(gates.sentences(report.analysis.text)) >= gates.ANALYSIS_SENTENCES
+        full_analysis=len(prose.sentences(report.analysis.text)) >= gates.ANALYSIS_SENTENCES
         and words >= gates.ANALYSIS_WORDS,
         entities=len(report.entities),
         roles=sum(len(e.roles) for e in report.entities),
@@ -142,7 +143,7 @@ def _note_counts(report: Report, source: str) -> dict[str, Any]:  # ProofFigures
     computed = [n for n in report.notes if n.kind in COMPUTED_KINDS]
     bases: Counter[str] = Counter()
     for cited, text in _cited_pieces(report):
-        for _ in gates.sentences(text):
+        for _ in prose.sentences(text):
             bases[cited] += 1
     return {
         "notes_by_kind": tuple(sorted(kinds.items())),

@@ -21,62 +21,17 @@ passes by deleting content would make the figure lie.
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rapidfuzz import fuzz
-
 from analyst.schema import Fact
 from analyst.stages.synthesize.replies import Synthesis
-from analyst.text import split
-from analyst.text.carries import content_words, stemmed_overlap
-from analyst.text.quotes import absent_names
+from analyst.text.prose import invented, repeats, restates, sentences
 
-RESTATE_AT = 0.8
 RESTATES = "restates a fact or a sentence of the article instead of interpreting it"
 ANALYSIS_SENTENCES = 3
 ANALYSIS_WORDS = 50
 MIN_IMPLICATIONS = 3
-_PUNCT = re.compile(r"[^\w\s]")
-
-
-def sentences(text: str) -> list[str]:
-    """The sentences of a paragraph the model wrote (by the product's splitter, with its
-    default rules: the model's text has no detected language of its own)."""
-    return split.sentences(text)
-
-
-def invented(text: str, article: str, *, names: bool) -> list[str]:
-    """Numbers and names of ``text`` (one sentence) the article never mentions. Its first word is
-    not taken for a name: "Consequences follow" capitalises an ordinary word the article may
-    not use."""
-    first = text.lstrip()
-    return [
-        t
-        for t in absent_names(text, article, names=names)
-        if not (t[:1].isalpha() and first.startswith(t))
-    ]
-
-
-def repeats(summary: Sequence[str]) -> list[int]:
-    """Indexes of sentences (of the summary, or implications) that repeat an earlier one."""
-    seen: list[str] = []
-    found = []
-    for i, sentence in enumerate(summary):
-        key = " ".join(_PUNCT.sub(" ", sentence.casefold()).split())
-        if any(key == k or fuzz.ratio(key, k) >= 90 for k in seen):
-            found.append(i)
-        seen.append(key)
-    return found
-
-
-def restates(sentence: str, facts: Sequence[Fact], article_sentences: Sequence[str]) -> bool:
-    """Whether ``sentence`` mostly repeats one fact or one sentence of the article."""
-    if len(content_words(sentence)) < 5:
-        return False
-    against = [f.text for f in facts] + list(article_sentences)
-    return any(stemmed_overlap(sentence, other) >= RESTATE_AT for other in against)
 
 
 @dataclass(frozen=True)
@@ -117,7 +72,8 @@ def piece_problems(
         found.append(Problem(where, f"{where} names {terms}, which the article never mentions"))
     if not where.startswith("summary"):
         article_sentences = _sentences_of(article)
-        if any(restates(s, facts, article_sentences) for s in sentences(text)):
+        against = [f.text for f in facts] + list(article_sentences)
+        if any(restates(s, against) for s in sentences(text)):
             found.append(Problem(where, f"{where} {RESTATES}"))
     return found
 

@@ -17,6 +17,7 @@ from analyst.stages.extract import SentenceChoice
 from analyst.stages.replies import hold, strict_json_schema
 from analyst.stages.synthesize import compose, gates
 from analyst.stages.synthesize.replies import Fixes, Interpretation, Summary, Synthesis
+from analyst.text import prose
 from analyst.text.sentences import Sentence
 
 # Languages whose words have a lower case in a-z, where an implication can be held to begin with
@@ -170,7 +171,7 @@ def synthesize(
             "sentences and those naming what the article does not were left out"
         )
         synthesis = gates.repair(synthesis, article, names=names, allowed=allowed)
-    written = len(gates.sentences(synthesis.paragraph))
+    written = len(prose.sentences(synthesis.paragraph))
     if written < 2:
         # Not a validation error: the 1.5B model kept one long sentence through three re-asks
         # on an example article, and failing the whole report for it helps no one.
