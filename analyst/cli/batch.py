@@ -3,11 +3,12 @@ batches."""
 
 from __future__ import annotations
 
+import inspect
 import sys
 from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -24,8 +25,12 @@ from analyst.cli.options import (
     MODEL,
     OUTPUT,
     REPORT_FLAGS,
+    OptInt,
+    OptPath,
+    OptStr,
     exit_codes,
     fail,
+    flag,
     settings_from,
 )
 from analyst.cli.progress import BatchProgress, summary_table
@@ -55,7 +60,111 @@ class Stage(StrEnum):
     synthesis = "synthesis"
 
 
-@settings_from(*(n for n in REPORT_FLAGS if n != "base_url"), "since", "max_items")
+# analyst batch's own flags, by the name of the BatchPlan field each sets (plan.py).
+PLAN = {
+    "out_dir": flag(
+        None,
+        Path,
+        "Folder for the reports and the manifest.",
+        OUTPUT,
+        "--output",
+        "-o",
+        default=inspect.Parameter.empty,
+    ),
+    "pattern": flag(
+        None,
+        OptStr,
+        'Only files matching this glob, relative to FOLDER, e.g. "2026-*/**/*.txt".',
+        INPUT,
+        "--glob",
+    ),
+    "formats": flag(
+        None,
+        str,
+        "Report files to write: json, md, html, or several (json,html); html also writes "
+        "index.html.",
+        OUTPUT,
+        "--format",
+        "-f",
+        default="json",
+    ),
+    "concurrency": flag(
+        None,
+        OptInt,
+        "Requests in flight (default: a llama.cpp server's slots; 4 elsewhere, fewer if the "
+        "server shows strain; the embedded server's slots, 1).",
+        BATCH,
+    ),
+    "retry_failed": flag(
+        None,
+        bool,
+        "Only the articles that failed last time.",
+        BATCH,
+        "--retry-failed",
+        default=False,
+    ),
+    "force": flag(
+        None,
+        bool,
+        "Redo every article, ignoring earlier results.",
+        BATCH,
+        "--force",
+        default=False,
+    ),
+    "batch_budget_tokens": flag(  # BatchPlan.budget_tokens (--budget-tokens is an article's)
+        None, OptInt, "Tokens the whole run may cost; then no new article starts.", BATCH
+    ),
+    "base_urls": flag(
+        None,
+        list[str] | None,
+        "OpenAI-compatible server (env: OPENAI_BASE_URL); with --engine ray, repeat it for "
+        "several replicas and the articles are spread over them.",
+        MODEL,
+        "--base-url",
+    ),
+    "engine": flag(
+        None, Engine, "This process, or a Ray cluster (extra: ray).", ENGINES, default=Engine.local
+    ),
+    "ray_address": flag(
+        None, OptStr, "With --engine ray: the cluster to join, e.g. auto.", ENGINES
+    ),
+    "workers": flag(None, int, "With --engine ray: analyst worker processes.", ENGINES, default=2),
+    "submit": flag(
+        None,
+        Submit | None,
+        "Send the requests as provider batches (half the price, answers within 24 h), "
+        "polling until every report is written.",
+        ENGINES,
+    ),
+    "export_batch": flag(
+        None,
+        OptPath,
+        "Write the requests that have no reply yet to this JSONL (OpenAI Batch and vllm "
+        "run-batch format) instead of calling the model; their articles wait.",
+        ENGINES,
+    ),
+    "stage": flag(
+        None, Stage | None, "With --export-batch, only the requests of this stage.", ENGINES
+    ),
+    "import_batch": flag(
+        None,
+        list[Path] | None,
+        "Replies from a batch result file (repeatable); kept in the manifest.",
+        ENGINES,
+    ),
+    "poll_seconds": flag(
+        None, float, "With --submit: seconds between polls of a batch.", ENGINES, default=30.0
+    ),
+    "feeds": flag(
+        None, bool, "The input file lists feeds, not articles.", INPUT, "--feeds", default=False
+    ),
+    "ignore_robots": flag(
+        None, bool, "Fetch pages robots.txt disallows.", INPUT, "--ignore-robots", default=False
+    ),
+}
+
+
+@settings_from(*(n for n in REPORT_FLAGS if n != "base_url"), "since", "max_items", options=PLAN)
 def batch(
     folder: Annotated[
         str,
@@ -65,129 +174,8 @@ def batch(
             rich_help_panel=INPUT,
         ),
     ],
-    output: Annotated[
-        Path,
-        typer.Option(
-            "--output",
-            "-o",
-            help="Folder for the reports and the manifest.",
-            rich_help_panel=OUTPUT,
-        ),
-    ],
-    glob: Annotated[
-        str | None,
-        typer.Option(
-            help='Only files matching this glob, relative to FOLDER, e.g. "2026-*/**/*.txt".',
-            rich_help_panel=INPUT,
-        ),
-    ] = None,
-    fmt: Annotated[
-        str,
-        typer.Option(
-            "--format",
-            "-f",
-            help="Report files to write: json, md, html, or several (json,html); html also "
-            "writes index.html.",
-            rich_help_panel=OUTPUT,
-        ),
-    ] = "json",
-    concurrency: Annotated[
-        int | None,
-        typer.Option(
-            help="Requests in flight (default: a llama.cpp server's slots; 4 elsewhere, fewer "
-            "if the server shows strain; the embedded server's slots, 1).",
-            rich_help_panel=BATCH,
-        ),
-    ] = None,
-    retry_failed: Annotated[
-        bool,
-        typer.Option(
-            "--retry-failed", help="Only the articles that failed last time.", rich_help_panel=BATCH
-        ),
-    ] = False,
-    force: Annotated[
-        bool,
-        typer.Option(
-            "--force", help="Redo every article, ignoring earlier results.", rich_help_panel=BATCH
-        ),
-    ] = False,
-    batch_budget_tokens: Annotated[
-        int | None,
-        typer.Option(
-            help="Tokens the whole run may cost; then no new article starts.",
-            rich_help_panel=BATCH,
-        ),
-    ] = None,
-    base_url: Annotated[
-        list[str] | None,
-        typer.Option(
-            help="OpenAI-compatible server (env: OPENAI_BASE_URL); with --engine ray, repeat it "
-            "for several replicas and the articles are spread over them.",
-            rich_help_panel=MODEL,
-        ),
-    ] = None,
-    engine: Annotated[
-        Engine,
-        typer.Option(help="This process, or a Ray cluster (extra: ray).", rich_help_panel=ENGINES),
-    ] = Engine.local,
-    ray_address: Annotated[
-        str | None,
-        typer.Option(
-            help="With --engine ray: the cluster to join, e.g. auto.", rich_help_panel=ENGINES
-        ),
-    ] = None,
-    workers: Annotated[
-        int,
-        typer.Option(help="With --engine ray: analyst worker processes.", rich_help_panel=ENGINES),
-    ] = 2,
-    submit: Annotated[
-        Submit | None,
-        typer.Option(
-            help="Send the requests as provider batches (half the price, answers within 24 h), "
-            "polling until every report is written.",
-            rich_help_panel=ENGINES,
-        ),
-    ] = None,
-    export_batch: Annotated[
-        Path | None,
-        typer.Option(
-            help="Write the requests that have no reply yet to this JSONL (OpenAI Batch and "
-            "vllm run-batch format) instead of calling the model; their articles wait.",
-            rich_help_panel=ENGINES,
-        ),
-    ] = None,
-    stage: Annotated[
-        Stage | None,
-        typer.Option(
-            help="With --export-batch, only the requests of this stage.", rich_help_panel=ENGINES
-        ),
-    ] = None,
-    import_batch: Annotated[
-        list[Path] | None,
-        typer.Option(
-            help="Replies from a batch result file (repeatable); kept in the manifest.",
-            rich_help_panel=ENGINES,
-        ),
-    ] = None,
-    poll_seconds: Annotated[
-        float,
-        typer.Option(
-            help="With --submit: seconds between polls of a batch.", rich_help_panel=ENGINES
-        ),
-    ] = 30.0,
-    feeds: Annotated[
-        bool,
-        typer.Option(
-            "--feeds", help="The input file lists feeds, not articles.", rich_help_panel=INPUT
-        ),
-    ] = False,
-    ignore_robots: Annotated[
-        bool,
-        typer.Option(
-            "--ignore-robots", help="Fetch pages robots.txt disallows.", rich_help_panel=INPUT
-        ),
-    ] = False,
     *,
+    options: dict[str, Any],
     since: str | None,
     max_items: int | None,
     settings: Settings,
@@ -195,40 +183,19 @@ def batch(
 ) -> None:
     """Write a report for every article below FOLDER (or of a URL list, or a feed);
     resumable, cached, one manifest."""
-    formats = [f.strip() for f in fmt.split(",") if f.strip()]
     err = Console(stderr=True)
+    feeds, robots = options.pop("feeds"), not options.pop("ignore_robots")
+    options["formats"] = [f.strip() for f in options["formats"].split(",") if f.strip()]
+    options["base_urls"] = options["base_urls"] or []
+    options["import_batch"] = options["import_batch"] or []
+    options["budget_tokens"] = options.pop("batch_budget_tokens")
     try:
-        web_options = WebOptions(
-            feeds=feeds,
-            since=day(since),
-            max_items=max_items,
-            robots=not ignore_robots,
-        )
         if max_items is not None and max_items < 1:
             raise errors.ConfigError("--max-items must be at least 1")
-        plan = BatchPlan(
-            folder=folder,
-            out_dir=output,
-            settings=settings,
-            base_urls=base_url or [],
-            engine=engine.value,
-            formats=formats,
-            pattern=glob,
-            retry_failed=retry_failed,
-            force=force,
-            concurrency=concurrency,
-            budget_tokens=batch_budget_tokens,
-            workers=workers,
-            ray_address=ray_address,
-            submit=submit.value if submit else None,
-            export_batch=export_batch,
-            stage=stage.value if stage else None,
-            import_batch=import_batch or [],
-            poll_seconds=poll_seconds,
-            web_options=web_options,
-        )
+        web = WebOptions(feeds=feeds, since=day(since), max_items=max_items, robots=robots)
+        plan = BatchPlan(folder=folder, settings=settings, web_options=web, **options)
         check(plan)
-        served = replace(settings, base_url=base_url[0]) if base_url else settings
+        served = replace(settings, base_url=plan.base_urls[0]) if plan.base_urls else settings
         if verbose and served.uses_local:
             print(f"analyst: embedded server log: {log_file(settings.cache_dir)}", file=sys.stderr)
         with BatchProgress(err) as progress:
@@ -238,10 +205,11 @@ def batch(
                 on_progress=lambda message: err.print(f"analyst: {escape(message)}"),
             )
         if result.exported is not None:
-            print(f"analyst: wrote {result.exported} requests to {export_batch}", file=sys.stderr)
+            written = f"{result.exported} requests to {plan.export_batch}"
+            print(f"analyst: wrote {written}", file=sys.stderr)
     except errors.AnalystError as exc:
         fail(exc, verbose)
-    _batch_exit(result, batch_budget_tokens)
+    _batch_exit(result, plan.budget_tokens)
 
 
 def _batch_exit(result: BatchResult, batch_budget_tokens: int | None) -> None:

@@ -13,7 +13,7 @@ import inspect
 import os
 import sys
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
@@ -36,7 +36,7 @@ ENGINES = "Engines and provider batches"
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _flag(
+def flag(
     setting: str | None,
     kind: Any,
     help: str,
@@ -57,7 +57,7 @@ OptStr, OptInt, OptFloat, OptPath = str | None, int | None, float | None, Path |
 
 # name → (parameter, the Settings field it sets or None)
 SHARED: dict[str, tuple[inspect.Parameter, str | None]] = {
-    "model": _flag(
+    "model": flag(
         "model",
         OptStr,
         "A server's model name, or local / local:qwen2.5-coder-0.5b (env: ANALYST_MODEL).",
@@ -65,22 +65,20 @@ SHARED: dict[str, tuple[inspect.Parameter, str | None]] = {
         "--model",
         "-m",
     ),
-    "model_path": _flag(
+    "model_path": flag(
         "model_path",
         OptPath,
         "Serve this GGUF file with the embedded llama.cpp (env: ANALYST_MODEL_PATH).",
         MODEL,
     ),
-    "base_url": _flag(
+    "base_url": flag(
         "base_url",
         OptStr,
         "OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1 (env: OPENAI_BASE_URL).",
         MODEL,
     ),
-    "api_key": _flag(
-        "api_key", OptStr, "API key (env: OPENAI_API_KEY).", MODEL, show_default=False
-    ),
-    "timeout": _flag(
+    "api_key": flag("api_key", OptStr, "API key (env: OPENAI_API_KEY).", MODEL, show_default=False),
+    "timeout": flag(
         "timeout",
         OptFloat,
         "Seconds a request may go without a word from the server before analyst asks it "
@@ -88,27 +86,27 @@ SHARED: dict[str, tuple[inspect.Parameter, str | None]] = {
         "900 for the embedded model).",
         MODEL,
     ),
-    "max_retries": _flag(
+    "max_retries": flag(
         "max_retries",
         OptInt,
         "HTTP retries on 429/5xx/connection errors, by the SDK (default: 2).",
         MODEL,
     ),
-    "repairs": _flag("repairs", OptInt, "Re-asks on invalid output (default: 2).", MODEL),
-    "context_window": _flag(
+    "repairs": flag("repairs", OptInt, "Re-asks on invalid output (default: 2).", MODEL),
+    "context_window": flag(
         "context_window",
         OptInt,
         "Model context in tokens (default: known for the model, else 8192).",
         MODEL,
     ),
-    "prompts": _flag(
+    "prompts": flag(
         "prompts_dir",
         OptPath,
         "Folder of prompt files overriding the packaged ones, by name.",
         MODEL,
         "--prompts",
     ),
-    "stream": _flag(
+    "stream": flag(
         "stream",
         bool | None,
         "Stream replies: --timeout then bounds silence, not a whole reply, and the terminal "
@@ -118,24 +116,24 @@ SHARED: dict[str, tuple[inspect.Parameter, str | None]] = {
     ),
     # What the stages add (their declarations: analyst.pipeline.STAGES).
     **{
-        f.setting: _flag(f.setting, f.kind, f.help, OUTPUT, *f.decls, default=f.default)
+        f.setting: flag(f.setting, f.kind, f.help, OUTPUT, *f.decls, default=f.default)
         for stage in STAGES
         for f in stage.flags
     },
-    "keep_ungrounded": _flag(
+    "keep_ungrounded": flag(
         "keep_ungrounded",
         bool,
         "Keep facts whose quote was not found, marked.",
         OUTPUT,
         default=False,
     ),
-    "language": _flag(
+    "language": flag(
         "language",
         OptStr,
         "Write the report in this language (en, fr, German...) (default: the article's).",
         OUTPUT,
     ),
-    "include_text": _flag(
+    "include_text": flag(
         "include_text",
         bool,
         "Put the article text the offsets refer to into the report.",
@@ -143,16 +141,16 @@ SHARED: dict[str, tuple[inspect.Parameter, str | None]] = {
         "--include-text",
         default=False,
     ),
-    "pack_tokens": _flag(
+    "pack_tokens": flag(
         "pack_tokens", OptInt, "Article tokens per extraction call (default: 3000).", LIMITS
     ),
-    "max_input_tokens": _flag(
+    "max_input_tokens": flag(
         "max_input_tokens",
         OptInt,
         "Refuse articles over this many tokens (default: 100,000; see --truncate).",
         LIMITS,
     ),
-    "truncate": _flag(
+    "truncate": flag(
         "truncate",
         bool,
         "With --max-input-tokens: read only the beginning.",
@@ -160,13 +158,13 @@ SHARED: dict[str, tuple[inspect.Parameter, str | None]] = {
         "--truncate",
         default=False,
     ),
-    "max_input_bytes": _flag(
+    "max_input_bytes": flag(
         "max_input_bytes",
         OptInt,
         "Refuse an article file, stdin or inflated gzip over this many bytes (default: 64 MiB).",
         LIMITS,
     ),
-    "allow_private_urls": _flag(
+    "allow_private_urls": flag(
         "allow_private_urls",
         bool,
         "Fetch URLs that lead to loopback, private, link-local or reserved addresses.",
@@ -174,13 +172,13 @@ SHARED: dict[str, tuple[inspect.Parameter, str | None]] = {
         "--allow-private-urls",
         default=False,
     ),
-    "budget_tokens": _flag(
+    "budget_tokens": flag(
         "budget_tokens",
         OptInt,
         "Tokens (prompt + replies) one article may cost; never exceeded.",
         LIMITS,
     ),
-    "no_cache": _flag(
+    "no_cache": flag(
         None,
         bool,
         "Do not reuse or store replies in the call cache.",
@@ -188,7 +186,7 @@ SHARED: dict[str, tuple[inspect.Parameter, str | None]] = {
         "--no-cache",
         default=False,
     ),
-    "verbose": _flag(
+    "verbose": flag(
         None,
         bool,
         "Say more on stderr.",
@@ -206,7 +204,7 @@ REPORT_FLAGS = tuple(SHARED)
 # Flags a command reads itself (no Settings field), declared once for the commands that share
 # them; ``settings_from`` hands them to the command as keyword arguments of the same name.
 PASSED: dict[str, tuple[inspect.Parameter, str | None]] = {
-    "fmt": _flag(
+    "fmt": flag(
         None,
         Format | None,
         "The view (default: rich; -o FILE.md / .json / .html implies md / json / html).",
@@ -214,26 +212,32 @@ PASSED: dict[str, tuple[inspect.Parameter, str | None]] = {
         "--format",
         "-f",
     ),
-    "output": _flag(None, OptPath, "Write it here (atomically).", OUTPUT, "--output", "-o"),
-    "since": _flag(None, OptStr, "Feeds: only items dated this day or later (2026-03-01).", INPUT),
-    "max_items": _flag(None, OptInt, "Feeds: the newest N items of each (default: 200).", INPUT),
+    "output": flag(None, OptPath, "Write it here (atomically).", OUTPUT, "--output", "-o"),
+    "since": flag(None, OptStr, "Feeds: only items dated this day or later (2026-03-01).", INPUT),
+    "max_items": flag(None, OptInt, "Feeds: the newest N items of each (default: 200).", INPUT),
 }
 SHARED.update(PASSED)
 
 
-def settings_from(*names: str) -> Callable[[F], F]:
+def settings_from(
+    *names: str, options: Mapping[str, tuple[inspect.Parameter, str | None]] | None = None
+) -> Callable[[F], F]:
     """Give a command the shared flags ``names`` and a ``settings`` argument built from them.
 
     The command's own signature keeps its own arguments and a ``settings: Settings`` parameter
-    (not a flag) and, when it asks for ``verbose``, a ``verbose: bool`` too.
+    (not a flag) and, when it asks for ``verbose``, a ``verbose: bool`` too. ``options``: flags
+    of the command's own, declared as a table like ``SHARED``'s; the command gets their values
+    as one ``options`` dict, by name.
     """
+    table = dict(options or {})
 
     def decorate(command: F) -> F:
         own = inspect.signature(command, eval_str=True)
         passed = [n for n in names if n in PASSED]
-        skip = ("settings", "verbose", *passed)
+        skip = ("settings", "verbose", "options", *passed)
         kept = [p for p in own.parameters.values() if p.name not in skip]
         added = [SHARED[n][0].replace(name=n) for n in names]
+        added += [parameter.replace(name=n) for n, (parameter, _) in table.items()]
         wants_verbose = "verbose" in own.parameters
 
         @functools.wraps(command)
@@ -247,6 +251,8 @@ def settings_from(*names: str) -> Callable[[F], F]:
             if wants_verbose:
                 kwargs["verbose"] = verbose
             kwargs.update({n: flags.pop(n) for n in passed})
+            if table:
+                kwargs["options"] = {n: kwargs.pop(n) for n in table}
             return command(settings=settings, **kwargs)
 
         parameters = sorted(kept + added, key=lambda p: p.kind)
