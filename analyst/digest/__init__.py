@@ -69,23 +69,13 @@ def digest_calls(
     started = time.monotonic()
     meter = Meter(budget=settings.budget_tokens)
     encoder = get_encoder(info.model, settings.cache_dir)
+    policy = AskPolicy.of(settings, encoder, meter, prompts.reask)
     matched = prepare(given)
     merged = assemble(matched)
     if merged.between:
-        policy = AskPolicy.of(settings, encoder, meter, prompts.reask)
         judged = yield from judge(merged.between, matched.texts, policy, prompts)
         merged = assemble(matched, judged)
-    return (
-        yield from write(
-            merged.digest,
-            settings=settings,
-            prompts=prompts,
-            info=info,
-            encoder=encoder,
-            meter=meter,
-            started=started,
-        )
-    )
+    return (yield from write(merged.digest, policy, prompts, info, started=started))
 
 
 def digest(

@@ -33,7 +33,6 @@ from analyst.model.seam import ClientInfo, Message, OutputSchema
 from analyst.model.usage import Meter
 from analyst.prompts import Prompts
 from analyst.schema import ModelInfo
-from analyst.settings import Settings
 from analyst.stages.contract import Stage
 from analyst.stages.replies import strict_json_schema
 from analyst.text import prose
@@ -100,22 +99,16 @@ def judge(
 
 
 def write(
-    digest: Digest,
-    *,
-    settings: Settings,
-    prompts: Prompts,
-    info: ClientInfo,
-    encoder: Encoder,
-    meter: Meter,
-    started: float,
+    digest: Digest, policy: AskPolicy, prompts: Prompts, info: ClientInfo, *, started: float
 ) -> Calls[Digest]:
-    """``digest`` with its summary, implications and analysis written."""
-    policy = AskPolicy.of(settings, encoder, meter, prompts.reask)
+    """``digest`` with its summary, implications and analysis written, each call asked as
+    ``policy`` says (its encoder sizes the calls, its meter counts them)."""
+    encoder, meter = policy.encoder, policy.meter
     if not digest.facts:
         return digest.model_copy(
             update={"warnings": [*digest.warnings, "no grounded fact to write a digest from"]}
         )
-    window = settings.effective_context_window
+    window = policy.context_window
     room = window - REPLY_TOKENS - count(encoder, prompts.render("digest")) - 300
     lines = [_fact_line(f) for f in digest.facts]  # the most widely reported first
     levels = 0
