@@ -70,12 +70,7 @@ def _url(url: str, settings: Settings | None, on_stage: StageCallback | None) ->
         raise InputError(f"the URL must be an http:// or https:// address, not {shown}")
     s = Settings.given(settings)
     (on_stage or (lambda _stage: None))("fetching the page")
-    got = fetch(
-        url,
-        timeout=s.fetch_timeout,
-        max_bytes=s.max_download_bytes,
-        allow_private=s.allow_private_urls,
-    )
+    got = fetch(url, **s.fetch_limits())
     # A URL's userinfo and secret-looking query values never reach the report.
     final = redact_url(got.url)
     return _Source(got.data, redact_url(url), name=final, content_type=got.content_type, url=final)

@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
 
 from analyst.errors import ConfigError
 from analyst.secrets import redact_url
+
+if TYPE_CHECKING:
+    from analyst.reading.fetch import Limits  # (it imports httpx2: only when fetching)
 
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 LOCAL_DEFAULT = "qwen2.5-coder-1.5b"
@@ -245,6 +248,14 @@ class Settings:
         if self.base_url is None or "api.openai.com" in self.base_url:
             return "openai"
         return "openai-compatible"
+
+    def fetch_limits(self) -> Limits:
+        """What fetching an article may take (``reading.fetch.fetch``'s limits)."""
+        return {
+            "timeout": self.fetch_timeout,
+            "max_bytes": self.max_download_bytes,
+            "allow_private": self.allow_private_urls,
+        }
 
     def identity(self, model: str) -> str:
         """What makes replies of ``model`` comparable across runs: backend, server, model file."""

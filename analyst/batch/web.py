@@ -166,15 +166,7 @@ def get(
     modified: str | None = None,
 ) -> Fetched:
     """``fetch`` within the settings' deadline, size cap and address guard."""
-    return fetch(
-        url,
-        timeout=settings.fetch_timeout,
-        max_bytes=settings.max_download_bytes,
-        allow_private=settings.allow_private_urls,
-        accept=accept,
-        etag=etag,
-        last_modified=modified,
-    )
+    return fetch(url, accept=accept, etag=etag, last_modified=modified, **settings.fetch_limits())
 
 
 class Polite:

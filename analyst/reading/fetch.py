@@ -22,7 +22,7 @@ import ssl
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from analyst.errors import InputError
 from analyst.secrets import redact_url
@@ -138,6 +138,15 @@ def _backend(allow_private: bool, sockets: list[socket.socket]) -> httpcore2.Net
             return stream
 
     return Guarded()
+
+
+class Limits(TypedDict):
+    """What one fetch may take: its deadline, its size, and whether private addresses may be
+    reached (``Settings.fetch_limits``)."""
+
+    timeout: float
+    max_bytes: int
+    allow_private: bool
 
 
 def fetch(
