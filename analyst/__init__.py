@@ -17,14 +17,7 @@ from analyst.api import (
     summarize_text,
     summarize_url,
 )
-from analyst.batch import (
-    BatchEvent,
-    BatchPlan,
-    BatchResult,
-    asummarize_folder,
-    run_batch,
-    summarize_folder,
-)
+from analyst.batch import BatchEvent, BatchResult, asummarize_folder, summarize_folder
 from analyst.digest import Digest, digest
 from analyst.errors import (
     AnalystError,
@@ -58,7 +51,6 @@ __all__ = [
     "AsyncChatClient",
     "AuthenticationError",
     "BatchEvent",
-    "BatchPlan",
     "BatchResult",
     "BudgetError",
     "ChatClient",
@@ -86,7 +78,6 @@ __all__ = [
     "asummarize_folder",
     "Digest",
     "digest",
-    "run_batch",
     "asummarize_text",
     "asummarize_url",
     "summarize_file",

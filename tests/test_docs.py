@@ -124,6 +124,7 @@ def servers() -> Iterator[tuple[FakeOpenAIServer, _Web]]:
     yield model, web
     model.stop()
     web.server.shutdown()
+    web.server.server_close()
 
 
 def _env(model: FakeOpenAIServer, cache: Path) -> dict[str, str]:

@@ -1,8 +1,8 @@
 """Replies as the OpenAI API sends them, made into ``Completion``s: whole, or gathered from a
-stream of chunks. Used only by ``openai_client``; apart so that module is about talking.
+stream of chunks. Used only by ``model.openai``; apart so that package is about talking.
 
 The SDK's ``ChatCompletion`` and ``ChatCompletionChunk`` come in as ``Any``: the SDK is imported
-in ``openai_client`` alone, and what is read of them here is a few plain attributes."""
+in ``model.openai`` alone, and what is read of them here is a few plain attributes."""
 
 from __future__ import annotations
 
