@@ -76,8 +76,9 @@ def _url(url: str, settings: Settings | None, on_stage: StageCallback | None) ->
     return _Source(got.data, redact_url(url), name=final, content_type=got.content_type, url=final)
 
 
-# What ``analyst serve`` reads an article's text or URL with, as the functions below do.
-source_of_text, source_of_url = _text, _url
+# What ``analyst serve`` and ``analyst mcp`` read an article's text, URL or file with, as the
+# functions below do.
+source_of_text, source_of_url, source_of_file = _text, _url, _file
 
 
 def summarize_text(

@@ -288,6 +288,7 @@ def test_every_command_of_the_page_runs(
                 ["bash", "-o", "pipefail", "-c", command],
                 cwd=work,
                 env=env,
+                stdin=subprocess.DEVNULL,  # analyst mcp serves stdin until it ends
                 capture_output=True,
                 text=True,
                 timeout=600,

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from analyst.cli import batch, digest, evaluate, info, render, serve, summarize
+from analyst.cli import assistant, batch, digest, evaluate, info, render, serve, summarize
 from analyst.cli.options import exit_codes
 from analyst.version import __version__
 
@@ -40,7 +40,7 @@ def main_callback(
     """analyst: news articles in, analyst reports out."""
 
 
-for module in (summarize, batch, digest, evaluate, serve, render, info):
+for module in (summarize, batch, digest, evaluate, serve, assistant, render, info):
     module.register(app)
 
 

@@ -1,0 +1,57 @@
+"""``analyst mcp``: analyst's tools for AI assistants, over the Model Context Protocol."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from analyst import errors
+from analyst.cli.options import REPORT_FLAGS, exit_codes, fail, settings_from
+from analyst.cli.serve import is_loopback
+from analyst.settings import Settings
+
+PANEL = "Serving"
+
+
+class Transport(StrEnum):
+    """How the assistant talks to analyst."""
+
+    stdio = "stdio"
+    http = "http"
+
+
+@settings_from(*REPORT_FLAGS)
+def mcp(
+    transport: Annotated[
+        Transport,
+        typer.Option(
+            help="stdio (the assistant starts analyst) or streamable HTTP on loopback.",
+            rich_help_panel=PANEL,
+        ),
+    ] = Transport.stdio,
+    host: Annotated[
+        str, typer.Option(help="With --transport http: loopback only.", rich_help_panel=PANEL)
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="With --transport http.", rich_help_panel=PANEL)] = 8765,
+    *,
+    settings: Settings,
+    verbose: bool,
+) -> None:
+    """Serve analyst's tools (summarize, digest, report) to an AI assistant over MCP."""
+    try:
+        from analyst import assistant
+    except ImportError:
+        fail(
+            errors.ConfigError("analyst mcp needs the mcp extra: pip install 'analyst[mcp]'"),
+            verbose,
+        )
+    if transport is Transport.http and not is_loopback(host):
+        fail(errors.ConfigError("analyst mcp listens on loopback only (--host 127.0.0.1)"), verbose)
+    assistant.run(settings, transport=transport.value, host=host, port=port)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the command to the app."""
+    app.command("mcp", epilog=exit_codes())(mcp)

@@ -1,0 +1,142 @@
+"""``analyst mcp`` end to end: the official SDK's client starts it over stdio, as an assistant
+does, and calls its tools against the loopback model server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("mcp")
+
+from mcp import ClientSession  # noqa: E402
+from mcp.client.stdio import StdioServerParameters, stdio_client  # noqa: E402
+
+from analyst.schema import report_json_schema  # noqa: E402
+from tests.fakeserver import FakeOpenAIServer  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT.parent / "shared" / "data" / "seed-article.txt"
+ARTICLE = SEED if SEED.exists() else ROOT / "examples" / "harbor-bridge.txt"
+
+
+def _env(server: FakeOpenAIServer, cache: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "ANALYST_"))}
+    env.update(
+        OPENAI_BASE_URL=server.base_url,
+        ANALYST_MODEL="fake-model",
+        ANALYST_CACHE_DIR=str(cache),
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+def _with_client(env: dict[str, str], work: Callable[[ClientSession], Awaitable[Any]]) -> Any:
+    async def run() -> Any:
+        params = StdioServerParameters(
+            command=sys.executable, args=["-m", "analyst", "mcp"], env=env
+        )
+        async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+            await session.initialize()
+            return await work(session)
+
+    return asyncio.run(asyncio.wait_for(run(), 120))
+
+
+def _without_usage(report: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in report.items() if k != "usage"}
+
+
+def test_an_assistant_lists_the_tools_and_reads_the_schema(
+    server: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    async def work(session: ClientSession) -> tuple[set[str], Any]:
+        tools = {t.name for t in (await session.list_tools()).tools}
+        read = await session.read_resource("analyst://schema/report")
+        return tools, json.loads(read.contents[0].text)  # type: ignore[union-attr]
+
+    tools, schema = _with_client(_env(server, tmp_path / "cache"), work)
+    assert tools == {"summarize", "digest", "report"}
+    assert schema == report_json_schema()
+
+
+def test_summarize_over_mcp_is_the_command_line_report(
+    server: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    env = _env(server, tmp_path / "cache")
+    shown = subprocess.run(
+        [sys.executable, "-m", "analyst", "summarize", str(ARTICLE), "--format", "json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert shown.returncode == 0, shown.stderr
+    cli = json.loads(shown.stdout)
+    stages: list[str] = []
+
+    async def progress(progress: float, total: float | None, message: str | None) -> None:
+        stages.append(message or "")
+
+    async def work(session: ClientSession) -> tuple[Any, Any]:
+        made = await session.call_tool(
+            "summarize", {"path": str(ARTICLE)}, progress_callback=progress
+        )
+        assert not made.is_error, made.content
+        again = await session.call_tool("report", {"id": made.structured_content["id"]})
+        return made.structured_content, again.structured_content
+
+    made, again = _with_client(env, work)
+    report = made["report"]
+    # The same cache keys as the command line's: every call answered from its cache.
+    assert report["usage"]["calls"] == 0 and report["usage"]["cache_hits"] == cli["usage"]["calls"]
+    assert _without_usage(report) == _without_usage(cli)
+    assert report["facts"] and all(f["grounded"] for f in report["facts"])
+    assert made["markdown"].startswith("# ") and report["facts"][0]["id"] in made["markdown"]
+    assert again == made
+    assert any(s.startswith("extracting facts") for s in stages), stages
+
+
+def test_a_url_to_a_private_address_is_refused_with_its_reason(
+    server: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    async def work(session: ClientSession) -> Any:
+        return await session.call_tool("summarize", {"url": "http://127.0.0.1:9/story"})
+
+    result = _with_client(_env(server, tmp_path / "cache"), work)
+    assert result.is_error
+    text = result.content[0].text
+    assert "loopback address" in text and "--allow-private-urls" in text
+    assert server.chat_requests == []  # nothing was asked of the model
+
+
+def test_digest_over_mcp_merges_reports(server: FakeOpenAIServer, tmp_path: Path) -> None:
+    env = _env(server, tmp_path / "cache")
+    folder = ROOT / "examples" / "digest" / "articles"
+    paths = []
+    for article in sorted(folder.glob("*.txt"))[:2]:
+        out = tmp_path / f"{article.stem}.json"
+        done = subprocess.run(
+            [sys.executable, "-m", "analyst", "summarize", str(article), "-o", str(out)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        paths.append(str(out))
+
+    async def work(session: ClientSession) -> Any:
+        return await session.call_tool("digest", {"sources": paths})
+
+    result = _with_client(env, work)
+    assert not result.is_error, result.content
+    digest = result.structured_content["digest"]
+    assert len(digest["articles"]) == 2 and digest["facts"]
