@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from analyst import errors
-from analyst.cli.options import REPORT_FLAGS, exit_codes, fail, settings_from
+from analyst.cli.options import REPORT_FLAGS, exit_codes, fail, settings_from, with_extra
 from analyst.cli.serve import is_loopback
 from analyst.settings import Settings
 
@@ -40,13 +40,7 @@ def mcp(
     verbose: bool,
 ) -> None:
     """Serve analyst's tools (summarize, digest, report) to an AI assistant over MCP."""
-    try:
-        from analyst import assistant
-    except ImportError:
-        fail(
-            errors.ConfigError("analyst mcp needs the mcp extra: pip install 'analyst[mcp]'"),
-            verbose,
-        )
+    assistant = with_extra("analyst.assistant", "mcp", "mcp", verbose)
     if transport is Transport.http and not is_loopback(host):
         fail(errors.ConfigError("analyst mcp listens on loopback only (--host 127.0.0.1)"), verbose)
     assistant.run(settings, transport=transport.value, host=host, port=port)

@@ -9,12 +9,14 @@ from the error's own ``exit_code``.
 from __future__ import annotations
 
 import functools
+import importlib
 import inspect
 import os
 import sys
 import typing
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from types import ModuleType
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
@@ -288,6 +290,20 @@ def fail(exc: errors.AnalystError, verbose: bool) -> NoReturn:
         else:
             print("analyst: run with --verbose to see the model's last reply", file=sys.stderr)
     raise typer.Exit(exc.exit_code)
+
+
+def with_extra(module: str, command: str, extra: str, verbose: bool) -> ModuleType:
+    """``module``, imported; without its extra installed, exit 2 saying which to install."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        missing_extra(command, extra, verbose)
+
+
+def missing_extra(command: str, extra: str, verbose: bool) -> NoReturn:
+    """Exit 2 naming the extra ``analyst command`` needs and how to install it."""
+    needs = f"analyst {command} needs the {extra} extra: pip install 'analyst[{extra}]'"
+    fail(errors.ConfigError(needs), verbose)
 
 
 def exit_codes() -> str:

@@ -11,7 +11,7 @@ import typer
 
 from analyst import errors
 from analyst.batch.run import LOCAL_SLOTS
-from analyst.cli.options import REPORT_FLAGS, exit_codes, fail, settings_from
+from analyst.cli.options import REPORT_FLAGS, exit_codes, fail, missing_extra, settings_from
 from analyst.settings import Settings
 
 SERVE = "Serving"
@@ -70,10 +70,7 @@ def serve(
 
         from analyst.serve.app import create_app, serve_forever, server
     except ImportError:
-        fail(
-            errors.ConfigError("analyst serve needs the serve extra: pip install 'analyst[serve]'"),
-            verbose,
-        )
+        missing_extra("serve", "serve", verbose)
     loopback = is_loopback(host)
     if not loopback and not token:
         fail(
