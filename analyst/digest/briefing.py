@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from analyst.schema import ModelInfo, Usage
+from analyst.schema.shown import Shown
 from analyst.stages.replies import Strict
 
 ContradictionKind = Literal["number", "date", "role", "outcome"]
@@ -165,7 +166,7 @@ class Difference(BaseModel):
     sides: list[Side] = Field(min_length=2)
 
 
-class Digest(BaseModel):
+class Digest(Shown, BaseModel):
     """One briefing over many articles."""
 
     schema_version: Literal["1"] = "1"

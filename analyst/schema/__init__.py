@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from analyst.schema.notes import COMPUTED_KINDS, Note, NoteInput, NoteKind, Span
+from analyst.schema.shown import Shown
 from analyst.schema.who import Entity, Event, Relation, RelationKind, Role
 from analyst.text.quotes import MatchKind
 
@@ -238,7 +239,7 @@ class Usage(BaseModel):
     )
 
 
-class Report(BaseModel):
+class Report(Shown, BaseModel):
     """An analyst report on one article."""
 
     schema_version: Literal["1", "2", "3", "4", "5"] = SCHEMA_VERSION
