@@ -33,10 +33,12 @@ def openapi_document() -> dict[str, Any]:
             "name": {"type": "string", "description": "a file name for the text"},
             **options,
         },
+        "oneOf": [{"required": ["text"]}, {"required": ["url"]}],
     }
     form = {
         **ask,
         "properties": {**ask["properties"], "file": {"type": "string", "format": "binary"}},
+        "oneOf": [{"required": ["text"]}, {"required": ["url"]}, {"required": ["file"]}],
     }
     schema = Report.model_json_schema(ref_template="#/components/schemas/{model}")
     defs = schema.pop("$defs", {})
@@ -100,7 +102,13 @@ def openapi_document() -> dict[str, Any]:
             "/reports/{id}": {
                 "get": {
                     "summary": "One report as its HTML page",
-                    "responses": {"200": {"description": "HTML"}},
+                    "parameters": [
+                        {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+                    ],
+                    "responses": {
+                        "200": {"description": "HTML", "content": {"text/html": {}}},
+                        "404": {"description": "unknown", "content": {"text/html": {}}},
+                    },
                 }
             },
             "/healthz": {
