@@ -5,7 +5,7 @@ IDE agents start — or streamable HTTP on loopback. The tools:
 
 - ``summarize``: one article (its text, a file path, or a URL) → the report, as JSON (the
   structured content) and as Markdown, each fact with the sentence that proves it;
-- ``digest``: several JSON reports or URLs → one briefing;
+- ``digest``: several articles' URLs, or their JSON reports → one briefing;
 - ``report``: a report this server made, again, by its id.
 
 The report's JSON Schema is a resource (``analyst://schema/report``). One ``Session`` serves every
@@ -94,15 +94,27 @@ def create(settings: Settings) -> MCPServer[Any]:
 
     @server.tool()
     @_said
-    async def digest(sources: list[str]) -> dict[str, Any]:
-        """One briefing over several articles' reports: give the paths of JSON reports (as
-        ``analyst batch`` writes them). Merged facts with every source, contradictions between
-        outlets, who's who and timeline across them, and the summary and analysis of it all."""
-        if not sources:
-            raise InputError("give the paths of two or more JSON reports")
-        result = await asyncio.to_thread(
-            make_digest, [Path(s).expanduser() for s in sources], settings=settings
-        )
+    async def digest(ctx: Context, sources: list[str]) -> dict[str, Any]:
+        """One briefing over several articles: give their http(s) URLs (each is reported
+        first) or the paths of their JSON reports (as ``analyst batch`` writes them). Merged
+        facts with every source, contradictions between outlets, who's who and timeline across
+        them, and the summary and analysis of it all."""
+        if len(sources) < 2:
+            raise InputError("give two or more URLs or JSON report paths")
+        progress = _Progress(ctx)
+        given: list[Report | Path] = []
+        for source in sources:
+            if is_url(source):
+                fetched = await asyncio.to_thread(source_of_url, source, settings, progress)
+                article = await asyncio.to_thread(
+                    session.read, fetched.data, name=fetched.name,
+                    content_type=fetched.content_type, url=fetched.url,
+                )  # fmt: skip
+                given.append(await session.areport(article, path=fetched.path, on_stage=progress))
+            else:
+                given.append(Path(source).expanduser())
+        result = await asyncio.to_thread(make_digest, given, settings=settings)
+        await progress.done()
         return {"digest": result.model_dump(mode="json")}
 
     @server.tool()

@@ -38,10 +38,12 @@ def _env(server: FakeOpenAIServer, cache: Path) -> dict[str, str]:
     return env
 
 
-def _with_client(env: dict[str, str], work: Callable[[ClientSession], Awaitable[Any]]) -> Any:
+def _with_client(
+    env: dict[str, str], work: Callable[[ClientSession], Awaitable[Any]], *flags: str
+) -> Any:
     async def run() -> Any:
         params = StdioServerParameters(
-            command=sys.executable, args=["-m", "analyst", "mcp"], env=env
+            command=sys.executable, args=["-m", "analyst", "mcp", *flags], env=env
         )
         async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
             await session.initialize()
@@ -140,3 +142,23 @@ def test_digest_over_mcp_merges_reports(server: FakeOpenAIServer, tmp_path: Path
     assert not result.is_error, result.content
     digest = result.structured_content["digest"]
     assert len(digest["articles"]) == 2 and digest["facts"]
+
+
+def test_digest_over_mcp_reports_urls_first(server: FakeOpenAIServer, tmp_path: Path) -> None:
+    from tests.test_docs import _Web
+
+    web = _Web()
+    try:
+        env = _env(server, tmp_path / "cache")
+        urls = [f"{web.base}/news/bridge", f"{web.base}/news/battery"]
+
+        async def work(session: ClientSession) -> Any:
+            return await session.call_tool("digest", {"sources": urls})
+
+        result = _with_client(env, work, "--allow-private-urls")  # the pages are on loopback
+    finally:
+        web.server.shutdown()
+        web.server.server_close()
+    assert not result.is_error, result.content
+    digest = result.structured_content["digest"]
+    assert {a["source"] for a in digest["articles"]} == set(urls) and digest["facts"]
