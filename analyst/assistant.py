@@ -6,7 +6,11 @@ IDE agents start — or streamable HTTP on loopback. The tools:
 - ``summarize``: one article (its text, a file path, or a URL) → the report, as JSON (the
   structured content) and as Markdown, each fact with the sentence that proves it;
 - ``digest``: several articles' URLs, or their JSON reports → one briefing;
-- ``report``: a report this server made, again, by its id.
+- ``report``: a kept report, again, by its id;
+- ``search``: the kept reports that hold some words (and of a site, a language, dates).
+
+Every report made is kept in the library (``analyst.library``; by default the one ``analyst
+serve`` shows), so an id outlives the assistant's session.
 
 The report's JSON Schema is a resource (``analyst://schema/report``). One ``Session`` serves every
 call: the same settings, call cache and limits as the command line (so a report over MCP and
@@ -19,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -30,6 +33,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from analyst.api import source_of_file, source_of_text, source_of_url
 from analyst.digest import digest as make_digest
 from analyst.errors import AnalystError, InputError
+from analyst.library import Library, Query, scan_if_stale
 from analyst.output.plain import to_markdown
 from analyst.reading.fetch import is_url
 from analyst.schema import Report, report_json_schema
@@ -40,12 +44,12 @@ from analyst.version import __version__
 
 P = ParamSpec("P")
 T = TypeVar("T")
-KEEP = 64  # reports kept for the ``report`` tool, the oldest let go first
 SCHEMA_URI = "analyst://schema/report"
 
 
-def create(settings: Settings) -> MCPServer[Any]:
-    """The MCP server, its tools on one ``Session`` made from ``settings``."""
+def create(settings: Settings, library: Library | None = None) -> MCPServer[Any]:
+    """The MCP server, its tools on one ``Session`` made from ``settings``; reports are kept in
+    ``library`` (``None``: in memory)."""
     server: MCPServer[Any] = MCPServer(
         "analyst",
         version=__version__,
@@ -58,7 +62,7 @@ def create(settings: Settings) -> MCPServer[Any]:
         ),
     )
     session = Session(settings)
-    made: OrderedDict[str, Report] = OrderedDict()
+    made = library if library is not None else Library(None)
 
     @server.tool()
     @_said
@@ -90,7 +94,7 @@ def create(settings: Settings) -> MCPServer[Any]:
         )  # fmt: skip
         report = await session.areport(article, path=source.path, on_stage=progress)
         await progress.done()
-        return _keep(made, report)
+        return await asyncio.to_thread(_keep, made, report)
 
     @server.tool()
     @_said
@@ -120,10 +124,34 @@ def create(settings: Settings) -> MCPServer[Any]:
     @server.tool()
     @_said
     async def report(id: str) -> dict[str, Any]:  # noqa: A002 - the argument as callers see it
-        """A report this server made, again, by the id ``summarize`` gave."""
-        if id not in made:
-            raise InputError(f"no report {id!r} here (this server keeps its last {KEEP})")
-        return _shown(id, made[id])
+        """A kept report, again, by the id ``summarize`` or ``search`` gave."""
+        kept = await asyncio.to_thread(made.get, id)
+        if kept is None:
+            raise InputError(f"no report {id[:64]!r} in the library")
+        return _shown(id, kept)
+
+    @server.tool()
+    @_said
+    async def search(
+        words: str = "",
+        site: str | None = None,
+        language: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> dict[str, Any]:
+        """The kept reports (made here, by ``analyst serve``, or files of the library's folder)
+        whose title, summary, facts, notes or names hold all of ``words``, best first; or the
+        newest without words. ``site``, ``language`` (ISO 639-1) and ``since``/``until``
+        (YYYY-MM-DD) narrow it. Each has an id for ``report`` and a snippet of where it
+        matched."""
+        query = Query.of(words, site=site, language=language, since=since, until=until, limit=20)
+        await asyncio.to_thread(scan_if_stale, made)
+        found = await asyncio.to_thread(made.search, query)
+        shown = [
+            {k: v for k, v in e.as_json().items() if k not in ("links", "highlights")}
+            for e in found.entries
+        ]
+        return {"total": found.total, "reports": shown}
 
     @server.resource(SCHEMA_URI, mime_type="application/schema+json")
     def schema() -> dict[str, Any]:
@@ -147,13 +175,10 @@ def _said(tool: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
     return said
 
 
-def _keep(made: OrderedDict[str, Report], report: Report) -> dict[str, Any]:
+def _keep(made: Library, report: Report) -> dict[str, Any]:
     """Keep ``report`` for the ``report`` tool (its id: the article's hash, short) and show it."""
     key = report.source.sha256[:16]
-    made[key] = report
-    made.move_to_end(key)
-    while len(made) > KEEP:
-        made.popitem(last=False)
+    made.add(key, report)
     return _shown(key, report)
 
 
@@ -194,9 +219,11 @@ def _close(send: Coroutine[Any, Any, None]) -> None:
     send.close()
 
 
-def run(settings: Settings, *, transport: str, host: str, port: int) -> None:
+def run(
+    settings: Settings, *, transport: str, host: str, port: int, library: Library | None = None
+) -> None:
     """Serve until the client goes away (stdio) or the process is stopped (HTTP)."""
-    server = create(settings)
+    server = create(settings, library)
     if transport == "stdio":
         server.run("stdio")
     else:

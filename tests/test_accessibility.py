@@ -1,5 +1,6 @@
 """Every page analyst writes passes axe-core in Debian's Chromium with no serious or critical
-violation: a report, a digest, a batch's index, and the page ``analyst serve`` serves."""
+violation: a report, a digest, a batch's index, and the pages ``analyst serve`` serves (its home
+page, and its library listed and searched)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-unt
 
 from analyst import summarize_folder  # noqa: E402
 from analyst.digest.briefing import Digest  # noqa: E402
+from analyst.library import Library  # noqa: E402
 from analyst.output.digest import to_html as digest_html  # noqa: E402
 from analyst.output.html import to_html  # noqa: E402
 from analyst.schema import Report  # noqa: E402
@@ -71,8 +73,15 @@ def test_the_written_pages_pass_axe(
     assert _violations(page) == []
 
 
-def test_the_served_page_passes_axe(settings: Settings, page: Any) -> None:
-    with Served(replace(settings), concurrency=1, queue=2) as served:
-        page.goto(served.url + "/")
+@pytest.mark.parametrize("path", ["/", "/library", "/library?q=bridge&since=2026-01-01"])
+def test_the_served_pages_pass_axe(
+    path: str, settings: Settings, page: Any, tmp_path: Path
+) -> None:
+    library = Library(tmp_path)
+    for report in (EXAMPLES / "digest" / "reports").glob("*.json"):
+        library.add(report.stem, Report.model_validate_json(report.read_bytes()))
+    with Served(replace(settings), concurrency=1, queue=2, library=library) as served:
+        page.goto(served.url + path)
         page.wait_for_load_state("networkidle")
         assert _violations(page) == []
+    library.close()

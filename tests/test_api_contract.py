@@ -5,6 +5,7 @@ documented."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
@@ -17,7 +18,9 @@ pytest.importorskip("openapi_spec_validator")
 from openapi_spec_validator import validate  # noqa: E402
 from schemathesis.checks import positive_data_acceptance  # noqa: E402
 
+from analyst.library import Library, scan  # noqa: E402
 from analyst.settings import Settings  # noqa: E402
+from tests.conftest import EXAMPLES  # noqa: E402
 from tests.test_serve import Served  # noqa: E402
 
 
@@ -26,6 +29,11 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     from tests.fakeserver import FakeOpenAIServer
 
     model = FakeOpenAIServer().start()
+    shelf = tmp_path_factory.mktemp("library")
+    for report in (EXAMPLES / "digest" / "reports").glob("*.json"):
+        shutil.copy(report, shelf)  # the library's list and search answer with entries
+    library = Library(shelf)
+    scan(library)
     settings = Settings(
         base_url=model.base_url,
         model="fake-model",
@@ -33,9 +41,10 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         timeout=10,
         cache_dir=tmp_path_factory.mktemp("cache"),
     )
-    with Served(replace(settings), concurrency=2, queue=8) as running:
+    with Served(replace(settings), concurrency=2, queue=8, library=library) as running:
         yield running
     model.stop()
+    library.close()
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +65,15 @@ def test_every_operation_answers_as_documented(api: Any) -> None:
     from hypothesis import settings as hypothesis_settings
 
     operations = [result.ok() for result in api.get_all_operations()]
-    assert {o.path for o in operations} >= {"/v1/reports", "/v1/reports/{id}", "/healthz"}
+    assert {o.path for o in operations} >= {
+        "/v1/reports",
+        "/v1/reports/{id}",
+        "/healthz",
+        "/v1/library",
+        "/v1/library/{id}",
+        "/v1/library/rescan",
+        "/v1/library/digest",
+    }
     for operation in operations:
 
         @given(case=operation.as_strategy())

@@ -19,6 +19,7 @@ pytest.importorskip("mcp")
 from mcp import ClientSession  # noqa: E402
 from mcp.client.stdio import StdioServerParameters, stdio_client  # noqa: E402
 
+from analyst.library import Library  # noqa: E402
 from analyst.schema import report_json_schema  # noqa: E402
 from tests.fakeserver import FakeOpenAIServer  # noqa: E402
 
@@ -65,7 +66,7 @@ def test_an_assistant_lists_the_tools_and_reads_the_schema(
         return tools, json.loads(read.contents[0].text)  # type: ignore[union-attr]
 
     tools, schema = _with_client(_env(server, tmp_path / "cache"), work)
-    assert tools == {"summarize", "digest", "report"}
+    assert tools == {"summarize", "digest", "report", "search"}
     assert schema == report_json_schema()
 
 
@@ -104,6 +105,32 @@ def test_summarize_over_mcp_is_the_command_line_report(
     assert made["markdown"].startswith("# ") and report["facts"][0]["id"] in made["markdown"]
     assert again == made
     assert any(s.startswith("extracting facts") for s in stages), stages
+
+
+def test_reports_are_kept_in_the_library_for_the_next_session_and_for_serve(
+    server: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    env = _env(server, tmp_path / "cache")
+
+    async def first(session: ClientSession) -> Any:
+        made = await session.call_tool("summarize", {"path": str(ARTICLE)})
+        return made.structured_content
+
+    made = _with_client(env, first)
+
+    async def later(session: ClientSession) -> tuple[Any, Any, Any]:
+        again = await session.call_tool("report", {"id": made["id"]})
+        word = made["report"]["title"].split()[0]
+        found = await session.call_tool("search", {"words": word})
+        missing = await session.call_tool("report", {"id": "nope"})
+        return again.structured_content, found.structured_content, missing
+
+    again, found, missing = _with_client(env, later)  # a new process: the same library
+    assert again["report"] == made["report"]
+    assert [r["id"] for r in found["reports"]] == [made["id"]] and found["total"] == 1
+    assert missing.is_error and "no report 'nope' in the library" in missing.content[0].text
+    with Library(tmp_path / "cache" / "library") as library:  # what analyst serve lists
+        assert library.get(made["id"]) is not None
 
 
 def test_a_url_to_a_private_address_is_refused_with_its_reason(

@@ -9,7 +9,7 @@ import typer
 
 from analyst import errors
 from analyst.cli.options import REPORT_FLAGS, exit_codes, fail, settings_from, with_extra
-from analyst.cli.serve import is_loopback
+from analyst.cli.serve import LibraryOption, NoLibraryOption, is_loopback, open_library
 from analyst.settings import Settings
 
 PANEL = "Serving"
@@ -35,15 +35,22 @@ def mcp(
         str, typer.Option(help="With --transport http: loopback only.", rich_help_panel=PANEL)
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="With --transport http.", rich_help_panel=PANEL)] = 8765,
+    library: LibraryOption = None,
+    no_library: NoLibraryOption = False,
     *,
     settings: Settings,
     verbose: bool,
 ) -> None:
-    """Serve analyst's tools (summarize, digest, report) to an AI assistant over MCP."""
+    """Serve analyst's tools (summarize, digest, report, search) to an AI assistant over MCP;
+    its reports go to the library that analyst serve shows."""
     assistant = with_extra("analyst.assistant", "mcp", "mcp", verbose)
     if transport is Transport.http and not is_loopback(host):
         fail(errors.ConfigError("analyst mcp listens on loopback only (--host 127.0.0.1)"), verbose)
-    assistant.run(settings, transport=transport.value, host=host, port=port)
+    kept, _ = open_library(library, no_library, settings, verbose)
+    try:
+        assistant.run(settings, transport=transport.value, host=host, port=port, library=kept)
+    finally:
+        kept.close()
 
 
 def register(app: typer.Typer) -> None:

@@ -5,16 +5,57 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import sys
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from analyst import errors
 from analyst.batch.run import LOCAL_SLOTS
 from analyst.cli.options import REPORT_FLAGS, exit_codes, fail, missing_extra, settings_from
+from analyst.files import display
 from analyst.settings import Settings
 
+if TYPE_CHECKING:
+    from analyst.library import Library, Scanned
+
 SERVE = "Serving"
+LibraryOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--library",
+        help="Keep every report in this folder's library.sqlite, and list the report "
+        "files already there (a batch's --out): searchable at /library. Default: "
+        "<cache dir>/library.",
+        rich_help_panel=SERVE,
+        show_default=False,
+    ),
+]
+NoLibraryOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-library",
+        help="Keep reports in memory only (gone when the process stops).",
+        rich_help_panel=SERVE,
+    ),
+]
+
+
+def open_library(
+    library: Path | None, no_library: bool, settings: Settings, verbose: bool
+) -> tuple[Library, Scanned]:
+    """The library the options name (``--library``, else the cache's; none on disk with
+    ``--no-library``), its folder's report files indexed."""
+    if library is not None and no_library:
+        fail(errors.ConfigError("--library and --no-library do not go together"), verbose)
+    from analyst.library import Library, scan
+
+    folder = None if no_library else (library or settings.cache_dir / "library")
+    try:
+        kept = Library(folder)
+        return kept, scan(kept)
+    except errors.AnalystError as exc:
+        fail(exc, verbose)
 
 
 def is_loopback(host: str) -> bool:
@@ -60,6 +101,8 @@ def serve(
     max_request_bytes: Annotated[
         int, typer.Option(help="Largest request body, uploads included.", rich_help_panel=SERVE)
     ] = 16 * 2**20,
+    library: LibraryOption = None,
+    no_library: NoLibraryOption = False,
     *,
     settings: Settings,
     verbose: bool,
@@ -91,6 +134,7 @@ def serve(
         from dataclasses import replace
 
         settings = replace(settings, local_slots=concurrency)
+    kept, scanned = open_library(library, no_library, settings, verbose)
     app = create_app(
         settings,
         concurrency=concurrency,
@@ -98,6 +142,7 @@ def serve(
         max_request_bytes=max_request_bytes,
         token=token,
         loopback=loopback,
+        library=kept,
     )
     shown = f"[{host}]" if ":" in host else host
     guard = "a bearer token is required on every route" if token else "no token: loopback only"
@@ -108,10 +153,18 @@ def serve(
     )
     if token and not loopback:
         print(f"analyst: browsers: open http://{shown}:{port}/?token=… once", file=sys.stderr)
+    where = f"in {display(kept.folder)}" if kept.folder is not None else "in memory only"
+    skipped = f", {len(scanned.skipped)} JSON files that are not reports" if scanned.skipped else ""
+    print(
+        f"analyst: the library: {scanned.reports:,} reports {where}{skipped}; /library",
+        file=sys.stderr,
+    )
     try:
         asyncio.run(serve_forever(server(app, host=host, port=port, verbose=verbose)))
     except OSError as exc:
         fail(errors.ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}"), verbose)
+    finally:
+        kept.close()
 
 
 def register(app: typer.Typer) -> None:

@@ -8,7 +8,9 @@ Routes (all behind ``guard.Guard``):
   ``?wait=false`` (202 and where to look);
 - ``GET /v1/reports`` the recent reports; ``GET /v1/reports/{id}`` one: 200 and the Report when
   done, 202 and its stage while it runs, its error's status and message when it failed;
-- ``GET /reports/{id}`` the report as its HTML page;
+- ``GET /reports/{id}`` the report as its HTML page (both read the library for a report no
+  longer in memory: one made before a restart, or a file of the library's folder);
+- ``/library`` and ``/v1/library…``: the kept reports, searched and digested (``serve.library``);
 - ``GET /healthz``; ``GET /openapi.json`` and ``GET /docs``.
 
 Errors are ``{"error": message}`` with the CLI's wording and the error class's HTTP status
@@ -31,10 +33,12 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from analyst.errors import ConfigError, InputError
+from analyst.library import Library
 from analyst.output.html import render, to_html
 from analyst.schema import Report
 from analyst.serve.guard import Guard
 from analyst.serve.jobs import OPTIONS, SWITCHES, Ask, Full, Job, Jobs
+from analyst.serve.library import routes as library_routes
 from analyst.serve.openapi import openapi_document
 from analyst.serve.protocol import (
     BODY_SECONDS,
@@ -161,9 +165,18 @@ def create_app(
     token: str | None = None,
     loopback: bool = True,
     body_seconds: float = BODY_SECONDS,
+    library: Library | None = None,
 ) -> Any:
-    """The app, guarded; its ``state.jobs`` runs the reports."""
-    jobs = Jobs(settings, client=client, concurrency=concurrency, queue=queue, keep=keep)
+    """The app, guarded; its ``state.jobs`` runs the reports and keeps them in ``library``
+    (``None``: a library in memory, gone with the process)."""
+    jobs = Jobs(
+        settings,
+        client=client,
+        concurrency=concurrency,
+        queue=queue,
+        keep=keep,
+        library=library,
+    )
 
     async def create(request: Request) -> Response:
         try:
@@ -195,21 +208,33 @@ def create_app(
     async def one(request: Request) -> Response:
         job = jobs.jobs.get(request.path_params["id"])
         if job is None:
-            return _error(404, "no such report (reports are kept in memory, the most recent only)")
+            kept = await asyncio.to_thread(jobs.library.get, request.path_params["id"])
+            if kept is None:
+                return _error(404, "no such report")
+            return _report(kept, Job(id=request.path_params["id"], source=""))
         if job.status in ("queued", "running"):
             return JSONResponse({**job.summary(), "links": _links(job)}, status_code=202)
         return _outcome(job)
 
     async def page(request: Request) -> Response:
         job = jobs.jobs.get(request.path_params["id"])
-        if job is None or job.report is None:
+        report = job.report if job is not None else None
+        if job is None:
+            report = await asyncio.to_thread(jobs.library.get, request.path_params["id"])
+        if report is None:
             return HTMLResponse("<!doctype html><title>analyst</title><p>No such report.</p>", 404)
-        return HTMLResponse(to_html(job.report))
+        return HTMLResponse(await asyncio.to_thread(to_html, report))
 
     async def home(request: Request) -> Response:
         info = jobs.base.client.info
         return HTMLResponse(
-            render("serve.html", connect=True, model=info.model, backend=info.backend)
+            render(
+                "serve.html",
+                connect=True,
+                model=info.model,
+                backend=info.backend,
+                kept=await asyncio.to_thread(len, jobs.library),
+            )
         )
 
     async def health(request: Request) -> Response:
@@ -248,6 +273,7 @@ def create_app(
             Route("/healthz", health),
             Route("/openapi.json", openapi),
             Route("/docs", docs),
+            *library_routes(jobs),
         ],
         lifespan=lifespan,
         exception_handlers={HTTPException: _http_error},

@@ -30,7 +30,10 @@ SECURITY_HEADERS = [
     (b"x-frame-options", b"DENY"),
     (b"content-security-policy", b"frame-ancestors 'none'"),
     (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
+    # Not "no-referrer": under it a browser sends ``Origin: null`` with the page's own form
+    # posts (the library's digest), which the Origin check must refuse. "same-origin" still
+    # tells no other site where its visitor came from.
+    (b"referrer-policy", b"same-origin"),
 ]
 Scope = dict[str, Any]
 Receive = Any

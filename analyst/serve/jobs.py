@@ -4,13 +4,15 @@ Each request's options (``--who``, ``--verify``, ``--language``, ``--keep-ungrou
 ``Settings`` of their own, and so a ``Session`` of their own (their replies are cached under
 their own identity); every session shares the process's one client and one call cache. At most
 ``concurrency`` reports run at once and ``queue`` more wait; beyond that ``submit`` refuses with
-``Full``, which the app answers with 429 and ``Retry-After``. Finished jobs are kept in memory,
-the most recent ``keep`` of them.
+``Full``, which the app answers with 429 and ``Retry-After``. Jobs are kept in memory, the most
+recent ``keep`` of them; each report made is also kept in the library (``analyst.library``: on
+disk, unless ``--no-library``), which outlives the process.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 import statistics
 import time
@@ -20,7 +22,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from analyst.api import source_of_text, source_of_url
+from analyst.digest import Digest, digest_calls
+from analyst.digest.merge import Given, merge
 from analyst.errors import AnalystError, ConfigError, describe
+from analyst.library import Library
 from analyst.pipeline import STAGES
 from analyst.schema import Report
 from analyst.session import Session
@@ -40,6 +45,7 @@ OPTIONS = ("language", "keep_ungrounded", *(f.setting for f in request_flags()))
 SWITCHES = ("keep_ungrounded", *(f.setting for f in request_flags() if f.switch))
 SESSIONS = 16  # sessions by options kept at once (each shares the one client and cache)
 Status = Literal["queued", "running", "done", "failed"]
+log = logging.getLogger("analyst.serve")
 
 
 class Full(Exception):
@@ -93,9 +99,17 @@ class Jobs:
     """The queue, the sessions by options, and the jobs by id."""
 
     def __init__(
-        self, settings: Settings, *, client: Any = None, concurrency: int, queue: int, keep: int
+        self,
+        settings: Settings,
+        *,
+        client: Any = None,
+        concurrency: int,
+        queue: int,
+        keep: int,
+        library: Library | None = None,
     ) -> None:
         self.settings = replace(settings, include_text=True)  # the HTML page shows the article
+        self.library = library if library is not None else Library(None)
         self.base = Session(self.settings, client=client)
         self.concurrency, self.queue, self.keep = concurrency, queue, keep
         self._slots = asyncio.Semaphore(concurrency)
@@ -172,6 +186,7 @@ class Jobs:
             async with self._slots:
                 job.status, job.stage = "running", "reading"
                 job.report = await self._report(ask, on_stage)
+            await self._keep(job, job.report)
             job.status, job.stage = "done", "done"
             self._times.append(time.perf_counter() - started)
         except Exception as exc:  # every failure is the job's answer, never the server's end
@@ -180,6 +195,30 @@ class Jobs:
             job.status, job.stage = "failed", "failed"
         finally:
             job.seconds = round(time.perf_counter() - started, 3)
+
+    async def _keep(self, job: Job, report: Report) -> None:
+        """Put the report in the library before the job is done: a client told "done" finds it
+        there after a restart. A library that cannot take it (a full disk) costs the report
+        its place there, not the answer."""
+        try:
+            await asyncio.to_thread(self.library.add, job.id, report, source=job.source)
+        except Exception as exc:
+            log.warning("analyst: the library could not keep report %s: %s", job.id, exc)
+
+    async def digest(self, reports: list[tuple[Report, str | None]], *, prose: bool) -> Digest:
+        """The digest of ``reports`` (each with where it came from); with ``prose``, written by
+        the model in a slot of the queue's, like a report."""
+        given = [Given(report, source) for report, source in reports]
+        if not prose:
+            return await asyncio.to_thread(lambda: merge(given).digest)
+        session = self.base
+        async with self._slots:
+            calls = digest_calls(
+                given, settings=session.settings, prompts=session.prompts, info=session.info
+            )
+            made = await session.arun(calls)
+        assert isinstance(made, Digest)  # no gate: nothing is deferred or withdrawn
+        return made
 
     async def _report(self, ask: Ask, on_stage: Callable[[str], None]) -> Report:
         session = self.session(ask.options)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from analyst.digest import Digest
+from analyst.library.query import MAX_LIMIT, MAX_OFFSET
 from analyst.schema import Report
 from analyst.serve.jobs import request_flags
+from analyst.serve.library import MAX_DIGEST
 
 
 def openapi_document() -> dict[str, Any]:
@@ -42,6 +45,8 @@ def openapi_document() -> dict[str, Any]:
     }
     schema = Report.model_json_schema(ref_template="#/components/schemas/{model}")
     defs = schema.pop("$defs", {})
+    digest = Digest.model_json_schema(ref_template="#/components/schemas/{model}")
+    defs.update(digest.pop("$defs", {}))  # the two share ModelInfo and Usage, alike
     return {
         "openapi": "3.1.0",
         "info": {
@@ -111,6 +116,7 @@ def openapi_document() -> dict[str, Any]:
                     },
                 }
             },
+            **_library(report, error),
             "/healthz": {
                 "get": {
                     "summary": "Liveness, the model, the queue",
@@ -122,8 +128,155 @@ def openapi_document() -> dict[str, Any]:
             "schemas": {
                 **defs,
                 "Report": schema,
+                "Digest": digest,
+                "Entry": _ENTRY,
                 "Error": {"type": "object", "properties": {"error": {"type": "string"}}},
             },
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }
+
+
+_ENTRY: dict[str, Any] = {
+    "type": "object",
+    "description": "a report as the library lists it",
+    "properties": {
+        "id": {"type": "string"},
+        "title": {"type": ["string", "null"]},
+        "site": {"type": ["string", "null"]},
+        "date": {"type": ["string", "null"], "description": "the article's day, YYYY-MM-DD"},
+        "language": {"type": ["string", "null"]},
+        "source": {"type": ["string", "null"], "description": "its URL or file"},
+        "facts": {"type": "integer", "description": "grounded facts"},
+        "summary": {"type": "string"},
+        "added": {"type": "number", "description": "when the library took it (Unix time)"},
+        "file": {"type": ["string", "null"], "description": "its file in the library's folder"},
+        "snippet": {"type": ["string", "null"], "description": "where the search words are"},
+        "highlights": {
+            "type": "array",
+            "description": "[start, end) of each match in the snippet",
+            "items": {"type": "array", "items": {"type": "integer"}},
+        },
+        "links": {"type": "object", "additionalProperties": {"type": "string"}},
+    },
+    "required": ["id", "title", "facts", "summary", "links"],
+}
+
+
+def _library(report: dict[str, Any], error: dict[str, Any]) -> dict[str, Any]:
+    """The library's operations (``serve.library``)."""
+
+    def query(name: str, description: str, **schema: Any) -> dict[str, Any]:
+        return {
+            "name": name,
+            "in": "query",
+            "schema": {"type": "string", **schema},
+            "description": description,
+        }
+
+    page = {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET}
+    day = {"format": "date"}
+    found = {
+        "type": "object",
+        "properties": {
+            "reports": {"type": "array", "items": {"$ref": "#/components/schemas/Entry"}},
+            "total": {"type": "integer"},
+            "offset": {"type": "integer"},
+            "limit": {"type": "integer"},
+            "facets": {"type": "object", "description": "the sites and languages, with counts"},
+        },
+        "required": ["reports", "total", "offset", "limit", "facets"],
+    }
+    digest = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Digest"}}}}
+    return {
+        "/v1/library": {
+            "get": {
+                "summary": "The kept reports: listed, newest first, or searched",
+                "parameters": [
+                    query(
+                        "q",
+                        "words in the title, summary, facts, notes or names; all must "
+                        "match, the last may be a word's start",
+                    ),
+                    query("site", "only this site"),
+                    query("language", "only this language (ISO 639-1)"),
+                    query("since", "only articles of this day or later", **day),
+                    query("until", "only articles of this day or earlier", **day),
+                    {
+                        **query("limit", "reports in one page"),
+                        "schema": {
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": MAX_LIMIT,
+                            "default": 50,
+                        },
+                    },
+                    {**query("offset", "reports to pass over"), "schema": page},
+                ],
+                "responses": {
+                    "200": {
+                        "description": "one page of them",
+                        "content": {"application/json": {"schema": found}},
+                    },
+                    "400": {"description": "a bad date, limit or offset", **error},
+                },
+            }
+        },
+        "/v1/library/{id}": {
+            "get": {
+                "summary": "One kept report",
+                "parameters": [
+                    {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+                ],
+                "responses": {
+                    "200": {"description": "the report", **report},
+                    "404": {"description": "not in the library", **error},
+                },
+            }
+        },
+        "/v1/library/rescan": {
+            "post": {
+                "summary": "Read the library's folder again: new, changed and removed report files",
+                "responses": {"200": {"description": "added, updated, removed, skipped, reports"}},
+            }
+        },
+        "/v1/library/digest": {
+            "post": {
+                "summary": "The digest of kept reports",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "ids": {
+                                        "type": "array",
+                                        "items": {"type": "string"},
+                                        "minItems": 1,
+                                        "maxItems": MAX_DIGEST,
+                                    },
+                                    "prose": {
+                                        "type": "boolean",
+                                        "default": True,
+                                        "description": "the model writes the summary and "
+                                        "analysis (false: the facts matched, no model call)",
+                                    },
+                                },
+                                "required": ["ids"],
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "200": {"description": "the digest", **digest},
+                    "400": {"description": "a bad option", **error},
+                    "404": {"description": "a report not in the library", **error},
+                    "413": {"description": "the reports do not fit the model's context", **error},
+                    "422": {"description": "no report chosen, or too many", **error},
+                    "429": {"description": "the model's budget is spent", **error},
+                    "502": {"description": "the model server failed", **error},
+                },
+            }
         },
     }
