@@ -121,8 +121,13 @@ def scan(library: Library) -> Scanned:
 
 
 def scan_if_stale(library: Library, seconds: float = 5.0) -> Scanned | None:
-    """A scan, unless one ran in the last ``seconds`` (a page listed twice reads the folder
-    once)."""
+    """A scan, unless one ran in the last ``seconds`` or one is running (a page listed by
+    several requests at once reads the folder once)."""
     if library.folder is None or time.monotonic() - library.scanned_at < seconds:
         return None
-    return scan(library)
+    if not library.scanning.acquire(blocking=False):
+        return None
+    try:
+        return scan(library)
+    finally:
+        library.scanning.release()

@@ -129,6 +129,7 @@ class Library:
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
         self.scanned_at = 0.0
+        self.scanning = threading.Lock()  # held by a scan_if_stale under way
         self._lock = threading.RLock()
         where = ":memory:" if folder is None else str(folder / FILE)
         try:
