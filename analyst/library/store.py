@@ -288,20 +288,21 @@ class Library:
     def search(self, query: Query) -> Found:
         """The reports that match ``query``, best first (by date, newest first, without
         words), one page of them, and how many match."""
-        where, args = [], []
-        if query.site:
-            where.append("r.site = ?")
-            args.append(query.site)
-        if query.language:
-            where.append("r.language = ?")
-            args.append(query.language)
-        if query.since:
-            where.append("r.day >= ?")
-            args.append(query.since)
-        if query.until:
-            where.append("r.day <= ?")
-            args.append(query.until)
         match = query.match()
+        # With words, the search index leads and the filters only sift what it finds: "+"
+        # keeps SQLite from starting at a column's index instead and running the search once
+        # for each row of the site ("year" in one site of 10,000 reports: 169 ms; 13 ms so).
+        lead = "+" if match is not None else ""
+        where, args = [], []
+        for column, test, value in (
+            ("site", "=", query.site),
+            ("language", "=", query.language),
+            ("day", ">=", query.since),
+            ("day", "<=", query.until),
+        ):
+            if value:
+                where.append(f"{lead}r.{column} {test} ?")
+                args.append(value)
         if match is None:
             tables, snippet, order = "reports r", "NULL", "r.day IS NULL, r.day DESC, r.added DESC"
         else:
