@@ -365,6 +365,9 @@ def test_the_library_api_lists_searches_and_digests(tmp_path: Path, settings: Se
         assert written.status_code == 200 and written.json()["summary"]
         form = http.post("/library/digest", data={"ids": ids[:2], "prose": "false"})
         assert form.status_code == 200 and form.text.startswith("<!doctype html>")
+        none = http.post("/library/digest", data={"prose": "false"})  # the page without script
+        assert none.status_code == 422 and "choose at least one report" in none.text
+        assert 'href="/library"' in none.text
         assert http.post("/v1/library/digest", json={"ids": ["nope"]}).status_code == 404
         assert http.post("/v1/library/digest", json={"ids": []}).status_code == 422
         assert http.get("/v1/library", params={"since": "soon"}).json() == {

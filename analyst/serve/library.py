@@ -110,9 +110,9 @@ def routes(jobs: Jobs) -> list[Route]:
             ids, prose = await _digest_ask(request, as_json)
             made: Digest = await jobs.digest(await _selected(jobs, ids), prose=prose)
         except LookupError as exc:
-            return _error(404, str(exc).strip("'\""))
+            return _refused(as_json, 404, str(exc).strip("'\""))
         except AnalystError as exc:
-            return _error(exc.http_status, str(exc))
+            return _refused(as_json, exc.http_status, str(exc))
         if as_json:
             return Response(made.model_dump_json(), media_type="application/json")
         return HTMLResponse(digest_html(made))
@@ -173,6 +173,13 @@ async def _digest_ask(request: Request, as_json: bool) -> tuple[list[Any], bool]
     async with request.form(max_files=0, max_fields=MAX_DIGEST + 2) as form:
         ids = [v for v in form.getlist("ids") if isinstance(v, str)]
         return ids, form.get("prose") == "true"
+
+
+def _refused(as_json: bool, status: int, message: str) -> Response:
+    """A refused digest: JSON for the API, a page with the way back for the page's form."""
+    if as_json:
+        return _error(status, message)
+    return HTMLResponse(render("refused.html", message=message), status_code=status)
 
 
 def _page_link(given: dict[str, str], offset: int) -> str:
