@@ -125,6 +125,20 @@ def test_fts5_syntax_typed_into_the_box_is_words_not_an_error(shelf: Library, wo
     shelf.search(Query.of(words))  # no sqlite3.OperationalError
 
 
+def test_a_kept_report_can_be_let_go_and_a_file_of_the_folder_cannot(tmp_path: Path) -> None:
+    shutil.copy(REPORTS[0], tmp_path / "a.txt.json")
+    with Library(tmp_path) as library:
+        scan(library)
+        library.add("kept", example(1).model_copy(update={"title": "Kept then removed"}))
+        assert library.search(Query.of("removed")).total == 1
+        assert library.remove("kept") is True
+        assert library.get("kept") is None and library.search(Query.of("removed")).total == 0
+        assert library.remove("kept") is False
+        with pytest.raises(ConfigError, match="a.txt.json is a file of the library's folder"):
+            library.remove(file_id("a.txt.json"))
+        assert len(library) == 1
+
+
 def test_bad_filters_are_refused_with_what_to_write() -> None:
     for kwargs, says in [
         ({"since": "yesterday"}, "since must be a date"),
@@ -341,7 +355,9 @@ def test_serve_killed_with_sigkill_keeps_every_report_it_answered(
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
-def test_the_library_api_lists_searches_and_digests(tmp_path: Path, settings: Settings) -> None:
+def test_the_library_api_lists_searches_and_digests(
+    tmp_path: Path, settings: Settings, bridge: str
+) -> None:
     from tests.test_serve import Served
 
     out = tmp_path / "out"
@@ -378,6 +394,16 @@ def test_the_library_api_lists_searches_and_digests(tmp_path: Path, settings: Se
         assert http.get("/v1/library", params={"q": "battery"}).json()["total"] == 1
         page = http.get("/library", params={"q": "bridge"})
         assert page.status_code == 200 and "<mark>Bridge</mark>" in page.text
+
+        made = http.post("/v1/reports", json={"text": bridge, "name": "bridge.txt"})
+        id = made.headers["X-Report-Id"]
+        assert http.get(f"/v1/library/{id}").status_code == 200
+        assert http.delete(f"/v1/library/{id}").status_code == 204
+        for gone in (f"/v1/library/{id}", f"/v1/reports/{id}", f"/reports/{id}"):
+            assert http.get(gone).status_code == 404, gone
+        assert http.delete(f"/v1/library/{id}").status_code == 404
+        refused = http.delete(f"/v1/library/{ids[0]}")
+        assert refused.status_code == 409 and "delete the file" in refused.json()["error"]
     library.close()
 
 
@@ -410,6 +436,17 @@ def test_the_page_searches_and_makes_a_digest_in_one_click(
         page.wait_for_selector("h1")
         assert "digest" in page.title().lower()
         assert page.locator("li.fact").count() >= 1
+
+        library.add("kept", example(1).model_copy(update={"title": "Kept here only"}))
+        page.goto(f"{served.url}/library")
+        assert page.locator("#reports tbody tr").count() == 4
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.check("input[value=kept]")
+        page.check("input[name=ids]:not([value=kept]) >> nth=0")  # a file of the folder: stays
+        page.click("#remove")
+        page.wait_for_url(f"{served.url}/library")
+        assert page.locator("#reports tbody tr").count() == 3
+        assert library.get("kept") is None
         assert page.errors == []
     library.close()
     assert json.loads((out / "hostile.json").read_text())["title"].startswith("<img")

@@ -227,6 +227,21 @@ class Library:
             (n, *indexed(report)),
         )
 
+    def remove(self, id: str) -> bool:
+        """Let go of the report kept as ``id`` (``False``: there is none). A report file of
+        the folder is not the library's to delete: a ``ConfigError`` says to delete the file."""
+        with self._write() as db:
+            row = db.execute("SELECT n, file FROM reports WHERE id = ?", (id,)).fetchone()
+            if row is None:
+                return False
+            if row[1] is not None:
+                raise ConfigError(
+                    f"{row[1]} is a file of the library's folder: delete the file, and the "
+                    "library lets it go on its next look"
+                )
+            self._drop(db, row[0])
+        return True
+
     def _drop(self, db: sqlite3.Connection, n: int) -> None:
         db.execute("DELETE FROM search WHERE rowid = ?", (n,))
         db.execute("DELETE FROM reports WHERE n = ?", (n,))

@@ -165,6 +165,12 @@ class Jobs:
         task.add_done_callback(self._tasks.discard)
         return job
 
+    def forget(self, id: str) -> None:
+        """Drop a finished job (its report was removed from the library)."""
+        job = self.jobs.get(id)
+        if job is not None and job.status in ("done", "failed"):
+            del self.jobs[id]
+
     def retry_after(self) -> int:
         """Seconds until a slot is likely free: the typical report's time, at least one."""
         typical = statistics.median(self._times) if self._times else 30.0

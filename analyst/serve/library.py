@@ -5,15 +5,17 @@ reports, and the same as JSON.
   folder again first when the last look is over five seconds old;
 - ``POST /library/rescan`` (a form) reads the folder now, and goes back to the page;
 - ``POST /library/digest`` (a form of ``ids``, and ``prose``) the digest of those reports, as
-  its HTML page;
+  its HTML page; ``POST /library/remove`` (a form of ``ids``) lets the kept ones go;
 - ``GET /v1/library`` a page of the list or search, with the filters' sites and languages;
-- ``GET /v1/library/{id}`` one report; ``POST /v1/library/rescan``; ``POST /v1/library/digest``
-  (JSON ``{"ids": [...], "prose": true}``) the digest as JSON.
+- ``GET /v1/library/{id}`` one report, ``DELETE`` lets it go (409 for a file of the folder);
+  ``POST /v1/library/rescan``; ``POST /v1/library/digest`` (JSON ``{"ids": [...], "prose":
+  true}``) the digest as JSON.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from typing import Any
 from urllib.parse import urlencode
@@ -98,6 +100,25 @@ def routes(jobs: Jobs) -> list[Route]:
             return _error(404, "no such report in the library")
         return Response(report.model_dump_json(), media_type="application/json")
 
+    async def remove(request: Request) -> Response:
+        try:
+            gone = await asyncio.to_thread(jobs.library.remove, request.path_params["id"])
+        except ConfigError as exc:
+            return _error(409, str(exc))
+        if not gone:
+            return _error(404, "no such report in the library")
+        jobs.forget(request.path_params["id"])  # nor is it served from memory any more
+        return Response(status_code=204)
+
+    async def remove_chosen(request: Request) -> Response:
+        async with request.form(max_files=0, max_fields=MAX_DIGEST + 2) as form:
+            ids = [v for v in form.getlist("ids") if isinstance(v, str)][:MAX_DIGEST]
+        for id in ids:
+            with contextlib.suppress(ConfigError):  # a file of the folder stays
+                if await asyncio.to_thread(jobs.library.remove, id):
+                    jobs.forget(id)
+        return RedirectResponse("/library", status_code=303)
+
     async def rescan(request: Request) -> Response:
         scanned = await asyncio.to_thread(scan, jobs.library)
         if request.url.path.startswith("/v1/"):
@@ -150,10 +171,12 @@ def routes(jobs: Jobs) -> list[Route]:
         Route("/library", page),
         Route("/library/rescan", rescan, methods=["POST"]),
         Route("/library/digest", digest, methods=["POST"]),
+        Route("/library/remove", remove_chosen, methods=["POST"]),
         Route("/v1/library", listed),
         Route("/v1/library/rescan", rescan, methods=["POST"]),
         Route("/v1/library/digest", digest, methods=["POST"]),
-        Route("/v1/library/{id}", one),
+        Route("/v1/library/{id}", one, methods=["GET"]),
+        Route("/v1/library/{id}", remove, methods=["DELETE"]),
     ]
 
 

@@ -232,7 +232,18 @@ def _library(report: dict[str, Any], error: dict[str, Any]) -> dict[str, Any]:
                     "200": {"description": "the report", **report},
                     "404": {"description": "not in the library", **error},
                 },
-            }
+            },
+            "delete": {
+                "summary": "Let a kept report go",
+                "parameters": [
+                    {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+                ],
+                "responses": {
+                    "204": {"description": "gone"},
+                    "404": {"description": "not in the library", **error},
+                    "409": {"description": "a file of the library's folder: delete it", **error},
+                },
+            },
         },
         "/v1/library/rescan": {
             "post": {
