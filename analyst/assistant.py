@@ -62,7 +62,7 @@ def create(settings: Settings, library: Library | None = None) -> MCPServer[Any]
         ),
     )
     session = Session(settings)
-    made = library if library is not None else Library(None)
+    kept = library if library is not None else Library(None)
 
     @server.tool()
     @_said
@@ -94,7 +94,7 @@ def create(settings: Settings, library: Library | None = None) -> MCPServer[Any]
         )  # fmt: skip
         report = await session.areport(article, path=source.path, on_stage=progress)
         await progress.done()
-        return await asyncio.to_thread(_keep, made, report)
+        return await asyncio.to_thread(_keep, kept, report)
 
     @server.tool()
     @_said
@@ -125,10 +125,10 @@ def create(settings: Settings, library: Library | None = None) -> MCPServer[Any]
     @_said
     async def report(id: str) -> dict[str, Any]:  # noqa: A002 - the argument as callers see it
         """A kept report, again, by the id ``summarize`` or ``search`` gave."""
-        kept = await asyncio.to_thread(made.get, id)
-        if kept is None:
+        found = await asyncio.to_thread(kept.get, id)
+        if found is None:
             raise InputError(f"no report {id[:64]!r} in the library")
-        return _shown(id, kept)
+        return _shown(id, found)
 
     @server.tool()
     @_said
@@ -145,8 +145,8 @@ def create(settings: Settings, library: Library | None = None) -> MCPServer[Any]
         (YYYY-MM-DD) narrow it. Each has an id for ``report`` and a snippet of where it
         matched."""
         query = Query.of(words, site=site, language=language, since=since, until=until, limit=20)
-        await asyncio.to_thread(scan_if_stale, made)
-        found = await asyncio.to_thread(made.search, query)
+        await asyncio.to_thread(scan_if_stale, kept)
+        found = await asyncio.to_thread(kept.search, query)
         shown = [
             {k: v for k, v in e.as_json().items() if k not in ("links", "highlights")}
             for e in found.entries
@@ -175,10 +175,10 @@ def _said(tool: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
     return said
 
 
-def _keep(made: Library, report: Report) -> dict[str, Any]:
+def _keep(library: Library, report: Report) -> dict[str, Any]:
     """Keep ``report`` for the ``report`` tool (its id: the article's hash, short) and show it."""
     key = report.source.sha256[:16]
-    made.add(key, report)
+    library.add(key, report)
     return _shown(key, report)
 
 

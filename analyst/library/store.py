@@ -175,15 +175,12 @@ class Library:
                 raise
             self._db.execute("COMMIT")
 
-    def add(self, id: str, report: Report, *, source: str | None = None) -> Entry:
+    def add(self, id: str, report: Report, *, source: str | None = None) -> None:
         """Keep ``report`` as ``id`` (replacing one kept so before); in the library once this
         returns."""
         body = zlib.compress(report.model_dump_json().encode(), 6)
         with self._write() as db:
             self._put(db, id, report, source=source, body=body)
-        found = self.entry(id)
-        assert found is not None
-        return found
 
     def _put(
         self,
@@ -264,40 +261,37 @@ class Library:
         """The report kept as ``id``: read from the library, or from its file (a file changed
         since it was indexed is indexed again; one gone is dropped)."""
         with self._lock:
-            row = self._db.execute("SELECT body, file FROM reports WHERE id = ?", (id,)).fetchone()
+            row = self._db.execute(
+                "SELECT body, file, size, mtime FROM reports WHERE id = ?", (id,)
+            ).fetchone()
         if row is None:
             return None
-        body, file = row
+        body, file, size, mtime = row
         if body is not None:
             return Report.model_validate_json(zlib.decompress(body))
-        return self._reread(file)
+        return self._reread(file, (size, mtime))
 
-    def _reread(self, relative: str) -> Report | None:
-        """The report of a file of the folder as it is now: indexed again when it changed,
-        dropped when it is gone or no longer a report."""
+    def _reread(self, relative: str, indexed: tuple[int, int]) -> Report | None:
+        """The report of a file of the folder as it is now; the index is written only when the
+        file changed since it was read (indexed again) or is gone or no longer a report
+        (dropped)."""
         assert self.folder is not None
         try:
             st = (self.folder / relative).stat()
             found: Report | str = read_report(self.folder, relative)
         except OSError:
             found = "gone"
+        if isinstance(found, Report) and indexed == (st.st_size, st.st_mtime_ns):
+            return found
         with self._write() as db:
-            row = db.execute(
-                "SELECT n, size, mtime FROM reports WHERE file = ?", (relative,)
-            ).fetchone()
+            row = db.execute("SELECT n FROM reports WHERE file = ?", (relative,)).fetchone()
             if not isinstance(found, Report):
                 if row is not None:
                     self._drop(db, row[0])
                 return None
-            if row is None or (row[1], row[2]) != (st.st_size, st.st_mtime_ns):
-                self._put(
-                    db,
-                    file_id(relative),
-                    found,
-                    file=relative,
-                    size=st.st_size,
-                    mtime=st.st_mtime_ns,
-                )
+            self._put(
+                db, file_id(relative), found, file=relative, size=st.st_size, mtime=st.st_mtime_ns
+            )
         return found
 
     def search(self, query: Query) -> Found:

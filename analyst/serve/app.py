@@ -54,8 +54,8 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
-def _report(report: Report, job: Job, status: int = 200) -> Response:
-    headers = {"Location": f"/v1/reports/{job.id}", "X-Report-Id": job.id}
+def _report(report: Report, id: str, status: int = 200) -> Response:
+    headers = {"Location": f"/v1/reports/{id}", "X-Report-Id": id}
     body = report.model_dump_json()
     return Response(body, status_code=status, media_type="application/json", headers=headers)
 
@@ -211,7 +211,7 @@ def create_app(
             kept = await asyncio.to_thread(jobs.library.get, request.path_params["id"])
             if kept is None:
                 return _error(404, "no such report")
-            return _report(kept, Job(id=request.path_params["id"], source=""))
+            return _report(kept, request.path_params["id"])
         if job.status in ("queued", "running"):
             return JSONResponse({**job.summary(), "links": _links(job)}, status_code=202)
         return _outcome(job)
@@ -327,7 +327,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 def _outcome(job: Job) -> Response:
     if job.report is not None:
-        return _report(job.report, job)
+        return _report(job.report, job.id)
     return _error(job.http_status, job.error or "failed")
 
 

@@ -54,10 +54,15 @@ def _query(request: Request) -> Query:
 
 
 async def _found(jobs: Jobs, query: Query) -> tuple[Found, dict[str, list[tuple[str, int]]]]:
+    """The folder looked at (when it is time), the search, and the filters' choices: in one
+    worker thread."""
     library = jobs.library
-    await asyncio.to_thread(scan_if_stale, library)
-    found = await asyncio.to_thread(library.search, query)
-    return found, await asyncio.to_thread(library.facets)
+
+    def look() -> tuple[Found, dict[str, list[tuple[str, int]]]]:
+        scan_if_stale(library)
+        return library.search(query), library.facets()
+
+    return await asyncio.to_thread(look)
 
 
 async def _selected(jobs: Jobs, ids: list[Any]) -> list[tuple[Report, str | None]]:
